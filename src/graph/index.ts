@@ -1,0 +1,5 @@
+export * from "./types.js";
+export { buildGraph, joinPath, type BuiltPipeline, type BuildOptions } from "./build.js";
+export { validateGraph, validateReferences, returnsOf, returnSpecsOf, pipelineReturns, childPipelines, catalogPatternProblem } from "./validate.js";
+export { toStepPath, locate, findNode, walk, type LocatedStep } from "./paths.js";
+export { canonicalJson, sha256Hex } from "./hash.js";

@@ -1,0 +1,113 @@
+import type { Compute, ReturnKind } from "../sdk/types.js";
+
+/**
+ * The validated, immutable, JSON-serialisable form of a Pipeline. Functions are not part of it:
+ * they are found again by definition path in the imported pipeline module.
+ *
+ * Paths: a node's `path` is its *definition path* — names joined with "."; Parallel and
+ * Conditional branches add their key, Map iterations add "*", onFailure pipelines add "onFailure".
+ * A *step path* (run log key) is a definition path with each "*" replaced by the iteration index.
+ */
+export interface PipelineGraph {
+  /** Definition path of the pipeline: "" for the root, else e.g. "train.rf" or "fanout.*". */
+  path: string;
+  steps: NodeGraph[];
+}
+
+export interface ReturnSpec {
+  name: string;
+  kind: ReturnKind;
+}
+
+export interface CatalogSpec {
+  get: string[];
+  put: string[];
+  storeCopy: boolean;
+}
+
+export interface RetrySpec {
+  /** Total attempts including the first. */
+  attempts: number;
+  intervalSeconds: number;
+  backoffRate: number;
+  maxDelaySeconds?: number;
+}
+
+interface NodeBase {
+  name: string;
+  /** Definition path, e.g. "train_models.random_forest.train_rf" or "fanout.*.score". */
+  path: string;
+  onFailure?: PipelineGraph;
+}
+
+interface TaskBase extends NodeBase {
+  returns: ReturnSpec[];
+  catalog?: CatalogSpec;
+  retry: RetrySpec;
+  timeoutSeconds?: number;
+  compute: Compute;
+  memoryMiB?: number;
+  vcpu?: number;
+}
+
+export interface FunctionNode extends TaskBase {
+  kind: "function";
+}
+
+export interface ShellNode extends TaskBase {
+  kind: "shell";
+  command: string;
+}
+
+export interface StubNode extends NodeBase {
+  kind: "stub";
+  returns: ReturnSpec[];
+}
+
+export interface ParallelNode extends NodeBase {
+  kind: "parallel";
+  branches: Record<string, PipelineGraph>;
+}
+
+export interface MapNodeGraph extends NodeBase {
+  kind: "map";
+  iterateOn: string;
+  iterateAs: string;
+  branch: PipelineGraph;
+  hasReducer: boolean;
+  maxConcurrency: number;
+  distributed: boolean;
+}
+
+export interface ConditionalNode extends NodeBase {
+  kind: "conditional";
+  parameter: string;
+  branches: Record<string, PipelineGraph>;
+  default?: PipelineGraph;
+}
+
+export interface SuccessNode extends NodeBase {
+  kind: "success";
+}
+
+export interface FailNode extends NodeBase {
+  kind: "fail";
+}
+
+export type NodeGraph =
+  | FunctionNode | ShellNode | StubNode | ParallelNode | MapNodeGraph | ConditionalNode | SuccessNode | FailNode;
+
+export type TaskNode = FunctionNode | ShellNode;
+
+/** The root of a built pipeline. */
+export interface RootGraph extends PipelineGraph {
+  /** Graph format version. */
+  version: 1;
+  name: string;
+  /** sha256 (hex) of the canonical JSON of the graph without this field. */
+  dagHash: string;
+}
+
+export function assertNever(x: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(x)}`);
+}

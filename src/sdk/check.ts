@@ -1,0 +1,100 @@
+import { Catalog } from "./catalog.js";
+import { DefinitionError } from "./errors.js";
+import { toReturn } from "./returns.js";
+import { PARAMETER_NAME, STEP_NAME, type Compute, type Resources, type RetryPolicy, type Return } from "./types.js";
+
+// Construction-time checks: each throws a DefinitionError naming the step and the option.
+
+export function fail(step: string, code: string, message: string): never {
+  throw DefinitionError.one(step, code, message);
+}
+
+export function checkName(name: unknown, kind: string): string {
+  if (typeof name !== "string" || !STEP_NAME.test(name)) {
+    const shown = typeof name === "string" ? JSON.stringify(name) : String(name);
+    fail(typeof name === "string" ? name : "", "invalid-name",
+      `${kind} name ${shown} is invalid: it must match ${STEP_NAME.source}`);
+  }
+  return name;
+}
+
+export function checkParameterName(step: string, field: string, value: unknown): string {
+  if (typeof value !== "string" || !PARAMETER_NAME.test(value)) {
+    fail(step, "invalid-parameter-name",
+      `${field} ${JSON.stringify(value)} is not a valid parameter name (${PARAMETER_NAME.source})`);
+  }
+  return value;
+}
+
+export function checkReturns(step: string, returns: unknown): Return[] {
+  if (returns === undefined) return [];
+  if (!Array.isArray(returns)) fail(step, "invalid-returns", "returns must be an array of names or json()/object()/metric()");
+  const out = returns.map((r, i) => {
+    const ret = typeof r === "string" ? toReturn(r) : (r as Return);
+    if (!ret || typeof ret !== "object" || !["json", "object", "metric"].includes(ret.kind)) {
+      fail(step, "invalid-returns", `returns[${i}] must be a name or json()/object()/metric()`);
+    }
+    checkParameterName(step, `returns[${i}]`, ret.name);
+    return ret;
+  });
+  const seen = new Set<string>();
+  for (const r of out) {
+    if (seen.has(r.name)) fail(step, "duplicate-return", `return "${r.name}" is declared twice`);
+    seen.add(r.name);
+  }
+  return out;
+}
+
+export function checkCatalog(step: string, catalog: unknown): Catalog | undefined {
+  if (catalog === undefined) return undefined;
+  if (!(catalog instanceof Catalog)) fail(step, "invalid-catalog", "catalog must be a new Catalog({ get, put })");
+  return catalog;
+}
+
+export function checkRetry(step: string, retry: RetryPolicy | undefined): RetryPolicy | undefined {
+  if (retry === undefined) return undefined;
+  if (typeof retry !== "object" || retry === null) fail(step, "invalid-retry", "retry must be an object");
+  const { attempts, intervalSeconds, backoffRate, maxDelaySeconds } = retry;
+  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1 || attempts > 100)) {
+    fail(step, "invalid-retry", `retry.attempts must be an integer from 1 to 100, got ${attempts}`);
+  }
+  if (intervalSeconds !== undefined && (!Number.isFinite(intervalSeconds) || intervalSeconds < 0 || intervalSeconds > 99_999_999)) {
+    fail(step, "invalid-retry", `retry.intervalSeconds must be a number ≥ 0, got ${intervalSeconds}`);
+  }
+  if (backoffRate !== undefined && (!Number.isFinite(backoffRate) || backoffRate < 1)) {
+    fail(step, "invalid-retry", `retry.backoffRate must be a number ≥ 1, got ${backoffRate}`);
+  }
+  if (maxDelaySeconds !== undefined && (!Number.isInteger(maxDelaySeconds) || maxDelaySeconds < 1)) {
+    fail(step, "invalid-retry", `retry.maxDelaySeconds must be a positive integer, got ${maxDelaySeconds}`);
+  }
+  return { ...retry };
+}
+
+export function checkTimeout(step: string, timeoutSeconds: unknown): number | undefined {
+  if (timeoutSeconds === undefined) return undefined;
+  if (typeof timeoutSeconds !== "number" || !Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) {
+    fail(step, "invalid-timeout", `timeoutSeconds must be a positive integer, got ${String(timeoutSeconds)}`);
+  }
+  return timeoutSeconds;
+}
+
+export function checkCompute(step: string, compute: unknown): Compute {
+  if (compute === undefined) return "lambda";
+  if (compute !== "lambda" && compute !== "batch") {
+    fail(step, "invalid-compute", `compute must be "lambda" or "batch", got ${JSON.stringify(compute)}`);
+  }
+  return compute;
+}
+
+export function checkResources(step: string, resources: unknown): Resources | undefined {
+  if (resources === undefined) return undefined;
+  if (typeof resources !== "object" || resources === null) fail(step, "invalid-resources", "resources must be an object");
+  const { memoryMiB, vcpu } = resources as Resources;
+  if (memoryMiB !== undefined && (!Number.isInteger(memoryMiB) || memoryMiB < 128 || memoryMiB > 122_880)) {
+    fail(step, "invalid-resources", `resources.memoryMiB must be an integer from 128 to 122880, got ${memoryMiB}`);
+  }
+  if (vcpu !== undefined && (typeof vcpu !== "number" || !(vcpu > 0) || vcpu > 16)) {
+    fail(step, "invalid-resources", `resources.vcpu must be a number above 0 and at most 16, got ${vcpu}`);
+  }
+  return { ...(resources as Resources) };
+}

@@ -1,0 +1,60 @@
+/** One problem found in a pipeline definition, located by its step path. */
+export interface Problem {
+  /** Definition path of the offending step ("" for the pipeline itself); map iterations appear as `*`. */
+  path: string;
+  /** Stable machine-readable code, e.g. `duplicate-name`. */
+  code: string;
+  message: string;
+}
+
+/** Base class of every error runnable-ts throws on purpose. */
+export class RunnableError extends Error {
+  override name = "RunnableError";
+}
+
+/** The pipeline definition is invalid; nothing ran. Carries every problem found. */
+export class DefinitionError extends RunnableError {
+  override name = "DefinitionError";
+  readonly problems: Problem[];
+  constructor(problems: Problem[]) {
+    super(DefinitionError.format(problems));
+    this.problems = problems;
+  }
+  static one(path: string, code: string, message: string): DefinitionError {
+    return new DefinitionError([{ path, code, message }]);
+  }
+  private static format(problems: Problem[]): string {
+    if (problems.length === 1) return where(problems[0]!);
+    return `invalid pipeline (${problems.length} problems):\n` + problems.map((p) => `  - ${where(p)}`).join("\n");
+  }
+}
+
+function where(p: Problem): string {
+  return p.path ? `step "${p.path}": ${p.message}` : p.message;
+}
+
+/** Invalid user input outside the definition (arguments, parameters file, run id). Exit code 2. */
+export class UsageError extends RunnableError {
+  override name = "UsageError";
+}
+
+/** A run with this id already exists (ids are never reused). Exit code 2. */
+export class RunExistsError extends UsageError {
+  override name = "RunExistsError";
+  constructor(runId: string) {
+    super(`run "${runId}" already exists: choose another --run-id, or use \`runnable retry ${runId}\``);
+  }
+}
+
+/** No run with this id in the store. */
+export class RunNotFoundError extends UsageError {
+  override name = "RunNotFoundError";
+  constructor(runId: string, where: string) {
+    super(`run "${runId}" not found in ${where}`);
+  }
+}
+
+/** A catalog name or path that could leave the working directory (or is otherwise unsafe). */
+export class UnsafePathError extends RunnableError {
+  override name = "UnsafePathError";
+}

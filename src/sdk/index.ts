@@ -1,0 +1,10 @@
+export { Pipeline, type PipelineOptions } from "./pipeline.js";
+export { Node, isPipeline } from "./node.js";
+export { FunctionTask, ShellTask, Stub, type FunctionTaskOptions, type ShellTaskOptions, type StubOptions, type TaskOptions } from "./tasks.js";
+export { Parallel, MapNode, Conditional, type ParallelOptions, type MapOptions, type ConditionalOptions } from "./composites.js";
+export { Success, Fail, type TerminalOptions } from "./terminals.js";
+export { Catalog, type CatalogOptions } from "./catalog.js";
+export { json, object, metric } from "./returns.js";
+export * from "./types.js";
+export * from "./errors.js";
+export type * from "./runlog.js";

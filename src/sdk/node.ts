@@ -1,0 +1,38 @@
+import type { Pipeline } from "./pipeline.js";
+
+/** Brand used instead of `instanceof` so nodes and pipelines can reference each other without an import cycle. */
+export const PIPELINE_BRAND = Symbol.for("runnable-ts.pipeline");
+
+export function isPipeline(value: unknown): value is Pipeline {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[PIPELINE_BRAND] === true;
+}
+
+export type NodeKind = "function" | "shell" | "stub" | "parallel" | "map" | "conditional" | "success" | "fail";
+
+/** Common shape of every step. */
+export abstract class Node {
+  abstract readonly kind: NodeKind;
+  /** Step name, unique within its pipeline: `^[A-Za-z][A-Za-z0-9_-]{0,63}$`. */
+  readonly name: string;
+  /** Pipeline run when this step fails (after its retries); the run's status becomes its outcome. */
+  readonly onFailure: Pipeline | undefined;
+
+  protected constructor(name: string, onFailure: Pipeline | undefined) {
+    this.name = name;
+    this.onFailure = onFailure;
+  }
+
+  /** A one-step Pipeline holding this step (handy for Parallel branches). */
+  asPipeline(): Pipeline {
+    const make = pipelineFactory;
+    if (!make) throw new Error("runnable-ts: Pipeline is not loaded");
+    return make([this]);
+  }
+}
+
+let pipelineFactory: ((steps: Node[]) => Pipeline) | undefined;
+
+/** Called once by pipeline.ts so asPipeline() can build a Pipeline without importing it. */
+export function setPipelineFactory(make: (steps: Node[]) => Pipeline): void {
+  pipelineFactory = make;
+}

@@ -1,0 +1,47 @@
+import { fail } from "./check.js";
+import { Node, PIPELINE_BRAND, setPipelineFactory } from "./node.js";
+import type { ExecuteOptions, RunResult } from "./runlog.js";
+
+/** Options of a Pipeline. */
+export interface PipelineOptions {
+  /** Steps, run in order. */
+  steps: Node[];
+  /** Name shown in run logs and used for the deployed state machine. Default: the file's folder name, else "pipeline". */
+  name?: string;
+}
+
+/** Runs a pipeline; registered by the package entry so the SDK itself stays free of fs/AWS imports. */
+export type PipelineRunner = (pipeline: Pipeline, options: ExecuteOptions) => Promise<RunResult>;
+let runner: PipelineRunner | undefined;
+
+export function setPipelineRunner(run: PipelineRunner): void {
+  runner = run;
+}
+
+/** An ordered list of steps. The default export of a pipeline file. */
+export class Pipeline {
+  readonly [PIPELINE_BRAND] = true;
+  readonly steps: readonly Node[];
+  readonly name: string | undefined;
+
+  constructor(options: PipelineOptions) {
+    if (typeof options !== "object" || options === null) fail("", "invalid-options", "Pipeline needs an options object");
+    if (!Array.isArray(options.steps)) fail("", "invalid-steps", "Pipeline steps must be an array of steps");
+    options.steps.forEach((s, i) => {
+      if (!(s instanceof Node)) fail("", "invalid-steps", `Pipeline steps[${i}] is not a step (FunctionTask, ShellTask, Parallel, …)`);
+    });
+    if (options.name !== undefined && (typeof options.name !== "string" || !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(options.name))) {
+      fail("", "invalid-name", `Pipeline name ${JSON.stringify(options.name)} is invalid: it must match ^[A-Za-z][A-Za-z0-9_-]{0,63}$`);
+    }
+    this.steps = Object.freeze([...options.steps]);
+    this.name = options.name;
+  }
+
+  /** Runs the pipeline (locally by default) and resolves to its result, also when it fails. */
+  execute(options: ExecuteOptions = {}): Promise<RunResult> {
+    if (!runner) throw new Error("runnable-ts: import the pipeline classes from \"runnable-ts\" to execute");
+    return runner(this, options);
+  }
+}
+
+setPipelineFactory((steps) => new Pipeline({ steps }));

@@ -1,0 +1,94 @@
+import type { JsonValue } from "./types.js";
+
+export type RunStatus = "SUCCESS" | "FAIL" | "RUNNING";
+export type StepStatus = "SUCCESS" | "FAIL" | "RUNNING";
+/** Run-log `type` of a step. Function and shell steps are both "task". */
+export type StepType = "task" | "stub" | "parallel" | "map" | "conditional" | "success" | "fail";
+
+/** A file a step took from or gave to the catalog. */
+export interface CatalogEntry {
+  name: string;
+  stage: "get" | "put";
+  md5: string;
+  size: number;
+  /** false when the step's catalog has `storeCopy: false`: only name and hash were recorded. */
+  stored?: boolean;
+}
+
+export interface StepError {
+  /** Error class name, e.g. "TypeError", "runnable.Timeout". */
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** One attempt of one step. */
+export interface AttemptLog {
+  attempt: number;
+  status: "SUCCESS" | "FAIL";
+  startedAt: string;
+  endedAt: string;
+  inputParameters: Record<string, JsonValue>;
+  outputParameters: Record<string, JsonValue>;
+  metrics: Record<string, JsonValue>;
+  error: StepError | null;
+  /** For a Conditional: the branch key taken. */
+  branch?: string;
+  /** For a Map: the number of iterations. */
+  iterations?: number;
+}
+
+export interface StepLog {
+  type: StepType;
+  status: StepStatus;
+  attempts: AttemptLog[];
+  catalog: CatalogEntry[];
+}
+
+export interface CodeIdentity {
+  type: "git" | "none";
+  commit?: string;
+  dirty?: boolean;
+}
+
+/** The run log: what `readRunLog` and `result.runLog` return. */
+export interface RunLog {
+  runId: string;
+  pipeline: string;
+  status: RunStatus;
+  tag: string;
+  startedAt: string;
+  endedAt: string | null;
+  dagHash: string;
+  parameters: Record<string, JsonValue>;
+  finalParameters: Record<string, JsonValue>;
+  codeIdentity: CodeIdentity;
+  /** Flat, keyed by the step's full path (`par.branch.step`, `map.2.step`, `cond.key.step`). */
+  steps: Record<string, StepLog>;
+}
+
+/** What `pipeline.execute()` resolves to. */
+export interface RunResult {
+  runId: string;
+  status: "SUCCESS" | "FAIL";
+  parameters: Record<string, JsonValue>;
+  runLog: RunLog;
+}
+
+/** Options of `pipeline.execute()`. */
+export interface ExecuteOptions {
+  /** YAML or JSON file of initial parameters. */
+  parametersFile?: string;
+  /** Parameters, overriding the file's. `RUNNABLE_PRM_<name>` environment variables override both. */
+  parameters?: Record<string, JsonValue>;
+  /** Run id (`^[A-Za-z0-9_-]{1,80}$`), refused if it exists. Default: generated, sortable by time. */
+  runId?: string;
+  /** Free-form label recorded in the run log. Default "". */
+  tag?: string;
+  /** "local" (in-process, default) or "emulator" (compiled state machine, local S3). */
+  mode?: "local" | "emulator";
+  /** Directory of run logs and catalogs. Default ".runnable". */
+  root?: string;
+  /** Parallel branches / Map iterations running at once locally. Default: each Map's maxConcurrency; 8 for Parallel. */
+  maxConcurrency?: number;
+}

@@ -1,0 +1,48 @@
+/** Any value that survives a JSON round trip. Parameters and json/metric returns are JsonValues. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** How a returned value is kept: in the run log (`json`, `metric`) or as a catalog object (`object`). */
+export type ReturnKind = "json" | "object" | "metric";
+
+/** A declared return of a task. Build with `json()`, `object()`, `metric()` or a bare string (json). */
+export interface Return {
+  readonly name: string;
+  readonly kind: ReturnKind;
+}
+
+/** Retry policy of a task step. */
+export interface RetryPolicy {
+  /** Total attempts including the first one. Default 1 (no retry). Max 100. */
+  attempts?: number;
+  /** Seconds before the first retry. Default 1. */
+  intervalSeconds?: number;
+  /** Multiplier applied to the interval after each retry. Default 2. */
+  backoffRate?: number;
+  /** Upper bound of a single wait, in seconds. Default: unbounded. */
+  maxDelaySeconds?: number;
+}
+
+/** Where a task runs when deployed: AWS Lambda (≤ 900 s) or AWS Batch on Fargate. */
+export type Compute = "lambda" | "batch";
+
+/** Resources of a deployed task. */
+export interface Resources {
+  /** Memory in MiB. Lambda default 1024; Batch default 2048. */
+  memoryMiB?: number;
+  /** vCPUs (Batch only). Default 1. */
+  vcpu?: number;
+}
+
+/** A function a FunctionTask calls: one object with every parameter in scope; may be async. */
+// Users type their own parameter objects; `any` lets `({ x }: { x: number }) => …` be accepted.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type StepFunction = (parameters: any) => unknown;
+
+/** Step names: `^[A-Za-z][A-Za-z0-9_-]{0,63}$`. */
+export const STEP_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+/** Parameter (and return) names: `^[A-Za-z_][A-Za-z0-9_]*$`. */
+export const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Branch keys of Parallel and Conditional: they become step-path segments. */
+export const BRANCH_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** Path segment reserved for onFailure pipelines. */
+export const ON_FAILURE = "onFailure";

@@ -1,0 +1,102 @@
+import type { JsonValue } from "../sdk/types.js";
+import type { AttemptLog, CatalogEntry, CodeIdentity, RunLog, StepType } from "../sdk/runlog.js";
+
+/** md5 (hex) and size of a stored file. */
+export interface FileDigest {
+  md5: string;
+  size: number;
+}
+
+/**
+ * A flat key → bytes store: a directory, memory, or an S3 bucket (+ prefix). Run logs and
+ * catalogs are built on it once, so every backend behaves the same (see the conformance suite).
+ * Keys are "/"-separated, relative, never containing "..".
+ */
+export interface BlobStore {
+  /** Writes an object atomically. With `ifAbsent`, leaves an existing key alone and returns false. */
+  put(key: string, body: Uint8Array | string, options?: { ifAbsent?: boolean }): Promise<boolean>;
+  /** Reads an object; undefined when missing. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Streams a local file in, computing md5 on the way (memory flat in file size). */
+  putFile(key: string, file: string): Promise<FileDigest>;
+  /** Streams an object into a local file (parent folders created), returning its digest; undefined when missing. */
+  getFile(key: string, file: string): Promise<FileDigest | undefined>;
+  /** Every key under a prefix, sorted, across all pages. */
+  list(prefix: string): Promise<string[]>;
+  /** Where it points, for messages: `file:///…`, `memory:`, `s3://bucket/prefix`. */
+  readonly location: string;
+}
+
+/** Written once when a run is created (by the CLI/API before the first step). */
+export interface RunHeader {
+  runId: string;
+  pipeline: string;
+  tag: string;
+  startedAt: string;
+  dagHash: string;
+  parameters: Record<string, JsonValue>;
+  codeIdentity: CodeIdentity;
+}
+
+/** One execution of a run: the first, then one per `runnable retry`. */
+export interface ExecutionStart {
+  id: string;
+  startedAt: string;
+}
+
+export interface ExecutionEnd {
+  id: string;
+  endedAt: string;
+  status: "SUCCESS" | "FAIL";
+  finalParameters: Record<string, JsonValue>;
+}
+
+/** What one step attempt stores: the run-log attempt plus what the step log is assembled from. */
+export interface AttemptRecord extends AttemptLog {
+  /** Idempotency key: `<execution>-<retryCount>`. A redelivered attempt has the same key. */
+  key: string;
+  type: StepType;
+  catalog: CatalogEntry[];
+}
+
+/** Run logs, chunked so concurrent writers never overwrite each other. */
+export interface RunLogStore {
+  /** Creates a run; throws RunExistsError when the id is taken. */
+  createRun(header: RunHeader): Promise<void>;
+  getHeader(runId: string): Promise<RunHeader | undefined>;
+  startExecution(runId: string, execution: ExecutionStart): Promise<void>;
+  /** Written last: the run's status is that of its newest execution (RUNNING until this exists). */
+  endExecution(runId: string, execution: ExecutionEnd): Promise<void>;
+  /** Create-only by `record.key`: when that key already exists, the stored record is returned instead. */
+  recordAttempt(runId: string, stepPath: string, record: AttemptRecord): Promise<AttemptRecord>;
+  /** A step's attempts, ordered by attempt number. */
+  attempts(runId: string, stepPath: string): Promise<AttemptRecord[]>;
+  /** Every step's attempts, keyed by step path (one listing, for scope resolution and assembly). */
+  allAttempts(runId: string): Promise<Map<string, AttemptRecord[]>>;
+  /** The assembled run log; throws RunNotFoundError. */
+  readRunLog(runId: string): Promise<RunLog>;
+  /** Run ids, oldest first. */
+  listRuns(): Promise<string[]>;
+}
+
+/** A run's files and serialised objects. */
+export interface CatalogStore {
+  /** Stores a working-directory file under `name` (a safe relative path); `storeCopy: false` only hashes it. */
+  put(runId: string, name: string, file: string, options?: { storeCopy?: boolean }): Promise<FileDigest>;
+  /** Copies a catalog file to `file`; undefined when the run's catalog has no such name. */
+  get(runId: string, name: string, file: string): Promise<FileDigest | undefined>;
+  /** Names in the run's catalog (objects excluded), sorted. */
+  list(runId: string): Promise<string[]>;
+  /** Stores an object() return (v8-serialised bytes) for a step path; returns its reference key. */
+  putObject(runId: string, stepPath: string, name: string, bytes: Uint8Array): Promise<string>;
+  getObject(runId: string, ref: string): Promise<Uint8Array | undefined>;
+  /** Writes/reads small internal JSON documents of a run (e.g. distributed-map items, event logs). */
+  putInternal(runId: string, name: string, body: string): Promise<string>;
+}
+
+/** The stores a run needs. */
+export interface Stores {
+  runLog: RunLogStore;
+  catalog: CatalogStore;
+  blob: BlobStore;
+}
