@@ -36,6 +36,10 @@ export interface RunHeader {
   dagHash: string;
   parameters: Record<string, JsonValue>;
   codeIdentity: CodeIdentity;
+  /** The pipeline file (absolute path) when known, so `runnable retry <runId>` can load it again. */
+  source?: string;
+  /** The mode the run was started in; retries use the same. */
+  mode?: "local" | "emulator";
 }
 
 /** One execution of a run: the first, then one per `runnable retry`. */
