@@ -1,0 +1,71 @@
+import { existsSync } from "node:fs";
+import { Option, type Command } from "commander";
+import { runPipeline } from "../../execute/index.js";
+import { buildGraph } from "../../graph/index.js";
+import { RUN_ID } from "../../runtime/protocol.js";
+import { UsageError } from "../../sdk/errors.js";
+import type { CommandContext } from "../context.js";
+import { defaultParametersFile, loadPipeline } from "../load.js";
+import { showRun } from "../result.js";
+
+interface RunFlags {
+  parameters?: string;
+  mode: "local" | "emulator";
+  runId?: string;
+  tag?: string;
+  root: string;
+  json?: boolean;
+  s3Endpoint?: string;
+  bucket?: string;
+  maxConcurrency?: string;
+}
+
+/** `runnable run <file>`: load the pipeline, validate it, run it. */
+export function registerRun(program: Command, ctx: CommandContext): void {
+  program
+    .command("run")
+    .description("run a pipeline file (its default export)")
+    .argument("<file>", "pipeline file, e.g. examples/ml-pipeline/pipeline.ts")
+    .option("--parameters <file>", "YAML/JSON file of initial parameters (default: parameters.yaml beside the pipeline file, if any)")
+    .addOption(new Option("--mode <mode>", "where to run").choices(["local", "emulator"]).default("local"))
+    .option("--run-id <id>", "run id (^[A-Za-z0-9_-]{1,80}$, must be new); default: generated, sortable by time")
+    .option("--tag <tag>", "label recorded in the run log")
+    .option("--root <dir>", "directory of run logs and catalogs", ".runnable")
+    .option("--json", "print the RunResult (with its run log) as JSON on stdout")
+    .option("--s3-endpoint <url>", "emulator mode: S3 endpoint to use (e.g. a local s3rver)")
+    .option("--bucket <name>", "emulator mode: bucket name at --s3-endpoint")
+    .option("--max-concurrency <n>", "Parallel branches / Map iterations at once (local mode)")
+    .action(ctx.action(async (file: string, flags: RunFlags) => {
+      const { pipeline, source, fallbackName } = await loadPipeline(file);
+      // Validate before anything is created: a bad definition must leave no run behind.
+      buildGraph(pipeline, { fallbackName });
+      if (flags.runId !== undefined && !RUN_ID.test(flags.runId)) {
+        throw new UsageError(`--run-id ${JSON.stringify(flags.runId)} is invalid: it must match ${RUN_ID.source}`);
+      }
+      if (flags.parameters !== undefined && !existsSync(flags.parameters)) {
+        throw new UsageError(`--parameters: file ${flags.parameters} does not exist`);
+      }
+      if ((flags.s3Endpoint !== undefined || flags.bucket !== undefined) && flags.mode !== "emulator") {
+        throw new UsageError("--s3-endpoint and --bucket only apply with --mode emulator");
+      }
+      const maxConcurrency = flags.maxConcurrency === undefined ? undefined : Number(flags.maxConcurrency);
+      if (maxConcurrency !== undefined && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)) {
+        throw new UsageError(`--max-concurrency must be a positive integer, got ${flags.maxConcurrency}`);
+      }
+      const parametersFile = flags.parameters ?? defaultParametersFile(source);
+      return showRun(ctx.io, { json: flags.json === true, root: flags.root }, (onEvent) =>
+        runPipeline(pipeline, {
+          mode: flags.mode,
+          root: flags.root,
+          source,
+          fallbackName,
+          onEvent,
+          ...(parametersFile !== undefined ? { parametersFile } : {}),
+          ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
+          ...(flags.tag !== undefined ? { tag: flags.tag } : {}),
+          ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+          ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
+          ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
+        }));
+    }));
+}

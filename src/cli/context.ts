@@ -1,0 +1,12 @@
+import type { Command } from "commander";
+import type { CliIo } from "./io.js";
+
+/** What every command module receives when main.ts registers it. */
+export interface CommandContext {
+  io: CliIo;
+  /** Wraps an async action: the number it resolves to becomes the exit code; errors reach main(). */
+  action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...args: A) => Promise<void>;
+}
+
+/** A command file's export: adds one command (or a group) to the program. */
+export type RegisterCommand = (program: Command, ctx: CommandContext) => void;

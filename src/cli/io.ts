@@ -1,0 +1,43 @@
+import { DefinitionError, UsageError } from "../sdk/errors.js";
+
+/** Exit codes of every command (Contract): 0 success, 1 run failed, 2 invalid pipeline or arguments. */
+export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
+
+/** Where a command writes. Injected so commands never touch `process` streams directly. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** true when stderr is an interactive terminal (live progress line). */
+  readonly errIsTTY: boolean;
+}
+
+export const processIo: CliIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  get errIsTTY() {
+    return process.stderr.isTTY === true;
+  },
+};
+
+// Names of errors that mean "your input is wrong, nothing ran". Matched by name as well as class so
+// errors from another copy of the package (a user's node_modules) still map to exit code 2.
+const INVALID_NAMES = new Set([
+  "DefinitionError", "UsageError", "RunExistsError", "RunNotFoundError", "DagMismatchError", "runnable.DagMismatch",
+]);
+
+/** Exit code for an error that escaped a command. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof DefinitionError || error instanceof UsageError) return EXIT.invalid;
+  if (error instanceof Error && INVALID_NAMES.has(error.name)) return EXIT.invalid;
+  if (error instanceof Error && error.name === "YAMLParseError") return EXIT.invalid;
+  return EXIT.failed;
+}
+
+/** One clear message; the stack only with --verbose. */
+export function formatError(error: unknown, verbose: boolean): string {
+  if (!(error instanceof Error)) return `error: ${String(error)}\n`;
+  const head = `error: ${error.message}\n`;
+  // The stack's first line repeats the message: show only the frames.
+  if (verbose && error.stack) return head + error.stack.split("\n").filter((l) => /^\s+at /.test(l)).join("\n") + "\n";
+  return head;
+}

@@ -1,0 +1,42 @@
+import { Command, CommanderError } from "commander";
+import type { CommandContext, RegisterCommand } from "./context.js";
+import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
+import { registerGraph } from "./commands/graph.js";
+import { registerLogs } from "./commands/logs.js";
+import { registerRetry } from "./commands/retry.js";
+import { registerRun } from "./commands/run.js";
+
+/** Every command, one file each under ./commands. Add a command: one import and one entry here. */
+const COMMANDS: RegisterCommand[] = [registerRun, registerLogs, registerRetry, registerGraph];
+
+/**
+ * The `runnable` CLI. Takes `process.argv`-style arguments and resolves to the exit code: 0 success,
+ * 1 run failed, 2 invalid pipeline or arguments. Never calls process.exit (tests and the bin call it).
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const ctx: CommandContext = {
+    io,
+    action: (fn) => async (...args) => {
+      code = await fn(...args);
+    },
+  };
+  const program = new Command("runnable")
+    .description("Run TypeScript pipelines locally, in a Step Functions emulator, or on AWS.")
+    .option("--verbose", "show stack traces of errors")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError("(run `runnable --help` for usage)");
+  for (const register of COMMANDS) register(program, ctx);
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its one-line message (or the help).
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? EXIT.ok : EXIT.invalid;
+    }
+    io.err(formatError(error, argv.includes("--verbose")));
+    return exitCodeOf(error);
+  }
+}

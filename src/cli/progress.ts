@@ -1,0 +1,91 @@
+import type { ProgressEvent } from "../execute/events.js";
+import type { RunResult } from "../sdk/runlog.js";
+import type { CliIo } from "./io.js";
+
+/** Renders step progress on stderr: a live line on a terminal, plain lines otherwise. */
+export interface ProgressView {
+  onEvent(event: ProgressEvent): void;
+  /** Clears the live line (call before printing anything else). */
+  close(): void;
+}
+
+const CLEAR = "\r\x1b[2K";
+
+export function progressView(io: CliIo): ProgressView {
+  const live = io.errIsTTY;
+  const running = new Set<string>();
+  let shown = false;
+
+  function redraw(): void {
+    if (!live) return;
+    if (running.size === 0) {
+      if (shown) io.err(CLEAR);
+      shown = false;
+      return;
+    }
+    const names = [...running];
+    const more = names.length > 3 ? ` (+${names.length - 3})` : "";
+    io.err(`${CLEAR}… ${names.slice(0, 3).join(", ")}${more}`);
+    shown = true;
+  }
+
+  return {
+    onEvent(event) {
+      if (event.type === "step-start") {
+        running.add(event.stepPath);
+        redraw();
+      } else if (event.type === "step-end") {
+        running.delete(event.stepPath);
+        if (shown) io.err(CLEAR);
+        shown = false;
+        io.err(stepLine(event, live) + "\n");
+        redraw();
+      }
+    },
+    close() {
+      running.clear();
+      redraw();
+    },
+  };
+}
+
+function stepLine(event: ProgressEvent, live: boolean): string {
+  const ok = event.status === "SUCCESS";
+  const mark = live ? (ok ? "\x1b[32m✓\x1b[0m" : "\x1b[31m✗\x1b[0m") : (event.status ?? "DONE").padEnd(7);
+  const took = event.durationMs !== undefined ? `  ${formatMs(event.durationMs)}` : "";
+  const attempt = event.attempt !== undefined && event.attempt > 1 ? `  (attempt ${event.attempt})` : "";
+  const why = !ok && event.error ? `  ${firstLine(event.error)}` : "";
+  return `${mark} ${event.stepPath}${took}${attempt}${why}`;
+}
+
+function firstLine(error: ProgressEvent["error"]): string {
+  const text = typeof error === "string" ? error : error ? `${error.name}: ${error.message}` : "";
+  return text.split("\n")[0]!.slice(0, 200);
+}
+
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The one-screen summary printed after a run or retry. */
+export function summary(result: RunResult, root: string): string {
+  const log = result.runLog;
+  const steps = Object.entries(log.steps);
+  const ok = steps.filter(([, s]) => s.status === "SUCCESS").length;
+  const failed = steps.filter(([, s]) => s.status === "FAIL");
+  const took = log.endedAt ? formatMs(Date.parse(log.endedAt) - Date.parse(log.startedAt)) : "?";
+  const lines = [
+    "",
+    `${result.status === "SUCCESS" ? "SUCCESS" : "FAIL"}  run ${result.runId}  (pipeline ${log.pipeline}, ${took})`,
+    `steps: ${ok} succeeded, ${failed.length} failed`,
+  ];
+  for (const [path, step] of failed.slice(0, 5)) {
+    const err = step.attempts.at(-1)?.error;
+    lines.push(`  failed: ${path}${err ? ` — ${err.name}: ${err.message.split("\n")[0]}` : ""}`);
+  }
+  if (failed.length > 5) lines.push(`  … and ${failed.length - 5} more`);
+  const rootFlag = root === ".runnable" ? "" : ` --root ${root}`;
+  lines.push(`run log: runnable logs ${result.runId}${rootFlag}   (files under ${root}/runs/${result.runId}, catalog ${root}/catalog/${result.runId})`);
+  if (result.status !== "SUCCESS") lines.push(`fix the cause, then re-run what failed: runnable retry ${result.runId}${rootFlag}`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,42 @@
+import type { ProgressEvent } from "../execute/events.js";
+import type { RunResult } from "../sdk/runlog.js";
+import { EXIT, type CliIo } from "./io.js";
+import { progressView, summary } from "./progress.js";
+
+/** How `run` and `retry` present a run. */
+export interface ShowOptions {
+  /** Print the RunResult as JSON on stdout (and nothing else there). */
+  json: boolean;
+  /** Store root, for the summary's hints. */
+  root: string;
+}
+
+/**
+ * Runs `start` with a progress view on stderr, then prints the summary (stderr) and, with --json,
+ * the RunResult (stdout). Exit code: 0 when the run succeeded, 1 when it failed.
+ */
+export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: (e: ProgressEvent) => void) => Promise<RunResult>): Promise<number> {
+  const view = progressView(io);
+  // With --json, stdout must hold only the JSON document: whatever steps print goes to stderr.
+  const restore = options.json ? divertStdout() : () => {};
+  let result: RunResult;
+  try {
+    result = await start((e) => view.onEvent(e));
+  } finally {
+    view.close();
+    restore();
+  }
+  io.err(summary(result, options.root));
+  if (options.json) io.out(JSON.stringify(result, null, 2) + "\n");
+  return result.status === "SUCCESS" ? EXIT.ok : EXIT.failed;
+}
+
+/** Sends process.stdout writes to stderr until the returned function is called. */
+function divertStdout(): () => void {
+  const original = process.stdout.write;
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
+    (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = original;
+  };
+}
