@@ -23,6 +23,11 @@ export interface BlobStore {
   getFile(key: string, file: string): Promise<FileDigest | undefined>;
   /** Every key under a prefix, sorted, across all pages. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * The distinct "folders" one level below `prefix` (keys cut after the next "/", with it), sorted.
+   * Optional: lets `listRuns()` avoid listing every run's every key. Without it, callers fall back to `list`.
+   */
+  listPrefixes?(prefix: string): Promise<string[]>;
   /** Where it points, for messages: `file:///…`, `memory:`, `s3://bucket/prefix`. */
   readonly location: string;
 }
@@ -96,6 +101,8 @@ export interface CatalogStore {
   getObject(runId: string, ref: string): Promise<Uint8Array | undefined>;
   /** Writes/reads small internal JSON documents of a run (e.g. distributed-map items, event logs). */
   putInternal(runId: string, name: string, body: string): Promise<string>;
+  /** Reads an internal document written by `putInternal`; undefined when missing. */
+  getInternal(runId: string, name: string): Promise<string | undefined>;
 }
 
 /** The stores a run needs. */
