@@ -1,0 +1,55 @@
+import { glob } from "tinyglobby";
+import picomatch from "picomatch";
+import type { CatalogSpec } from "../graph/types.js";
+import type { CatalogEntry } from "../sdk/runlog.js";
+import { checkCatalogName, isGlob, resolveInside } from "../store/safe-path.js";
+import type { StepContext } from "./context.js";
+
+/**
+ * Copies the step's `get` names and globs from the run's catalog into the working directory.
+ * Globs are matched against a listing of the run's catalog; a plain name that is missing fails the step.
+ */
+export async function catalogGet(ctx: StepContext, runId: string, spec: CatalogSpec): Promise<CatalogEntry[]> {
+  if (spec.get.length === 0) return [];
+  let listing: string[] | undefined;
+  const names: string[] = [];
+  for (const pattern of spec.get) {
+    if (isGlob(pattern)) {
+      listing ??= await ctx.stores.catalog.list(runId);
+      const match = picomatch(pattern, { dot: true });
+      names.push(...listing.filter((n) => match(n)));
+    } else names.push(checkCatalogName(pattern));
+  }
+  const entries: CatalogEntry[] = [];
+  for (const name of [...new Set(names)]) {
+    const dest = await resolveInside(ctx.workDir, name);
+    const digest = await ctx.stores.catalog.get(runId, name, dest);
+    if (!digest) throw new Error(`catalog.get: "${name}" is not in run ${runId}'s catalog (no earlier step put it)`);
+    entries.push({ name, stage: "get", md5: digest.md5, size: digest.size });
+  }
+  return entries;
+}
+
+/**
+ * Stores the working-directory files matching the step's `put` patterns. A plain name the step did
+ * not create fails the step; a glob matching nothing stores nothing. Symlinks leading outside the
+ * working directory are refused.
+ */
+export async function catalogPut(ctx: StepContext, runId: string, spec: CatalogSpec): Promise<CatalogEntry[]> {
+  if (spec.put.length === 0) return [];
+  const names = new Set<string>();
+  for (const pattern of spec.put) {
+    const found = await glob([pattern], { cwd: ctx.workDir, onlyFiles: true, dot: true, followSymbolicLinks: false, expandDirectories: false });
+    if (found.length === 0 && !isGlob(pattern)) throw new Error(`catalog.put: "${pattern}" was not found in the working directory ${ctx.workDir} after the step`);
+    for (const f of found.sort()) names.add(checkCatalogName(f));
+  }
+  const entries: CatalogEntry[] = [];
+  for (const name of names) entries.push(await putOne(ctx, runId, name, await resolveInside(ctx.workDir, name), spec.storeCopy));
+  return entries;
+}
+
+/** Stores one file under a catalog name and returns its entry. */
+export async function putOne(ctx: StepContext, runId: string, name: string, file: string, storeCopy = true): Promise<CatalogEntry> {
+  const digest = await ctx.stores.catalog.put(runId, name, file, { storeCopy });
+  return { name, stage: "put", md5: digest.md5, size: digest.size, ...(storeCopy ? {} : { stored: false }) };
+}

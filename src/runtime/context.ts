@@ -1,0 +1,76 @@
+import type { BuiltPipeline } from "../graph/build.js";
+import type { JsonValue } from "../sdk/types.js";
+import type { AttemptRecord, Stores } from "../store/types.js";
+
+/** Parameters in scope of a step: JSON values, `object()` returns as `{"$object": ref}`. */
+export type Scope = Record<string, JsonValue>;
+
+/** What a step needs besides its event: the pipeline, where to store, where to run. */
+export interface StepContext {
+  /** The imported pipeline (functions and reducers are found by definition path). */
+  built: BuiltPipeline;
+  stores: Stores;
+  /** Directory catalog `get` copies into, `put` reads from, and commands run in. */
+  workDir: string;
+  /** Clock for attempt timestamps. Default `() => new Date()`. */
+  now?: () => Date;
+  /** Epoch ms by which the attempt must be recorded (a Lambda's remaining time). Default none. */
+  deadline?: number;
+  /** Serialised `object()` values by reference, so a process reads each one from the store once. */
+  objectCache?: Map<string, Uint8Array>;
+  /** The step's scope when the caller already knows it (the local executor); else read from the run log. */
+  scope?: Scope;
+  /**
+   * An in-memory view of the run's attempts (step path → attempts by number) kept up to date by
+   * every record made through this context. The local executor passes one so scope and composite
+   * outcomes never re-list the store; handlers leave it out and read the store.
+   */
+  attempts?: Map<string, AttemptRecord[]>;
+}
+
+export function nowOf(ctx: StepContext): Date {
+  return ctx.now ? ctx.now() : new Date();
+}
+
+/** A step's attempts, from the in-memory view when there is one. */
+export async function attemptsOf(ctx: StepContext, runId: string, stepPath: string): Promise<AttemptRecord[]> {
+  if (ctx.attempts) return ctx.attempts.get(stepPath) ?? [];
+  return ctx.stores.runLog.attempts(runId, stepPath);
+}
+
+/** Every attempt of the run, from the in-memory view when there is one. */
+export async function allAttemptsOf(ctx: StepContext, runId: string): Promise<Map<string, AttemptRecord[]>> {
+  return ctx.attempts ?? ctx.stores.runLog.allAttempts(runId);
+}
+
+/**
+ * Records an attempt (create-only by key: a redelivered attempt gets the stored record back) and
+ * keeps the in-memory view in step.
+ */
+export async function recordAttempt(ctx: StepContext, runId: string, stepPath: string, record: AttemptRecord): Promise<AttemptRecord> {
+  const stored = await ctx.stores.runLog.recordAttempt(runId, stepPath, record);
+  if (ctx.attempts) {
+    const list = ctx.attempts.get(stepPath) ?? [];
+    if (!list.some((a) => a.key === stored.key)) {
+      list.push(stored);
+      list.sort((a, b) => a.attempt - b.attempt);
+    }
+    ctx.attempts.set(stepPath, list);
+  }
+  return stored;
+}
+
+/** The next attempt number and idempotency key of an attempt made by `<execution>-<retryCount>`. */
+export function nextAttempt(existing: AttemptRecord[], execution: string, retryCount: number): { key: string; attempt: number; previous?: AttemptRecord } {
+  const key = `${execution}-${retryCount}`;
+  const previous = existing.find((a) => a.key === key);
+  return { key, attempt: existing.filter((a) => a.key !== key).length + 1, ...(previous ? { previous } : {}) };
+}
+
+export function lastOf(list: AttemptRecord[] | undefined): AttemptRecord | undefined {
+  return list && list.length ? list[list.length - 1] : undefined;
+}
+
+export function succeeded(list: AttemptRecord[] | undefined): AttemptRecord | undefined {
+  return list?.find((a) => a.status === "SUCCESS");
+}

@@ -1,0 +1,47 @@
+import path from "node:path";
+import type { BuiltPipeline } from "../graph/build.js";
+import { validateReferences } from "../graph/validate.js";
+import { DefinitionError } from "../sdk/errors.js";
+import type { JsonValue } from "../sdk/types.js";
+import type { RunHeader, Stores } from "../store/types.js";
+import { codeIdentity } from "./identity.js";
+import { checkRunId, newRunId } from "./run-id.js";
+
+export interface CreateRunOptions {
+  built: BuiltPipeline;
+  /** Initial parameters, already folded by resolveParameters. */
+  parameters: Record<string, JsonValue>;
+  /** Run id; generated when absent. Refused (RunExistsError) when it exists. */
+  runId?: string;
+  /** Free-form label. Default "". */
+  tag?: string;
+  /** Absolute path of the pipeline file, kept so `runnable retry` can load it again. */
+  source?: string;
+  mode: "local" | "emulator";
+  /** Clock. Default `new Date()`. */
+  now?: Date;
+}
+
+/**
+ * Checks that every Map/Conditional reference resolves with these initial parameters (DefinitionError
+ * before anything is written), then writes the run header. The code identity is taken from the
+ * pipeline file's folder (else the working directory).
+ */
+export async function createRun(stores: Stores, options: CreateRunOptions): Promise<RunHeader> {
+  const runId = options.runId === undefined ? newRunId(options.now) : checkRunId(options.runId);
+  const problems = validateReferences(options.built.graph, Object.keys(options.parameters));
+  if (problems.length) throw new DefinitionError(problems);
+  const header: RunHeader = {
+    runId,
+    pipeline: options.built.graph.name,
+    tag: options.tag ?? "",
+    startedAt: (options.now ?? new Date()).toISOString(),
+    dagHash: options.built.graph.dagHash,
+    parameters: options.parameters,
+    codeIdentity: codeIdentity(options.source ? path.dirname(options.source) : process.cwd()),
+    ...(options.source ? { source: options.source } : {}),
+    mode: options.mode,
+  };
+  await stores.runLog.createRun(header);
+  return header;
+}

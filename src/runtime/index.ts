@@ -1,0 +1,10 @@
+export { handleStepEvent } from "./step-event.js";
+export { runStep, toStepError, DEADLINE_SAFETY_MS, type RunStepRequest, type RunStepResult } from "./run-step.js";
+export { resolveScope, scopeFromView, pipelineOutcome } from "./scope.js";
+export { createRun, type CreateRunOptions } from "./create-run.js";
+export { resolveParameters, parseLoose, type ParameterSources } from "./parameters.js";
+export { newRunId, checkRunId } from "./run-id.js";
+export { codeIdentity } from "./identity.js";
+export { isObjectRef, materialise, type ObjectRef } from "./objects.js";
+export type { StepContext, Scope } from "./context.js";
+export * from "./protocol.js";

@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { UsageError } from "../sdk/errors.js";
+import { PARAMETER_NAME, type JsonValue } from "../sdk/types.js";
+
+/** Where the initial parameters of a run come from. Later sources override earlier ones. */
+export interface ParameterSources {
+  /** YAML or JSON file holding one mapping of parameter names to values. */
+  parametersFile?: string;
+  /** Parameters given in code or on the command line; override the file's. */
+  parameters?: Record<string, JsonValue>;
+  /** Environment read for `RUNNABLE_PRM_<name>` overrides. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const ENV_PREFIX = "RUNNABLE_PRM_";
+
+/**
+ * Folds the initial parameters of a run: file ← options ← `RUNNABLE_PRM_<name>` environment
+ * variables (JSON-parsed when the text parses, else kept as the string). Throws UsageError naming
+ * the file or field at fault.
+ */
+export function resolveParameters(sources: ParameterSources = {}): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  if (sources.parametersFile !== undefined) Object.assign(out, readParametersFile(sources.parametersFile));
+  if (sources.parameters !== undefined) {
+    if (!isPlainRecord(sources.parameters)) throw new UsageError("parameters must be an object of { name: value }");
+    for (const [name, value] of Object.entries(sources.parameters)) {
+      checkName(name, "parameters");
+      out[name] = checkJson(value, `parameters.${name}`);
+    }
+  }
+  const env = sources.env ?? process.env;
+  for (const [key, text] of Object.entries(env)) {
+    if (!key.startsWith(ENV_PREFIX) || text === undefined) continue;
+    const name = key.slice(ENV_PREFIX.length);
+    checkName(name, `environment variable ${key}`);
+    out[name] = parseLoose(text);
+  }
+  return out;
+}
+
+/** JSON-parses a value when it parses (`3`, `true`, `[1]`, `"x"`), else keeps the text. */
+export function parseLoose(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
+}
+
+function readParametersFile(file: string): Record<string, JsonValue> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read parameters file ${file}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new UsageError(`parameters file ${file} is not valid YAML/JSON: ${(e as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (!isPlainRecord(doc)) throw new UsageError(`parameters file ${file} must hold a mapping of name: value`);
+  const out: Record<string, JsonValue> = {};
+  for (const [name, value] of Object.entries(doc)) {
+    checkName(name, `parameters file ${file}`);
+    out[name] = checkJson(value, `parameters file ${file}: ${name}`);
+  }
+  return out;
+}
+
+function checkName(name: string, where: string): void {
+  if (!PARAMETER_NAME.test(name)) {
+    throw new UsageError(`${where}: parameter name ${JSON.stringify(name)} is invalid (it must match ${PARAMETER_NAME.source})`);
+  }
+}
+
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** Parameters are JSON: reject what would not survive the run log (Dates from YAML, NaN, …). */
+function checkJson(value: unknown, where: string): JsonValue {
+  const bad = nonJson(value);
+  if (bad !== undefined) throw new UsageError(`${where} is not a JSON value (${bad})`);
+  return value as JsonValue;
+}
+
+/** Why a value is not plain JSON, or undefined when it is. */
+export function nonJson(value: unknown, depth = 0): string | undefined {
+  if (depth > 200) return "nested too deeply";
+  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : `the number ${value}`;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const why = nonJson(item, depth + 1);
+      if (why) return why;
+    }
+    return undefined;
+  }
+  if (isPlainRecord(value)) {
+    for (const item of Object.values(value)) {
+      const why = nonJson(item, depth + 1);
+      if (why) return why;
+    }
+    return undefined;
+  }
+  if (value === undefined) return "undefined";
+  if (typeof value === "object") return `a ${(value as object).constructor?.name ?? "non-plain object"}`;
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,123 @@
+import type { TaskNode } from "../graph/types.js";
+import type { CatalogEntry, StepError } from "../sdk/runlog.js";
+import { FunctionTask } from "../sdk/tasks.js";
+import type { JsonValue } from "../sdk/types.js";
+import type { AttemptRecord } from "../store/types.js";
+import { bindFunctionResult, bindShellOutput, encodeReturns } from "./bind.js";
+import { catalogGet, catalogPut, putOne } from "./catalog-io.js";
+import { attemptsOf, nextAttempt, nowOf, recordAttempt, succeeded, type Scope, type StepContext } from "./context.js";
+import { parameterView, prefetchObjects } from "./objects.js";
+import { ERRORS } from "./protocol.js";
+import { resolveScope } from "./scope.js";
+import { runShell } from "./shell.js";
+
+/** Time kept back from a deadline so the failed attempt can still be recorded. */
+export const DEADLINE_SAFETY_MS = 1000;
+
+export interface RunStepRequest {
+  runId: string;
+  node: TaskNode;
+  /** Step path (map indexes filled in). */
+  stepPath: string;
+  /** Execution name ("local", "retry-1", or the Step Functions execution name). */
+  execution: string;
+  /** Retry number within this execution (0 first). */
+  retryCount: number;
+}
+
+export interface RunStepResult {
+  /** The recorded attempt (or the earlier one when skipped). */
+  record: AttemptRecord;
+  /** true when the step had already succeeded, or this exact attempt was already recorded (redelivery). */
+  skipped: boolean;
+}
+
+export function toStepError(e: unknown): StepError {
+  if (e instanceof Error) return { name: e.name || "Error", message: e.message, ...(e.stack ? { stack: e.stack } : {}) };
+  return { name: "Error", message: typeof e === "string" ? e : JSON.stringify(e) ?? String(e) };
+}
+
+function timeoutError(step: string, ms: number, why: string): Error {
+  const err = new Error(`step "${step}" timed out after ${(ms / 1000).toFixed(1)}s (${why})`);
+  err.name = ERRORS.timeout;
+  return err;
+}
+
+/** The attempt's time budget in ms: timeoutSeconds and/or the deadline minus a safety margin. */
+function timeLimit(node: TaskNode, deadline: number | undefined): { ms: number; why: string } | undefined {
+  const byTimeout = node.timeoutSeconds !== undefined ? node.timeoutSeconds * 1000 : Infinity;
+  const byDeadline = deadline !== undefined ? Math.max(0, deadline - Date.now() - DEADLINE_SAFETY_MS) : Infinity;
+  if (byTimeout === Infinity && byDeadline === Infinity) return undefined;
+  return byTimeout <= byDeadline ? { ms: byTimeout, why: `timeoutSeconds ${node.timeoutSeconds}` } : { ms: byDeadline, why: "the handler's remaining time ran out" };
+}
+
+/** Races a promise against the time limit; the losing work cannot be stopped in-process, only ignored. */
+function withLimit<T>(step: string, work: Promise<T>, limit: { ms: number; why: string } | undefined): Promise<T> {
+  if (!limit) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError(step, limit.ms, limit.why)), limit.ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs one attempt of a FunctionTask or ShellTask and records it: catalog get, call the function
+ * with one object of every parameter in scope (or run the command with parameters as environment
+ * variables), bind and store the returns, catalog put. Never throws for a failure of the user's
+ * step — the attempt is recorded with status FAIL and its error; the caller decides (retry, throw).
+ * A step that already succeeded is not run again (`skipped`).
+ */
+export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<RunStepResult> {
+  const { runId, node, stepPath } = req;
+  const existing = await attemptsOf(ctx, runId, stepPath);
+  const done = succeeded(existing);
+  if (done) return { record: done, skipped: true };
+  const { key, attempt, previous } = nextAttempt(existing, req.execution, req.retryCount);
+  if (previous) return { record: previous, skipped: true };
+
+  const startedAt = nowOf(ctx).toISOString();
+  const scope = ctx.scope ?? await resolveScope(runId, stepPath, ctx);
+  const limit = timeLimit(node, ctx.deadline);
+  const catalog: CatalogEntry[] = [];
+  let inputs: Scope = node.kind === "shell" ? scope : {};
+  let outputs: Record<string, JsonValue> = {};
+  let metrics: Record<string, JsonValue> = {};
+  let error: StepError | null = null;
+  try {
+    if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));
+    let values: Record<string, unknown>;
+    if (node.kind === "function") {
+      const sdk = ctx.built.nodes.get(node.path);
+      if (!(sdk instanceof FunctionTask)) throw new Error(`step "${stepPath}": no function found for "${node.path}" in the loaded pipeline`);
+      const cache = await prefetchObjects(ctx, runId, Object.values(scope));
+      const view = parameterView(scope, cache);
+      try {
+        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => sdk.function(view.params)), limit);
+        values = bindFunctionResult(stepPath, node.returns, result);
+      } finally {
+        inputs = view.read();
+      }
+    } else {
+      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: scope, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
+      try {
+        catalog.push(await putOne(ctx, runId, `${stepPath}.execution.log`, run.logFile));
+      } finally {
+        await run.cleanup();
+      }
+      if (run.error) throw run.error;
+      values = bindShellOutput(stepPath, node.returns, run.outputs);
+    }
+    ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns, values));
+    if (node.catalog) catalog.push(...await catalogPut(ctx, runId, node.catalog));
+  } catch (e) {
+    error = toStepError(e);
+    outputs = {};
+    metrics = {};
+  }
+  const record: AttemptRecord = {
+    key, type: "task", attempt, status: error ? "FAIL" : "SUCCESS", startedAt, endedAt: nowOf(ctx).toISOString(),
+    inputParameters: inputs, outputParameters: outputs, metrics, error, catalog,
+  };
+  return { record: await recordAttempt(ctx, runId, stepPath, record), skipped: false };
+}

@@ -1,0 +1,82 @@
+import { joinPath } from "../graph/build.js";
+import type { NodeGraph, PipelineGraph } from "../graph/types.js";
+import { ON_FAILURE, type JsonValue } from "../sdk/types.js";
+import type { AttemptRecord } from "../store/types.js";
+import { allAttemptsOf, lastOf, type Scope, type StepContext } from "./context.js";
+import { itemOf } from "./objects.js";
+
+type View = Map<string, AttemptRecord[]>;
+
+/** Outputs of a step that ended in SUCCESS (its last attempt), else undefined. */
+export function outputsOf(view: View, stepPath: string): Record<string, JsonValue> | undefined {
+  const last = lastOf(view.get(stepPath));
+  return last?.status === "SUCCESS" ? last.outputParameters : undefined;
+}
+
+/**
+ * Outcome of a (sub)pipeline read from the run log: the outputs of its steps in order, and — when a
+ * step failed and has onFailure — that pipeline's outcome replaces the rest. A step that never ran
+ * ends the walk (status FAIL: the pipeline did not complete).
+ */
+export function pipelineOutcome(view: View, p: PipelineGraph, prefix: string): { status: "SUCCESS" | "FAIL"; outputs: Scope } {
+  const outputs: Scope = {};
+  for (const step of p.steps) {
+    const path = joinPath(prefix, step.name);
+    const last = lastOf(view.get(path));
+    if (last?.status === "SUCCESS") {
+      Object.assign(outputs, last.outputParameters);
+      continue;
+    }
+    if (last && step.onFailure) {
+      const recovered = pipelineOutcome(view, step.onFailure, joinPath(path, ON_FAILURE));
+      return { status: recovered.status, outputs: Object.assign(outputs, recovered.outputs) };
+    }
+    return { status: "FAIL", outputs };
+  }
+  return { status: "SUCCESS", outputs };
+}
+
+function fail(stepPath: string, why: string): never {
+  throw new Error(`cannot resolve the scope of "${stepPath}": ${why}`);
+}
+
+/**
+ * The scope of a step, from the run log: the run's initial parameters, then at every enclosing
+ * level the outputs of the preceding siblings (composites: their nodeEnd record), plus `iterateAs`
+ * inside a Map. An onFailure pipeline sees the failed step's input scope (not its outputs).
+ * References to object() values stay references; materialise them when calling a function.
+ */
+export async function resolveScope(runId: string, stepPath: string, ctx: StepContext): Promise<Scope> {
+  const header = await ctx.stores.runLog.getHeader(runId);
+  if (!header) throw new Error(`run "${runId}" not found in ${ctx.stores.blob.location}`);
+  const view = await allAttemptsOf(ctx, runId);
+  return scopeFromView(ctx.built.graph, header.parameters, view, stepPath);
+}
+
+/** resolveScope over an already-loaded attempt view. */
+export function scopeFromView(root: PipelineGraph, parameters: Scope, view: View, stepPath: string): Scope {
+  const segs = stepPath.split(".");
+  const scope: Scope = { ...parameters };
+  let pipeline: PipelineGraph | undefined = root;
+  let prefix = "";
+  let i = 0;
+  for (;;) {
+    if (!pipeline) fail(stepPath, `no pipeline at "${prefix}"`);
+    const idx: number = pipeline.steps.findIndex((s) => s.name === segs[i]);
+    if (idx < 0) fail(stepPath, `no step "${segs[i]}" in "${prefix || "(root)"}"`);
+    for (let j = 0; j < idx; j++) Object.assign(scope, outputsOf(view, joinPath(prefix, pipeline.steps[j]!.name)));
+    const node: NodeGraph = pipeline.steps[idx]!;
+    const nodePath = joinPath(prefix, node.name);
+    if (++i === segs.length) return scope;
+    const seg = segs[i++]!;
+    prefix = joinPath(nodePath, seg);
+    if (seg === ON_FAILURE) pipeline = node.onFailure;
+    else if (node.kind === "map") {
+      if (!/^(0|[1-9][0-9]*)$/.test(seg)) fail(stepPath, `"${seg}" is not a map index`);
+      scope[node.iterateAs] = itemOf(scope[node.iterateOn], Number(seg));
+      pipeline = node.branch;
+    } else if (node.kind === "parallel") pipeline = node.branches[seg];
+    else if (node.kind === "conditional") pipeline = seg === "default" ? node.default : node.branches[seg];
+    else fail(stepPath, `step "${nodePath}" has no branch "${seg}"`);
+  }
+}
