@@ -1,48 +1,11 @@
-import { randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { link, mkdir, open, readFile, readdir, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
+import { open, readFile, readdir, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { commit, isTemp, missing } from "./atomic.js";
 import { copyWithDigest } from "./digest.js";
 import { checkKey, compareKeys, sortKeys } from "./keys.js";
 import type { BlobStore, FileDigest } from "./types.js";
-
-/** Temp files live beside their target (same directory → same filesystem → rename is atomic). */
-const TEMP = /\.~tmp-[0-9a-f]{16}$/;
-const tempBeside = (file: string): string => `${file}.~tmp-${randomBytes(8).toString("hex")}`;
-
-function missing(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException).code;
-  // EISDIR/ENOTDIR: the key names a "folder" of other keys, or goes through a file: no such object.
-  return code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR";
-}
-
-/**
- * Writes `file` through a temp file beside it: readers see the old content or the new, never a
- * torn one. With `createOnly`, the temp file is hard-linked into place: link() fails with EEXIST
- * when the target exists, so of several concurrent creators exactly one wins, and the winner's
- * content is complete the moment it becomes visible. Returns false when create-only lost.
- */
-async function commit(file: string, write: (temp: string) => Promise<void>, createOnly: boolean): Promise<boolean> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = tempBeside(file);
-  try {
-    await write(temp);
-    if (!createOnly) {
-      await rename(temp, file);
-      return true;
-    }
-    try {
-      await link(temp, file);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw e;
-    }
-  } finally {
-    await rm(temp, { force: true });
-  }
-}
 
 /** Copies an open file to `file` atomically, returning the digest of exactly the bytes copied. */
 async function copyInto(source: FileHandle, file: string): Promise<FileDigest> {
@@ -156,7 +119,7 @@ export class FsBlobStore implements BlobStore {
       if (entry.isDirectory()) {
         const folder = key + "/";
         if (folder.startsWith(prefix) || prefix.startsWith(folder)) folders.push(folder);
-      } else if (entry.isFile() && key.startsWith(prefix) && !TEMP.test(key)) {
+      } else if (entry.isFile() && key.startsWith(prefix) && !isTemp(key)) {
         out.push(key);
       }
     }

@@ -1,0 +1,178 @@
+import { RunExistsError, RunNotFoundError } from "../sdk/errors.js";
+import type { RunLog, StepLog } from "../sdk/runlog.js";
+import { RUN_ID } from "../runtime/protocol.js";
+import { mapLimit } from "./limit.js";
+import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionStart, RunHeader, RunLogStore } from "./types.js";
+
+/** Reads in flight while assembling: enough to hide S3 latency, few enough for file handles. */
+const READS_IN_FLIGHT = 64;
+/** Step paths and attempt keys become key segments: no "/" and nothing a filesystem would mangle. */
+const SEGMENT = /^[A-Za-z0-9_.-]{1,1024}$/;
+
+function checkRunId(runId: string): string {
+  if (!RUN_ID.test(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}: must match ${RUN_ID.source}`);
+  return runId;
+}
+function checkSegment(what: string, value: string): string {
+  if (!SEGMENT.test(value) || value === "." || value === "..") {
+    throw new Error(`invalid ${what} ${JSON.stringify(value)} for a run-log key`);
+  }
+  return value;
+}
+
+/** Key layout of a run log (same on every backend). */
+export const runKeys = {
+  run: (runId: string) => `runs/${checkRunId(runId)}/`,
+  header: (runId: string) => `runs/${checkRunId(runId)}/header.json`,
+  execution: (runId: string, id: string, edge: "start" | "end") =>
+    `runs/${checkRunId(runId)}/executions/${encodeURIComponent(id)}.${edge}.json`,
+  steps: (runId: string) => `runs/${checkRunId(runId)}/steps/`,
+  step: (runId: string, stepPath: string) => `runs/${checkRunId(runId)}/steps/${checkSegment("step path", stepPath)}/`,
+  attempt: (runId: string, stepPath: string, attemptKey: string) =>
+    `${runKeys.step(runId, stepPath)}${checkSegment("attempt key", attemptKey)}.json`,
+};
+
+/** Orders a step's attempts by attempt number (then key, so the order is total). */
+function byAttempt(a: AttemptRecord, b: AttemptRecord): number {
+  return a.attempt - b.attempt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** The run-log step entry of a step's records (sorted): status and catalog are the last attempt's. */
+export function stepLog(records: AttemptRecord[]): StepLog {
+  const last = records[records.length - 1]!;
+  return {
+    type: last.type,
+    status: last.status,
+    attempts: records.map(({ key: _key, type: _type, catalog: _catalog, ...attempt }) => attempt),
+    catalog: last.catalog,
+  };
+}
+
+/**
+ * A RunLogStore over any BlobStore. Every write is its own create-only object, so concurrent
+ * writers (Parallel branches, Map iterations, redelivered Lambda events) never overwrite each
+ * other, and the run log is assembled by listing:
+ * `runs/<runId>/header.json`, `…/executions/<id>.start.json|.end.json`, `…/steps/<stepPath>/<attemptKey>.json`.
+ */
+export class BlobRunLogStore implements RunLogStore {
+  constructor(readonly blob: BlobStore) {}
+
+  private async read<T>(key: string): Promise<T | undefined> {
+    const bytes = await this.blob.get(key);
+    if (bytes === undefined) return undefined;
+    try {
+      return JSON.parse(Buffer.from(bytes).toString("utf8")) as T;
+    } catch (e) {
+      throw new Error(`run-log object ${key} in ${this.blob.location} is not valid JSON`, { cause: e });
+    }
+  }
+
+  private readAll<T>(keys: string[]): Promise<T[]> {
+    return mapLimit(keys, READS_IN_FLIGHT, async (key) => {
+      const value = await this.read<T>(key);
+      // Listed objects are never deleted; a miss means the store lost an object.
+      if (value === undefined) throw new Error(`run-log object ${key} was listed but cannot be read from ${this.blob.location}`);
+      return value;
+    });
+  }
+
+  async createRun(header: RunHeader): Promise<void> {
+    const created = await this.blob.put(runKeys.header(header.runId), JSON.stringify(header), { ifAbsent: true });
+    if (!created) throw new RunExistsError(header.runId);
+  }
+
+  getHeader(runId: string): Promise<RunHeader | undefined> {
+    return this.read<RunHeader>(runKeys.header(runId));
+  }
+
+  async startExecution(runId: string, execution: ExecutionStart): Promise<void> {
+    // Create-only: a redelivered start keeps the first start time.
+    await this.blob.put(runKeys.execution(runId, execution.id, "start"), JSON.stringify(execution), { ifAbsent: true });
+  }
+
+  async endExecution(runId: string, execution: ExecutionEnd): Promise<void> {
+    await this.blob.put(runKeys.execution(runId, execution.id, "end"), JSON.stringify(execution), { ifAbsent: true });
+  }
+
+  async recordAttempt(runId: string, stepPath: string, record: AttemptRecord): Promise<AttemptRecord> {
+    const key = runKeys.attempt(runId, stepPath, record.key);
+    if (await this.blob.put(key, JSON.stringify(record), { ifAbsent: true })) return record;
+    // Duplicate delivery: the first record of this attempt key stands; report it to the caller.
+    return (await this.read<AttemptRecord>(key)) ?? record;
+  }
+
+  async attempts(runId: string, stepPath: string): Promise<AttemptRecord[]> {
+    const keys = (await this.blob.list(runKeys.step(runId, stepPath))).filter((k) => k.endsWith(".json"));
+    return (await this.readAll<AttemptRecord>(keys)).sort(byAttempt);
+  }
+
+  async allAttempts(runId: string): Promise<Map<string, AttemptRecord[]>> {
+    return this.collect(runKeys.steps(runId), await this.blob.list(runKeys.steps(runId)));
+  }
+
+  /** Reads the attempt records among `keys` (all under `stepsPrefix`), grouped by step path and sorted. */
+  private async collect(stepsPrefix: string, keys: string[]): Promise<Map<string, AttemptRecord[]>> {
+    const attemptKeys = keys.filter((k) => k.startsWith(stepsPrefix) && k.endsWith(".json"));
+    const records = await this.readAll<AttemptRecord>(attemptKeys);
+    const out = new Map<string, AttemptRecord[]>();
+    attemptKeys.forEach((k, i) => {
+      const stepPath = k.slice(stepsPrefix.length, k.lastIndexOf("/"));
+      const list = out.get(stepPath) ?? out.set(stepPath, []).get(stepPath)!;
+      list.push(records[i]!);
+    });
+    for (const list of out.values()) list.sort(byAttempt);
+    return out;
+  }
+
+  async readRunLog(runId: string): Promise<RunLog> {
+    const keys = await this.blob.list(runKeys.run(runId));
+    const header = keys.includes(runKeys.header(runId)) ? await this.getHeader(runId) : undefined;
+    if (!header) throw new RunNotFoundError(runId, this.blob.location);
+    const execPrefix = `${runKeys.run(runId)}executions/`;
+    const [starts, ends, attempts] = await Promise.all([
+      this.readAll<ExecutionStart>(keys.filter((k) => k.startsWith(execPrefix) && k.endsWith(".start.json"))),
+      this.readAll<ExecutionEnd>(keys.filter((k) => k.startsWith(execPrefix) && k.endsWith(".end.json"))),
+      this.collect(runKeys.steps(runId), keys),
+    ]);
+    const newest = newestExecution(starts, ends);
+    const end = ends.find((e) => e.id === newest);
+    const ordered = [...attempts.entries()].sort(
+      ([pa, a], [pb, b]) => (a[0]!.startedAt < b[0]!.startedAt ? -1 : a[0]!.startedAt > b[0]!.startedAt ? 1 : pa < pb ? -1 : 1),
+    );
+    const steps: Record<string, StepLog> = {};
+    for (const [stepPath, records] of ordered) steps[stepPath] = stepLog(records);
+    return {
+      runId: header.runId,
+      pipeline: header.pipeline,
+      status: end?.status ?? "RUNNING",
+      tag: header.tag,
+      startedAt: header.startedAt,
+      endedAt: end?.endedAt ?? null,
+      dagHash: header.dagHash,
+      parameters: header.parameters,
+      finalParameters: end?.finalParameters ?? {},
+      codeIdentity: header.codeIdentity,
+      steps,
+    };
+  }
+
+  async listRuns(): Promise<string[]> {
+    const ids = this.blob.listPrefixes
+      ? (await this.blob.listPrefixes("runs/")).map((p) => p.slice("runs/".length, -1))
+      : (await this.blob.list("runs/")).filter((k) => /^runs\/[^/]+\/header\.json$/.test(k)).map((k) => k.split("/")[1]!);
+    // Generated run ids sort by creation time; plain code-unit order keeps that.
+    return ids.filter((id) => RUN_ID.test(id)).sort();
+  }
+}
+
+/** The id of the newest execution: latest start time (an execution whose start was lost counts by its end). */
+function newestExecution(starts: ExecutionStart[], ends: ExecutionEnd[]): string | undefined {
+  const at = new Map<string, string>();
+  for (const e of ends) at.set(e.id, e.endedAt);
+  for (const s of starts) at.set(s.id, s.startedAt);
+  let newest: [string, string] | undefined;
+  for (const [id, time] of at) {
+    if (!newest || time > newest[1] || (time === newest[1] && id > newest[0])) newest = [id, time];
+  }
+  return newest?.[0];
+}

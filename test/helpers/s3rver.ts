@@ -1,0 +1,133 @@
+/**
+ * Starts a real S3 protocol server (s3rver) for tests, in a child process.
+ *
+ * ```ts
+ * import { startS3rver, type S3rverHandle } from "../helpers/s3rver.js";
+ * let s3: S3rverHandle;
+ * beforeAll(async () => { s3 = await startS3rver(); });
+ * afterAll(() => s3?.stop());
+ * // s3.endpoint ("http://127.0.0.1:PORT"), s3.bucket (created, empty), s3.client (an S3Client set up for it)
+ * // e.g. s3Stores({ bucket: s3.bucket, client: s3.client }) or s3Stores({ bucket: s3.bucket, endpoint: s3.endpoint })
+ * ```
+ *
+ * Why a child process: ListObjectsV2 paging fails with HTTP 500 unless s3rver runs with
+ * `--openssl-legacy-provider` (its continuation tokens use a legacy cipher), a flag the test worker
+ * cannot set on itself. The child listens on 127.0.0.1 port 0 (any free port, so several test
+ * files can run servers at once), stores objects in its own temp directory, reports the port over
+ * IPC, and exits when `stop()` is called or when the parent goes away (IPC disconnect), so no
+ * server outlives its test.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../src/store/s3.js";
+
+export interface S3rverHandle {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  /** A bucket created for this server (empty at start). */
+  bucket: string;
+  /** An S3Client for `endpoint` (path-style, s3rver credentials, checksums only when required). */
+  client: S3Client;
+  /** The server's storage directory (deleted by `stop()`). */
+  directory: string;
+  /** Creates another empty bucket on the same server. */
+  createBucket(name: string): Promise<void>;
+  /** Stops the server and deletes its directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface StartS3rverOptions {
+  /** Name of the bucket to create. Default "test-bucket". */
+  bucket?: string;
+  /** Milliseconds to wait for the server to listen. Default 20,000. */
+  timeoutMs?: number;
+}
+
+// The child's program: plain CommonJS so it needs no loader. It gets s3rver's resolved path from us.
+const CHILD = `
+const S3rver = require(process.env.S3RVER_MODULE);
+const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: process.env.S3RVER_DIR });
+process.on("disconnect", () => process.exit(0));
+server.run().then(
+  (addr) => process.send({ port: addr.port }),
+  (err) => { process.send({ error: String(err && err.stack || err) }); process.exit(1); },
+);
+`;
+
+function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let stderr = "";
+    let settled = false;
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const fail = (why: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new Error(`s3rver did not start: ${why}${stderr ? `\n${stderr}` : ""}`));
+    };
+    const timer = setTimeout(() => fail(`no port after ${timeoutMs} ms`), timeoutMs);
+    child.once("message", (m: { port?: number; error?: string }) => {
+      if (m.port && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        resolve(m.port);
+      } else fail(m.error ?? "unknown error");
+    });
+    child.once("exit", (code) => fail(`exited with code ${code}`));
+    child.once("error", (e) => fail(e.message));
+  });
+}
+
+/** Starts s3rver on 127.0.0.1 (free port) in a child process, with one empty bucket. */
+export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3rverHandle> {
+  const directory = await mkdtemp(path.join(tmpdir(), "runnable-s3rver-"));
+  const script = path.join(directory, "..", `${path.basename(directory)}.cjs`);
+  await writeFile(script, CHILD);
+  const child = fork(script, [], {
+    execArgv: ["--openssl-legacy-provider"],
+    env: {
+      ...process.env,
+      S3RVER_MODULE: createRequire(import.meta.url).resolve("s3rver"),
+      S3RVER_DIR: directory,
+    },
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+  });
+  let port: number;
+  try {
+    port = await waitForPort(child, options.timeoutMs ?? 20_000);
+  } catch (e) {
+    await rm(directory, { recursive: true, force: true });
+    await rm(script, { force: true });
+    throw e;
+  }
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = createS3Client({ endpoint, region: "us-east-1" });
+  const createBucket = async (name: string): Promise<void> => {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  };
+  const bucket = options.bucket ?? "test-bucket";
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      client.destroy();
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      await rm(directory, { recursive: true, force: true });
+      await rm(script, { force: true });
+    })());
+  try {
+    await createBucket(bucket);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { endpoint, bucket, client, directory, createBucket, stop };
+}
