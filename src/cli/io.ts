@@ -38,6 +38,8 @@ export function formatError(error: unknown, verbose: boolean): string {
   if (!(error instanceof Error)) return `error: ${String(error)}\n`;
   const head = `error: ${error.message}\n`;
   // The stack's first line repeats the message: show only the frames.
-  if (verbose && error.stack) return head + error.stack.split("\n").filter((l) => /^\s+at /.test(l)).join("\n") + "\n";
-  return head;
+  if (!verbose) return head;
+  const frames = (e: Error) => (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)).join("\n");
+  const cause = error.cause instanceof Error ? `\ncaused by ${error.cause.name}: ${error.cause.message}\n${frames(error.cause)}` : "";
+  return head + frames(error) + cause + "\n";
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { UsageError } from "../sdk/errors.js";
+import { DefinitionError, UsageError } from "../sdk/errors.js";
 import { isPipeline } from "../sdk/node.js";
 import type { Pipeline } from "../sdk/pipeline.js";
 
@@ -22,9 +22,17 @@ export interface LoadedPipeline {
 export async function loadPipeline(file: string): Promise<LoadedPipeline> {
   const source = resolve(file);
   if (!existsSync(source)) throw new UsageError(`pipeline file ${file} does not exist`);
-  const mod = (await import(pathToFileURL(source).href)) as { default?: unknown };
-  let value = mod.default;
-  if (typeof value === "function" && !isPipeline(value)) value = await (value as () => unknown)();
+  let value: unknown;
+  try {
+    const mod = (await import(pathToFileURL(source).href)) as { default?: unknown };
+    value = mod.default;
+    if (typeof value === "function" && !isPipeline(value)) value = await (value as () => unknown)();
+  } catch (error) {
+    if (error instanceof DefinitionError || (error instanceof Error && error.name === "DefinitionError")) throw error;
+    // The file itself is broken (syntax error, missing import, throws on load): nothing can run.
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`cannot load ${file}: ${why.split("\n")[0]}`, { cause: error });
+  }
   if (!isPipeline(value)) throw new UsageError(`${file} has no default export Pipeline (export default new Pipeline({ steps: [...] }))`);
   return { pipeline: value, source, fallbackName: fallbackNameOf(source) };
 }
