@@ -23,6 +23,11 @@ export class Pipeline {
   readonly [PIPELINE_BRAND] = true;
   readonly steps: readonly Node[];
   readonly name: string | undefined;
+  /**
+   * The file that constructed this Pipeline (absolute path), taken from the call stack; undefined
+   * when it cannot be told. `execute({ mode: "emulator" })` and `runnable retry` import it again.
+   */
+  readonly source: string | undefined;
 
   constructor(options: PipelineOptions) {
     if (typeof options !== "object" || options === null) fail("", "invalid-options", "Pipeline needs an options object");
@@ -35,6 +40,7 @@ export class Pipeline {
     }
     this.steps = Object.freeze([...options.steps]);
     this.name = options.name;
+    this.source = callerFile();
   }
 
   /** Runs the pipeline (locally by default) and resolves to its result, also when it fails. */
@@ -42,6 +48,23 @@ export class Pipeline {
     if (!runner) throw new Error("runnable-ts: import the pipeline classes from \"runnable-ts\" to execute");
     return runner(this, options);
   }
+}
+
+/** Folder of runnable-ts's own sources: frames inside it are not the user's pipeline file. */
+const OWN_SRC = decodeURIComponent(new URL("..", import.meta.url).href);
+
+/** First stack frame outside runnable-ts's src/, as a path (file:// stripped). */
+function callerFile(): string | undefined {
+  const stack = new Error().stack ?? "";
+  for (const line of stack.split("\n").slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^()]*?|[A-Za-z]:\\[^()]*?):\d+:\d+\)?\s*$/.exec(line.trim());
+    if (!m) continue;
+    const where = m[1]!;
+    const url = where.startsWith("file://") ? decodeURIComponent(where) : `file://${where}`;
+    if (url.startsWith(OWN_SRC) || where.startsWith("node:")) continue;
+    return where.startsWith("file://") ? decodeURIComponent(new URL(where).pathname) : where;
+  }
+  return undefined;
 }
 
 setPipelineFactory((steps) => new Pipeline({ steps }));

@@ -1,0 +1,20 @@
+import type { StepError } from "../sdk/runlog.js";
+
+/** What the executor reports while a run progresses (the CLI renders these on stderr). */
+export interface ProgressEvent {
+  type: "step-start" | "step-end" | "run-end";
+  /** Step path (`fanout.2.score`); the run id for "run-end". */
+  stepPath: string;
+  /** Node kind: "function", "shell", "stub", "parallel", "map", "conditional", "success", "fail". */
+  kind?: string;
+  /** For "step-end" and "run-end". */
+  status?: "SUCCESS" | "FAIL";
+  /** Attempt number of the recorded attempt ("step-end" of tasks). */
+  attempt?: number;
+  durationMs?: number;
+  error?: StepError;
+  /** true when the step had already succeeded (run retry) and was not run again. */
+  skipped?: boolean;
+}
+
+export type ProgressListener = (event: ProgressEvent) => void;

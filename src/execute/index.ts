@@ -1,0 +1,197 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { buildGraph, type BuiltPipeline } from "../graph/build.js";
+import { createRun } from "../runtime/create-run.js";
+import { resolveParameters } from "../runtime/parameters.js";
+import { checkRunId } from "../runtime/run-id.js";
+import { RunNotFoundError, UsageError } from "../sdk/errors.js";
+import { isPipeline } from "../sdk/node.js";
+import type { Pipeline } from "../sdk/pipeline.js";
+import type { ExecuteOptions, RunLog, RunResult } from "../sdk/runlog.js";
+import type { JsonValue } from "../sdk/types.js";
+import { STEP_NAME } from "../sdk/types.js";
+import { fsStores, runKeys } from "../store/index.js";
+import type { Stores } from "../store/types.js";
+import type { ProgressListener } from "./events.js";
+import { executeLocal } from "./local.js";
+
+export type { ProgressEvent, ProgressListener } from "./events.js";
+export { executeLocal, retryDelayMs, type LocalOptions } from "./local.js";
+
+const DEFAULT_ROOT = ".runnable";
+
+/** Options of runPipeline: the public execute() options plus what the CLI knows. */
+export interface RunPipelineOptions extends ExecuteOptions {
+  /** Absolute path of the pipeline file (handlers import it in emulator mode; `retry` reloads it). Default: `pipeline.source`. */
+  source?: string;
+  /** Pipeline name when the Pipeline has none. Default: the source file's folder name, else "pipeline". */
+  fallbackName?: string;
+  /** Progress events (step start/end, run end). */
+  onEvent?: ProgressListener;
+  /** Emulator mode: S3 endpoint to use instead of the built-in local server. */
+  s3Endpoint?: string;
+  /** Emulator mode: bucket name. */
+  bucket?: string;
+  /** Waits between retries (tests inject a fake). Default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Directory functions and commands run in. Default `process.cwd()`. */
+  workDir?: string;
+}
+
+/** What `src/emulate/index.ts` provides (engineer H5); loaded lazily so local runs never load it. */
+interface EmulatorModule {
+  runInEmulator(options: {
+    built: BuiltPipeline; source: string | undefined; root: string; parameters: Record<string, JsonValue>;
+    runId?: string; tag?: string; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string; maxConcurrency?: number;
+  }): Promise<RunResult>;
+  retryInEmulator(runId: string, options: { root: string; pipeline?: Pipeline; onEvent?: ProgressListener }): Promise<RunResult>;
+}
+
+async function loadEmulator(): Promise<EmulatorModule> {
+  try {
+    // A variable specifier: the emulator is optional at type-check time and loaded only when asked for.
+    const specifier = "../emulate/index.js";
+    return (await import(specifier)) as EmulatorModule;
+  } catch (e) {
+    throw new UsageError(`emulator mode is not available in this build: ${(e as Error).message}`);
+  }
+}
+
+/** The folder name of a pipeline file when it is a valid pipeline name (examples/ml-pipeline/pipeline.ts → "ml-pipeline"). */
+export function nameFromSource(source: string | undefined): string | undefined {
+  if (!source) return undefined;
+  const folder = path.basename(path.dirname(source));
+  return STEP_NAME.test(folder) ? folder : undefined;
+}
+
+async function result(stores: Stores, runId: string): Promise<RunResult> {
+  const runLog = await stores.runLog.readRunLog(runId);
+  return { runId, status: runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL", parameters: runLog.finalParameters, runLog };
+}
+
+/**
+ * Runs a pipeline: validates it (DefinitionError before anything is written), folds the parameters,
+ * creates the run and executes it — in-process (mode "local", default) or through the compiled state
+ * machine (mode "emulator"). Resolves with the result also when the run fails; `parameters` is the
+ * final scope (the run log's finalParameters).
+ */
+export async function runPipeline(pipeline: Pipeline, options: RunPipelineOptions = {}): Promise<RunResult> {
+  const source = options.source ?? pipeline.source;
+  const built = buildGraph(pipeline, { fallbackName: options.fallbackName ?? nameFromSource(source) ?? "pipeline" });
+  const parameters = resolveParameters({
+    ...(options.parametersFile !== undefined ? { parametersFile: options.parametersFile } : {}),
+    ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
+  });
+  const root = options.root ?? DEFAULT_ROOT;
+  if (options.runId !== undefined) checkRunId(options.runId);
+  if (options.mode === "emulator") {
+    const emulator = await loadEmulator();
+    return emulator.runInEmulator({
+      built, source, root, parameters,
+      ...(options.runId !== undefined ? { runId: options.runId } : {}),
+      ...(options.tag !== undefined ? { tag: options.tag } : {}),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.s3Endpoint !== undefined ? { s3Endpoint: options.s3Endpoint } : {}),
+      ...(options.bucket !== undefined ? { bucket: options.bucket } : {}),
+      ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+    });
+  }
+  if (options.mode !== undefined && options.mode !== "local") throw new UsageError(`mode must be "local" or "emulator", got ${JSON.stringify(options.mode)}`);
+  const stores = fsStores(root);
+  const header = await createRun(stores, {
+    built, parameters, mode: "local",
+    ...(options.runId !== undefined ? { runId: options.runId } : {}),
+    ...(options.tag !== undefined ? { tag: options.tag } : {}),
+    ...(source !== undefined ? { source: path.resolve(source) } : {}),
+  });
+  await executeLocal(built, stores, header, {
+    execution: "local",
+    ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
+    ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
+  return result(stores, header.runId);
+}
+
+/** Imports a pipeline file's default export (a Pipeline, or a function returning one). */
+export async function importPipeline(file: string): Promise<Pipeline> {
+  const mod = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
+  const value = typeof mod.default === "function" ? await (mod.default as () => unknown)() : mod.default;
+  if (!isPipeline(value)) throw new UsageError(`${file} does not default-export a Pipeline (or a function returning one)`);
+  return value;
+}
+
+/** Options of retryRun. */
+export interface RetryOptions {
+  /** Directory of run logs and catalogs. Default ".runnable". */
+  root?: string;
+  /** The pipeline to re-run. Default: the run's recorded source file, imported again. */
+  pipeline?: Pipeline;
+  onEvent?: ProgressListener;
+  /** Overrides every Map's maxConcurrency and the Parallel default. */
+  maxConcurrency?: number;
+  sleep?: (ms: number) => Promise<void>;
+  workDir?: string;
+}
+
+/**
+ * Re-runs a failed run: the steps that succeeded are skipped, failed ones run again with attempts
+ * numbered on, under a new execution `retry-<n>`. Refused (UsageError) while the run is RUNNING,
+ * when it already succeeded, or when the pipeline's graph changed since the run (dagHash).
+ */
+export async function retryRun(runId: string, options: RetryOptions = {}): Promise<RunResult> {
+  checkRunId(runId);
+  const root = options.root ?? DEFAULT_ROOT;
+  const stores = fsStores(root);
+  const header = await stores.runLog.getHeader(runId);
+  if (!header || header.mode === "emulator") {
+    if (!header && !existsSync(path.join(root, "s3"))) throw new RunNotFoundError(runId, stores.blob.location);
+    const emulator = await loadEmulator();
+    return emulator.retryInEmulator(runId, { root, ...(options.pipeline ? { pipeline: options.pipeline } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+  }
+  const log = await stores.runLog.readRunLog(runId);
+  if (log.status === "RUNNING") throw new UsageError(`run ${runId} is still RUNNING (no execution has ended): it cannot be retried`);
+  if (log.status === "SUCCESS") throw new UsageError(`run ${runId} already succeeded: nothing to retry`);
+  let pipeline = options.pipeline;
+  if (!pipeline) {
+    if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: pass the pipeline to retry it`);
+    pipeline = await importPipeline(header.source);
+  }
+  const built = buildGraph(pipeline, { fallbackName: header.pipeline });
+  if (built.graph.dagHash !== header.dagHash) {
+    throw new UsageError(`pipeline changed since run ${runId} (dagHash ${header.dagHash.slice(0, 12)} ≠ ${built.graph.dagHash.slice(0, 12)}); start a new run`);
+  }
+  const starts = (await stores.blob.list(`${runKeys.run(runId)}executions/`)).filter((k) => k.endsWith(".start.json")).length;
+  await executeLocal(built, stores, header, {
+    execution: `retry-${Math.max(1, starts)}`,
+    ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
+    ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
+  return result(stores, runId);
+}
+
+/**
+ * The run log of a run under `root`: the filesystem store, else (when `<root>/s3` exists) the
+ * emulator's S3 store. Throws RunNotFoundError.
+ */
+export async function readRunLog(runId: string, options: { root?: string } = {}): Promise<RunLog> {
+  checkRunId(runId);
+  const root = options.root ?? DEFAULT_ROOT;
+  const stores = fsStores(root);
+  try {
+    return await stores.runLog.readRunLog(runId);
+  } catch (e) {
+    if (!(e instanceof RunNotFoundError) || !existsSync(path.join(root, "s3"))) throw e;
+  }
+  const { openEmulatorStores } = await import("../emulate/storage.js");
+  const emulator = await openEmulatorStores(root);
+  try {
+    return await emulator.stores.runLog.readRunLog(runId);
+  } finally {
+    await emulator.close();
+  }
+}

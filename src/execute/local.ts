@@ -1,0 +1,214 @@
+import type { BuiltPipeline } from "../graph/build.js";
+import type { MapNodeGraph, NodeGraph, PipelineGraph, TaskNode } from "../graph/types.js";
+import { lastOf, succeeded, type Scope, type StepContext } from "../runtime/context.js";
+import { itemOf } from "../runtime/objects.js";
+import { PROTOCOL_VERSION, type StepAction, type StepEvent, type StepResult } from "../runtime/protocol.js";
+import { handleStepEvent } from "../runtime/step-event.js";
+import { toStepError } from "../runtime/run-step.js";
+import type { StepError } from "../sdk/runlog.js";
+import { ON_FAILURE } from "../sdk/types.js";
+import type { RunHeader, Stores } from "../store/types.js";
+import type { ProgressListener } from "./events.js";
+
+/** Parallel branches run at once unless `maxConcurrency` says otherwise. */
+export const PARALLEL_CONCURRENCY = 8;
+
+/** Options of the in-process executor. */
+export interface LocalOptions {
+  /** Execution id: "local" for the first run, "retry-<n>" for retries. */
+  execution: string;
+  /** Directory functions and commands run in (catalog get/put target). Default `process.cwd()`. */
+  workDir?: string;
+  /** Overrides every Map's maxConcurrency and the Parallel default (8). */
+  maxConcurrency?: number;
+  onEvent?: ProgressListener;
+  /** Waits between retries; injectable so tests do not sleep. Default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
+}
+
+interface Outcome {
+  status: "SUCCESS" | "FAIL";
+  outputs: Scope;
+  error?: StepError;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Is this one of the ASL errors handleStepEvent throws for a failed step (as opposed to a store or program error)? */
+function isStepFailure(e: unknown): e is Error {
+  return e instanceof Error && e.name.startsWith("runnable.");
+}
+
+/** Wait before retry n (0-based): intervalSeconds · backoffRate^n, capped by maxDelaySeconds. */
+export function retryDelayMs(retry: TaskNode["retry"], n: number): number {
+  const s = retry.intervalSeconds * retry.backoffRate ** n;
+  return Math.round(1000 * (retry.maxDelaySeconds !== undefined ? Math.min(s, retry.maxDelaySeconds) : s));
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; stops starting new items once one fails. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {
+  const results: Outcome[] = new Array<Outcome>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+      if (results[i]!.status === "FAIL") failed = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results.filter(Boolean);
+}
+
+/**
+ * Runs a created run's pipeline in-process. Every step and composite is recorded through
+ * `handleStepEvent` — the same code the Lambda/Batch handlers and the emulator call — so the run log
+ * has the same shape in every mode; the executor only adds the walk, concurrency and retries, and
+ * hands each event the scope it already holds so the hot path never re-reads the store.
+ * Resolves to the run's status after recording it (finalise).
+ */
+export async function executeLocal(built: BuiltPipeline, stores: Stores, header: RunHeader, options: LocalOptions): Promise<"SUCCESS" | "FAIL"> {
+  const { runId } = header;
+  const { execution } = options;
+  const emit = options.onEvent ?? (() => {});
+  const sleep = options.sleep ?? realSleep;
+  const base: StepContext = {
+    built, stores, workDir: options.workDir ?? process.cwd(), objectCache: new Map(),
+    attempts: await stores.runLog.allAttempts(runId), ...(options.now ? { now: options.now } : {}),
+  };
+  const view = base.attempts!;
+
+  const send = (action: StepAction, node: NodeGraph | undefined, indexes: number[], scope: Scope | undefined, extra: Partial<StepEvent> = {}): Promise<StepResult> =>
+    handleStepEvent(
+      { v: PROTOCOL_VERSION, action, runId, path: node?.path ?? "", indexes, execution, retryCount: 0, ...extra },
+      scope ? { ...base, scope } : base,
+    );
+
+  async function runPipe(p: PipelineGraph, prefix: string, indexes: number[], scope: Scope): Promise<Outcome> {
+    let current = scope;
+    const outputs: Scope = {};
+    for (const node of p.steps) {
+      const stepPath = prefix ? `${prefix}.${node.name}` : node.name;
+      const r = await runNode(node, stepPath, indexes, current);
+      if (r.status === "SUCCESS") {
+        for (const _ in r.outputs) {
+          current = { ...current, ...r.outputs };
+          Object.assign(outputs, r.outputs);
+          break;
+        }
+        if (node.kind === "success") break;
+        continue;
+      }
+      if (node.onFailure) {
+        // The recovery pipeline replaces the rest of this pipeline and sees the failed step's input scope.
+        const recovered = await runPipe(node.onFailure, `${stepPath}.${ON_FAILURE}`, indexes, current);
+        return { ...recovered, outputs: Object.assign(outputs, recovered.outputs) };
+      }
+      return { status: "FAIL", outputs, ...(r.error ? { error: r.error } : {}) };
+    }
+    return { status: "SUCCESS", outputs };
+  }
+
+  async function runNode(node: NodeGraph, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
+    const done = succeeded(view.get(stepPath));
+    if (done) {
+      emit({ type: "step-end", stepPath, kind: node.kind, status: "SUCCESS", attempt: done.attempt, skipped: true });
+      return { status: "SUCCESS", outputs: done.outputParameters };
+    }
+    const started = performance.now();
+    emit({ type: "step-start", stepPath, kind: node.kind });
+    let outcome: Outcome;
+    try {
+      outcome = await dispatch(node, stepPath, indexes, scope);
+    } catch (e) {
+      if (!isStepFailure(e)) throw e;
+      outcome = { status: "FAIL", outputs: {}, error: toStepError(e) };
+    }
+    const last = lastOf(view.get(stepPath));
+    emit({
+      type: "step-end", stepPath, kind: node.kind, status: outcome.status, durationMs: performance.now() - started,
+      ...(last ? { attempt: last.attempt } : {}), ...(outcome.error ? { error: outcome.error } : {}),
+    });
+    return outcome;
+  }
+
+  /** The recorded outputs of a step that just succeeded. */
+  const recorded = (stepPath: string): Outcome => ({ status: "SUCCESS", outputs: lastOf(view.get(stepPath))?.outputParameters ?? {} });
+
+  async function endComposite(node: NodeGraph, stepPath: string, indexes: number[], scope: Scope, results: Outcome[]): Promise<Outcome> {
+    const failed = results.find((r) => r.status === "FAIL");
+    if (failed) {
+      const error = failed.error ?? { name: "runnable.StepFailed", message: `a branch of "${stepPath}" failed` };
+      await send("nodeEnd", node, indexes, scope, { status: "FAIL", error: { Error: error.name.slice(0, 256), Cause: error.message.slice(0, 4096) } });
+      return { status: "FAIL", outputs: {}, error };
+    }
+    await send("nodeEnd", node, indexes, scope, { status: "SUCCESS" });
+    return recorded(stepPath);
+  }
+
+  async function dispatch(node: NodeGraph, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
+    switch (node.kind) {
+      case "function": case "shell":
+        return runTask(node, stepPath, indexes, scope);
+      case "stub":
+        await send("stub", node, indexes, undefined);
+        return recorded(stepPath);
+      case "success":
+        await send("nodeEnd", node, indexes, undefined);
+        return { status: "SUCCESS", outputs: {} };
+      case "fail":
+        await send("nodeEnd", node, indexes, undefined); // records, then throws runnable.FailStep
+        return { status: "FAIL", outputs: {} };
+      case "parallel": {
+        const limit = options.maxConcurrency ?? PARALLEL_CONCURRENCY;
+        const keys = Object.keys(node.branches).sort();
+        const results = await pool(keys, limit, (key) => runPipe(node.branches[key]!, `${stepPath}.${key}`, indexes, scope));
+        return endComposite(node, stepPath, indexes, scope, results);
+      }
+      case "map":
+        return runMap(node, stepPath, indexes, scope);
+      case "conditional": {
+        const { branch } = await send("conditionalStart", node, indexes, scope);
+        const chosen = branch === "default" ? node.default : node.branches[branch!];
+        const result = await runPipe(chosen!, `${stepPath}.${branch}`, indexes, scope);
+        return endComposite(node, stepPath, indexes, scope, [result]);
+      }
+    }
+  }
+
+  async function runMap(node: MapNodeGraph, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
+    const { count = 0 } = await send("mapStart", node, indexes, scope);
+    const list = scope[node.iterateOn];
+    const items = Array.from({ length: count }, (_, i) => i);
+    const results = await pool(items, options.maxConcurrency ?? node.maxConcurrency, (i) =>
+      runPipe(node.branch, `${stepPath}.${i}`, [...indexes, i], { ...scope, [node.iterateAs]: itemOf(list, i) }));
+    return endComposite(node, stepPath, indexes, scope, results);
+  }
+
+  async function runTask(node: TaskNode, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
+    for (let retryCount = 0; ; retryCount++) {
+      try {
+        await send("task", node, indexes, scope, { retryCount });
+        return recorded(stepPath);
+      } catch (e) {
+        if (!isStepFailure(e) || retryCount + 1 >= node.retry.attempts) throw e;
+        await sleep(retryDelayMs(node.retry, retryCount));
+      }
+    }
+  }
+
+  await send("start", undefined, [], undefined);
+  let outcome: Outcome;
+  try {
+    outcome = await runPipe(built.graph, "", [], header.parameters);
+  } catch (e) {
+    // A store or program error (not a step failure): still close the run so it does not stay RUNNING.
+    await send("finalise", undefined, [], undefined, { status: "FAIL" }).catch(() => undefined);
+    throw e;
+  }
+  const { status } = await send("finalise", undefined, [], undefined, { status: outcome.status });
+  emit({ type: "run-end", stepPath: runId, status });
+  return status;
+}
