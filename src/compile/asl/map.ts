@@ -1,0 +1,145 @@
+import type { MapNodeGraph } from "../../graph/types.js";
+import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
+import { compositeFailureRoute } from "./failure.js";
+import type { StateRole } from "./names.js";
+import { branchBody } from "./parallel.js";
+import { ERROR_SLOT, PLACEHOLDERS, addHandlerTask, catchTo, placeholder, refFields, stepEvent } from "./render.js";
+import type { MapState, PayloadTemplate } from "./types.js";
+
+/**
+ * Iterations per chunk of an inline Map. The list itself stays in the store: the Map iterates over
+ * indexes made by `States.ArrayRange`, which Step Functions caps at 1,000 items — and an index
+ * array in the state input grows with the list. So indexes come in chunks: an outer Map (one chunk
+ * at a time) over chunk starts `[0, 100, 200, …]`, an inner Map over `[s … min(s+99, last)]`.
+ * State inputs stay under ~600 bytes up to 100,000 items (1,000 chunks would be ~5 KB).
+ */
+export const MAP_CHUNK = 100;
+/** `States.ArrayRange` limit on AWS × chunk size: the largest inline Map the indexes can describe. */
+export const MAX_INLINE_ITEMS = 1000 * MAP_CHUNK;
+
+/**
+ * Map →
+ *   `<map>@start` (mapStart: the handler resolves the list, returns `count`; distributed: also
+ *   `itemsKey`, the store key of the JSON index list it wrote) → `<map>@empty` (count 0 skips to
+ *   the end: zero iterations, still a success) → the iterations → `<map>@end` (nodeEnd SUCCESS:
+ *   the handler collects the returns and applies the reducer).
+ * Inline: `<map>@chunks` (Pass: chunk starts) → `<map>` (outer Map, one chunk at a time) →
+ *   `<map>@chunk` (Choice: last chunk?) → `<map>@range`/`<map>@tail` (Pass: the chunk's indexes) →
+ *   `<map>@each` (inner Map, MaxConcurrency) → the branch.
+ * Distributed: `<map>` is a Distributed Map whose ItemReader reads the index list from S3.
+ * Each iteration's state input is `{ runId, i0 … i<depth> }` with its index from `$$.Map.Item.Value`.
+ */
+export function compileMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope, exits: NodeExits): void {
+  const route = compositeFailureRoute(ctx, node, scope, exits);
+  const n = (suffix: string) => ctx.namer.name(node.path, suffix);
+  const info = (role: StateRole) => ({ stepPath: node.path, role });
+  const mapName = ctx.namer.name(node.path);
+  const end = n("@end");
+  addHandlerTask(ctx, scope, ctx.first(node), info("map-start"), stepEvent("mapStart", node.path, scope), {
+    transition: { Next: n("@empty") }, catchTo: route.target, keep: node.distributed ? ["count", "itemsKey"] : ["count"],
+  });
+  addState(ctx, scope, n("@empty"), info("map-empty"), {
+    Type: "Choice",
+    Choices: [{ Variable: "$.r.count", NumericEquals: 0, Next: end }],
+    Default: node.distributed ? mapName : n("@chunks"),
+  });
+  if (node.distributed) {
+    addState(ctx, scope, mapName, info("map"), distributedMap(ctx, node, scope, route.target, end));
+  } else {
+    addState(ctx, scope, n("@chunks"), info("map-chunks"), {
+      Type: "Pass",
+      Parameters: {
+        "starts.$": `States.ArrayRange(0, States.MathAdd($.r.count, -1), ${MAP_CHUNK})`,
+        "last.$": "States.MathAdd($.r.count, -1)",
+      },
+      ResultPath: ERROR_SLOT,
+      Next: mapName,
+    });
+    addState(ctx, scope, mapName, info("map"), inlineMap(ctx, node, scope, route.target, end));
+  }
+  addHandlerTask(ctx, scope, end, info("node-end"), stepEvent("nodeEnd", node.path, scope, { status: "SUCCESS" }), {
+    transition: exits.next, catchTo: route.target,
+  });
+  route.emit();
+}
+
+function inlineMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope, failed: string | null, end: string): MapState {
+  const n = (suffix: string) => ctx.namer.name(node.path, suffix);
+  const info = (role: StateRole) => ({ stepPath: node.path, role });
+  const chunk = branchBody(ctx, (c) => {
+    addState(ctx, c, n("@chunk"), info("map-chunk"), {
+      Type: "Choice",
+      Choices: [{ Variable: "$.e", NumericGreaterThanPath: "$.last", Next: n("@tail") }],
+      Default: n("@range"),
+    });
+    for (const [suffix, last] of [["@range", "$.e"], ["@tail", "$.last"]] as const) {
+      addState(ctx, c, n(suffix), info("map-range"), {
+        Type: "Pass", Parameters: { ...refFields(scope), "r.$": `States.ArrayRange($.s, ${last}, 1)` }, Next: n("@each"),
+      });
+    }
+    addState(ctx, c, n("@each"), info("map-each"), {
+      Type: "Map",
+      ItemsPath: "$.r",
+      ItemSelector: itemSelector(scope, "$$.Map.Item.Value"),
+      ItemProcessor: branchBody(ctx, (b) => ctx.pipeline(node.branch, b, { End: true }), scope, scope.depth + 1),
+      MaxConcurrency: node.maxConcurrency,
+      // The chunk's result is a list of iteration outputs: drop it, and keep the chunk's own output tiny.
+      ResultPath: null,
+      OutputPath: "$.runId",
+      End: true,
+    });
+    return n("@chunk");
+  }, scope);
+  return {
+    Type: "Map",
+    ItemsPath: "$.r.starts",
+    ItemSelector: {
+      ...refFields(scope),
+      "s.$": "$$.Map.Item.Value",
+      "e.$": `States.MathAdd($$.Map.Item.Value, ${MAP_CHUNK - 1})`,
+      "last.$": "$.r.last",
+    },
+    ItemProcessor: chunk,
+    MaxConcurrency: 1,
+    ResultPath: null,
+    ...catchTo(failed),
+    Next: end,
+  };
+}
+
+/** Item input `{ runId, x?, i0 … i<depth> }` with the new index taken from `value`. */
+function itemSelector(scope: Scope, value: string, execution?: string): PayloadTemplate {
+  return {
+    ...refFields(scope),
+    ...(execution ? { "x.$": execution } : {}),
+    [`i${scope.depth}.$`]: value,
+  };
+}
+
+function distributedMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope, failed: string | null, end: string): MapState {
+  const bucket = placeholder(ctx, PLACEHOLDERS.bucketName);
+  // Child executions have their own names: carry the parent's as `x` so attempt keys stay per run execution.
+  const parentExecution = scope.execution === "$.x" ? undefined : scope.execution;
+  return {
+    Type: "Map",
+    ItemReader: {
+      Resource: "arn:aws:states:::s3:getObject",
+      ReaderConfig: { InputType: "JSON" },
+      Parameters: { Bucket: bucket, "Key.$": "$.r.itemsKey" },
+    },
+    ItemSelector: itemSelector(scope, "$$.Map.Item.Value", parentExecution),
+    ItemProcessor: {
+      ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+      ...branchBody(ctx, (b) => ctx.pipeline(node.branch, b, { End: true }), scope, scope.depth + 1, "$.x"),
+    },
+    MaxConcurrency: node.maxConcurrency,
+    // Without a ResultWriter a Distributed Map returns every child's output and can exceed 256 KiB.
+    ResultWriter: {
+      Resource: "arn:aws:states:::s3:putObject",
+      Parameters: { Bucket: bucket, "Prefix.$": "States.Format('catalog/{}/.internal/map-results', $.runId)" },
+    },
+    ResultPath: null,
+    ...catchTo(failed),
+    Next: end,
+  };
+}

@@ -1,0 +1,53 @@
+import { DefinitionError } from "../../sdk/errors.js";
+import type { RetrySpec, TaskNode } from "../../graph/types.js";
+import { ERRORS } from "../../runtime/protocol.js";
+import { renderBatchTask } from "./batch.js";
+import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
+import { taskFailureRoute } from "./failure.js";
+import { lambdaTask, stepEvent } from "./render.js";
+import type { Retrier } from "./types.js";
+
+/** Lambda's hard limit on one invocation. */
+export const MAX_LAMBDA_SECONDS = 900;
+/**
+ * Seconds the Task waits beyond the step's timeoutSeconds: the handler enforces the step's timeout
+ * itself and records the attempt before failing with runnable.Timeout; the state's TimeoutSeconds is
+ * only the backstop for a handler that never answers.
+ */
+export const TIMEOUT_GRACE_SECONDS = 30;
+
+/** Errors the step's own retry policy applies to on Lambda: the step failed or timed out. */
+export const STEP_RETRY_ERRORS = [ERRORS.stepFailed, ERRORS.timeout, "States.Timeout"];
+
+/** The step's RetrySpec as an ASL retrier (none for a single attempt). ASL intervals are whole seconds ≥ 1. */
+export function stepRetriers(retry: RetrySpec, errors: string[]): Retrier[] {
+  if (retry.attempts <= 1) return [];
+  return [{
+    ErrorEquals: errors,
+    IntervalSeconds: Math.max(1, Math.ceil(retry.intervalSeconds)),
+    MaxAttempts: retry.attempts - 1,
+    BackoffRate: retry.backoffRate,
+    ...(retry.maxDelaySeconds !== undefined ? { MaxDelaySeconds: retry.maxDelaySeconds } : {}),
+  }];
+}
+
+/** FunctionTask / ShellTask → one Task: `lambda:invoke` of the step handler, or a Batch job (`submitJob.sync`). */
+export function compileTask(ctx: CompileContext, node: TaskNode, scope: Scope, exits: NodeExits): void {
+  if (node.compute === "lambda" && node.timeoutSeconds !== undefined && node.timeoutSeconds > MAX_LAMBDA_SECONDS) {
+    throw DefinitionError.one(node.path, "lambda-timeout",
+      `timeoutSeconds ${node.timeoutSeconds} exceeds Lambda's limit of ${MAX_LAMBDA_SECONDS} s: use compute: "batch" for longer steps`);
+  }
+  const route = taskFailureRoute(ctx, node, scope, exits);
+  const name = ctx.first(node);
+  const state = node.compute === "batch"
+    ? renderBatchTask(ctx, node, name, scope, { transition: exits.next, catchTo: route.target })
+    : lambdaTask(ctx, stepEvent("task", node.path, scope), {
+      transition: exits.next,
+      retry: stepRetriers(node.retry, STEP_RETRY_ERRORS),
+      catchTo: route.target,
+      ...(node.timeoutSeconds !== undefined
+        ? { timeoutSeconds: Math.min(MAX_LAMBDA_SECONDS, node.timeoutSeconds + TIMEOUT_GRACE_SECONDS) } : {}),
+    });
+  addState(ctx, scope, name, { stepPath: node.path, role: "task" }, state);
+  route.emit();
+}

@@ -1,0 +1,120 @@
+import { buildGraph, type BuiltPipeline } from "../graph/build.js";
+import type { RootGraph } from "../graph/types.js";
+import { DefinitionError, type Problem } from "../sdk/errors.js";
+import { isPipeline } from "../sdk/node.js";
+import type { Pipeline } from "../sdk/pipeline.js";
+import type { CompileContext, Scope } from "./asl/context.js";
+import { addRaise } from "./asl/failure.js";
+import { StateNamer, type StateInfo } from "./asl/names.js";
+import { compilePipeline, firstStateName } from "./asl/pipeline.js";
+import { CAUGHT_ERROR, PLACEHOLDERS, addHandlerTask, stepEvent, type PlaceholderName } from "./asl/render.js";
+import type { AslDefinition } from "./asl/types.js";
+import { estimate, type Estimate } from "./estimate.js";
+
+export type * from "./asl/types.js";
+export type { StateInfo, StateRole } from "./asl/names.js";
+export type { Estimate, MapEstimate } from "./estimate.js";
+export { PLACEHOLDERS, type PlaceholderName } from "./asl/render.js";
+export { BATCH_EVENT_ENV } from "./asl/batch.js";
+export { validateAsl, type AslValidation } from "./validate.js";
+
+/** Every placeholder name a definition may contain, as `${Name}` (the CDK stack substitutes them). */
+export const PLACEHOLDER_NAMES: readonly PlaceholderName[] = Object.values(PLACEHOLDERS);
+
+/** Step Functions' limit on a definition's size (bytes of JSON). */
+export const MAX_DEFINITION_BYTES = 1_048_576;
+
+/** Options of compile(). */
+export interface CompileOptions {
+  /** "EXPRESS" is honoured only when no step needs a `.sync` integration (compute "batch"). Default "STANDARD". */
+  workflowType?: "STANDARD" | "EXPRESS";
+  /** Known Map sizes by definition path (`fanout`, `outer.*.inner`): checked against the execution-history quota and used by the estimate. Default: none (1 item assumed). */
+  expectedMapItems?: Record<string, number>;
+  /** Name used when the Pipeline has none (as buildGraph's). Default "pipeline". */
+  fallbackName?: string;
+}
+
+export interface CompileResult {
+  definition: AslDefinition;
+  workflowType: "STANDARD" | "EXPRESS";
+  /** State name → the step it belongs to (definition path) and what it does; includes hashed long names. */
+  states: Record<string, StateInfo>;
+  /** Placeholder names used by the definition (without `${}`), sorted. */
+  placeholders: PlaceholderName[];
+  estimate: Estimate;
+  /** The graph compiled (its dagHash identifies the pipeline). */
+  graph: RootGraph;
+}
+
+/** Run-level state names ("@" cannot appear in step names, so they never collide with a step's). */
+export const RUN_STATES = { start: "@run-start", succeeded: "@run-succeeded", failed: "@run-failed", fail: "@run-fail" } as const;
+
+function toGraph(input: Pipeline | BuiltPipeline | RootGraph, fallbackName?: string): RootGraph {
+  if (isPipeline(input)) return buildGraph(input, fallbackName ? { fallbackName } : {}).graph;
+  if ("graph" in input) return input.graph;
+  return input;
+}
+
+/**
+ * Compiles a pipeline to an AWS Step Functions definition (ASL, JSONPath). Pure and deterministic:
+ * the same pipeline gives byte-identical `JSON.stringify(definition)`. Execution input is
+ * `{ "runId": "…" }`; every handler call sends a StepEvent (references only, see protocol.ts).
+ * Throws a DefinitionError naming the step on a quota violation.
+ */
+export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: CompileOptions = {}): CompileResult {
+  const graph = toGraph(input, options.fallbackName);
+  const problems: Problem[] = [];
+  const namer = new StateNamer();
+  const ctx: CompileContext = {
+    namer,
+    syncSteps: [],
+    placeholders: new Set(),
+    pipeline: (p, scope, exit) => compilePipeline(ctx, p, scope, exit),
+    first: (node) => firstStateName(namer, node),
+  };
+  const scope: Scope = { states: {}, failTo: RUN_STATES.failed, depth: 0, execution: "$$.Execution.Name" };
+  const run = (role: StateInfo["role"]): StateInfo => ({ stepPath: "", role });
+
+  addHandlerTask(ctx, scope, RUN_STATES.start, run("run-start"), stepEvent("start", "", scope),
+    { transition: { Next: ctx.first(graph.steps[0]!) }, catchTo: RUN_STATES.failed });
+  compilePipeline(ctx, graph, scope, { Next: RUN_STATES.succeeded });
+  addHandlerTask(ctx, scope, RUN_STATES.succeeded, run("run-succeeded"), stepEvent("finalise", "", scope, { status: "SUCCESS" }),
+    { transition: { End: true }, catchTo: RUN_STATES.failed });
+  addHandlerTask(ctx, scope, RUN_STATES.failed, run("run-failed"), stepEvent("finalise", "", scope, { status: "FAIL", ...CAUGHT_ERROR }),
+    { transition: { Next: RUN_STATES.fail } });
+  addRaise(ctx, { ...scope, failTo: null }, "", RUN_STATES.fail);
+
+  const workflowType = options.workflowType ?? "STANDARD";
+  if (workflowType === "EXPRESS" && ctx.syncSteps.length) {
+    problems.push(...ctx.syncSteps.map((path) => ({ path, code: "express-sync", message:
+      'compute "batch" waits for the job (batch:submitJob.sync), which Express workflows do not support: compile as STANDARD' })));
+  }
+  const definition: AslDefinition = {
+    Comment: `runnable-ts pipeline "${graph.name}" (dagHash ${graph.dagHash})`,
+    StartAt: RUN_STATES.start,
+    States: scope.states,
+  };
+  const est = estimate(graph, options.expectedMapItems);
+  problems.push(...est.problems);
+  const bytes = Buffer.byteLength(JSON.stringify(definition));
+  if (bytes > MAX_DEFINITION_BYTES) {
+    problems.push({ path: "", code: "definition-too-large", message:
+      `the compiled definition is ${bytes} bytes, over Step Functions' limit of ${MAX_DEFINITION_BYTES}: `
+      + `split the pipeline or move repeated steps into a Map (largest steps: ${largestSteps(graph, est.estimate).join(", ")})` });
+  }
+  if (problems.length) throw new DefinitionError(problems);
+  return {
+    definition,
+    workflowType,
+    states: Object.fromEntries(namer.entries()),
+    placeholders: [...ctx.placeholders].sort() as PlaceholderName[],
+    estimate: est.estimate,
+    graph,
+  };
+}
+
+/** The top-level steps with the most states, to point at what makes a definition big. */
+function largestSteps(graph: RootGraph, est: Estimate): string[] {
+  const top = graph.steps.map((s) => s.path).sort((a, b) => (est.perNode[b] ?? 0) - (est.perNode[a] ?? 0) || a.localeCompare(b));
+  return top.slice(0, 3).map((p) => `"${p}"`);
+}
