@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { buildGraph, type BuiltPipeline } from "../src/graph/index.js";
+import { isPipeline } from "../src/sdk/node.js";
+import type { Pipeline } from "../src/sdk/pipeline.js";
+import { s3Stores } from "../src/store/index.js";
+import type { Stores } from "../src/store/types.js";
+
+/**
+ * What every deployed entry point (Lambda, Batch container, emulator worker) shares: the pipeline
+ * module is loaded and built once per process, stores come from the environment, and each
+ * invocation works in a fresh directory that is removed afterwards.
+ */
+
+/** Loads the pipeline module: anything with a default export that is a Pipeline or a function returning one. */
+export type PipelineLoader = () => Promise<unknown>;
+
+/** Environment variables the handlers read. */
+export const ENV = {
+  /** S3 bucket holding `runs/` and `catalog/`. Required. */
+  bucket: "RUNNABLE_BUCKET",
+  /** Optional key prefix inside the bucket. */
+  prefix: "RUNNABLE_PREFIX",
+  /** Optional S3 endpoint (a local s3rver in the emulator and tests). */
+  endpoint: "RUNNABLE_S3_ENDPOINT",
+  /** Pipeline file imported by the generic `handler` exports. */
+  pipelineFile: "RUNNABLE_PIPELINE_FILE",
+  /** Pipeline name used when the Pipeline has none (the CLI uses the file's folder name). */
+  pipelineName: "RUNNABLE_PIPELINE_NAME",
+} as const;
+
+/** Builds S3 stores from `RUNNABLE_BUCKET`, `RUNNABLE_PREFIX`, `AWS_REGION`, `RUNNABLE_S3_ENDPOINT`. */
+export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): Stores {
+  const bucket = env[ENV.bucket];
+  if (!bucket) throw new Error(`${ENV.bucket} is not set: the step handler needs the bucket holding runs/ and catalog/`);
+  const endpoint = env[ENV.endpoint] || undefined;
+  const prefix = env[ENV.prefix] || undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  return s3Stores({ bucket, ...(prefix ? { prefix } : {}), ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) });
+}
+
+/** Turns a loaded module into a Pipeline: its default export is a Pipeline or a (possibly async) function returning one. */
+export async function pipelineOf(mod: unknown, where: string): Promise<Pipeline> {
+  const exported = typeof mod === "object" && mod !== null && "default" in mod ? (mod as { default: unknown }).default : mod;
+  const value = typeof exported === "function" ? await (exported as () => unknown)() : exported;
+  if (!isPipeline(value)) throw new Error(`${where}: the default export is not a Pipeline (nor a function returning one)`);
+  return value;
+}
+
+/** The pipeline name fallback: `RUNNABLE_PIPELINE_NAME`, else the pipeline file's folder name. */
+export function fallbackNameFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env[ENV.pipelineName]) return env[ENV.pipelineName];
+  const file = env[ENV.pipelineFile];
+  return file ? basename(dirname(file)) : undefined;
+}
+
+/** Loads and builds the pipeline once per process (per Lambda container); later calls reuse it. */
+export function cachedPipeline(load: PipelineLoader, fallbackName: () => string | undefined): () => Promise<BuiltPipeline> {
+  let built: Promise<BuiltPipeline> | undefined;
+  return () => {
+    built ??= (async () => {
+      const pipeline = await pipelineOf(await load(), "pipeline module");
+      const name = fallbackName();
+      return buildGraph(pipeline, name ? { fallbackName: name } : {});
+    })();
+    // A failed load is not cached: the next invocation tries again (and reports the same error).
+    built.catch(() => { built = undefined; });
+    return built;
+  };
+}
+
+/** The generic loader: imports `RUNNABLE_PIPELINE_FILE`. */
+export function envFileLoader(env: NodeJS.ProcessEnv = process.env): PipelineLoader {
+  return async () => {
+    const file = env[ENV.pipelineFile];
+    if (!file) throw new Error(`${ENV.pipelineFile} is not set: it names the pipeline file to load`);
+    return import(pathToFileURL(file).href);
+  };
+}
+
+/**
+ * Runs `work` in a fresh directory under the temp dir, with the process's working directory set
+ * to it (functions read and write relative paths). One invocation per process at a time — as in a
+ * Lambda container — so changing the process cwd is safe. The directory is removed afterwards.
+ */
+export async function inFreshDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "runnable-step-"));
+  const before = process.cwd();
+  process.chdir(dir);
+  try {
+    return await work(dir);
+  } finally {
+    process.chdir(before);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** An error with an ASL-facing name (`runnable.BadEvent`, …). */
+export function namedError(name: string, message: string, cause?: unknown): Error {
+  const err = new Error(message, cause === undefined ? undefined : { cause });
+  err.name = name;
+  return err;
+}

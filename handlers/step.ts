@@ -1,0 +1,65 @@
+import { handleStepEvent } from "../src/runtime/index.js";
+import { ERRORS, parseStepEvent, type StepResult } from "../src/runtime/protocol.js";
+import type { Stores } from "../src/store/types.js";
+import {
+  cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, storesFromEnv, type PipelineLoader,
+} from "./shared.js";
+
+/**
+ * The Lambda step handler: Step Functions calls it (through `arn:aws:states:::lambda:invoke`) with
+ * a `StepEvent` — references only: run id, definition path, map indexes, execution name, retry
+ * count — and gets back a small `StepResult`. Everything else (parameters, files, objects) moves
+ * through the S3 stores. Kept small and free of dev-only imports: it is bundled with esbuild.
+ */
+
+/** The part of the Lambda context the handler uses. */
+export interface LambdaContextLike {
+  getRemainingTimeInMillis(): number;
+  awsRequestId?: string;
+}
+
+/** Options of `makeStepHandler`. */
+export interface StepHandlerOptions {
+  /** Stores to use. Default: S3 stores from `RUNNABLE_BUCKET`/`RUNNABLE_PREFIX`/`AWS_REGION`/`RUNNABLE_S3_ENDPOINT`, made once per container. */
+  stores?: Stores;
+  /** Name used when the Pipeline has none. Default `RUNNABLE_PIPELINE_NAME`, else the folder of `RUNNABLE_PIPELINE_FILE`. */
+  pipelineName?: string;
+  /**
+   * Time kept back from the Lambda's remaining time so a step that runs too long is failed and
+   * recorded (`runnable.Timeout`) before the Lambda is killed. Default 2000 ms, at most 20% of the remaining time.
+   */
+  safetyMarginMs?: number;
+  /** Clock, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+export type StepHandler = (event: unknown, context: LambdaContextLike) => Promise<StepResult>;
+
+/** The step deadline (epoch ms): the Lambda's remaining time minus a safety margin. */
+export function stepDeadline(context: LambdaContextLike, now: number, marginMs = 2000): number {
+  const remaining = context.getRemainingTimeInMillis();
+  return now + remaining - Math.min(marginMs, Math.floor(remaining * 0.2));
+}
+
+/** Builds a Lambda handler for the pipeline module that `loadPipeline` returns. */
+export function makeStepHandler(loadPipeline: PipelineLoader, options: StepHandlerOptions = {}): StepHandler {
+  const built = cachedPipeline(loadPipeline, () => options.pipelineName ?? fallbackNameFromEnv());
+  let stores = options.stores;
+  const now = options.now ?? Date.now;
+  return async (event, context) => {
+    // Bad events are not retryable: report them before touching the store or the pipeline.
+    const parsed = parseStepEvent(event);
+    if (typeof context?.getRemainingTimeInMillis !== "function") {
+      throw namedError(ERRORS.badEvent, "the step handler needs a Lambda context (getRemainingTimeInMillis)");
+    }
+    const deadline = stepDeadline(context, now(), options.safetyMarginMs);
+    stores ??= storesFromEnv();
+    const pipeline = await built();
+    const useStores = stores;
+    return inFreshDir((workDir) =>
+      handleStepEvent(parsed, { built: pipeline, stores: useStores, workDir, deadline, now: () => new Date(now()) }));
+  };
+}
+
+/** The generic Lambda entry: loads the pipeline file named by `RUNNABLE_PIPELINE_FILE`. */
+export const handler: StepHandler = makeStepHandler(envFileLoader());

@@ -1,0 +1,72 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { TaskError } from "./workers.js";
+
+/**
+ * Runs a `batch:submitJob.sync` task as AWS Batch would run the container: a fresh process of
+ * `handlers/batch.ts` with the job's environment (the StepEvent in `RUNNABLE_STEP_EVENT`), killed after the job's
+ * attempt duration. Success returns a job description; failure raises `States.TaskFailed` with
+ * the job description as the Cause, as the `.sync` integration does.
+ */
+
+const ENTRY = fileURLToPath(new URL("../../handlers/batch.ts", import.meta.url));
+const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs")).href;
+
+export interface BatchJobOptions {
+  jobName: string;
+  /** Job environment (bucket, endpoint, pipeline file …). */
+  env: Record<string, string>;
+  /** Attempt duration; the container is killed after it. */
+  timeoutMs: number;
+  memoryMiB: number;
+  echo?: boolean;
+}
+
+export interface JobDescription {
+  JobId: string;
+  JobName: string;
+  Status: "SUCCEEDED" | "FAILED";
+  StatusReason?: string;
+  Container: { ExitCode?: number; Reason?: string };
+  [key: string]: unknown;
+}
+
+/** Runs one job; resolves with its description when the container exits 0. */
+export function runBatchJob(options: BatchJobOptions): Promise<JobDescription> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", TSX, `--max-old-space-size=${options.memoryMiB}`, ENTRY], {
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let tail = "";
+    const keep = (chunk: Buffer): void => {
+      if (options.echo) process.stderr.write(chunk);
+      tail = (tail + chunk.toString()).slice(-2000);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, options.timeoutMs);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      const base = { JobId: randomUUID(), JobName: options.jobName };
+      if (code === 0) return resolve({ ...base, Status: "SUCCEEDED", Container: { ExitCode: 0 } });
+      const reason = timedOut ? "Job attempt duration exceeded timeout" : "Essential container in task exited";
+      const job: JobDescription = {
+        ...base, Status: "FAILED", StatusReason: reason,
+        Container: { ...(code !== null ? { ExitCode: code } : {}), Reason: signal ? `killed (${signal})` : tail.trim().split("\n").slice(-3).join("\n") },
+      };
+      reject(new TaskError("States.TaskFailed", JSON.stringify(job)));
+    });
+  });
+}

@@ -1,0 +1,123 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { randomUUID } from "node:crypto";
+import { DISTRIBUTED_MAP_RESOURCE, visitStates, type Json, type JsonObject } from "./definition.js";
+import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
+import { runMachine, type MachineRunOptions, type TaskHandler } from "./machine.js";
+
+/**
+ * Distributed Map emulation. aws-local-stepfunctions ignores `ItemReader` (it would iterate over
+ * whatever the state input holds — silently different), so each Map with an ItemReader is
+ * replaced, before the run, by a Task of the same name whose local handler does what Step
+ * Functions does: evaluate the reader's parameters against the state input (the interpreter does
+ * that, as the Task's Parameters), read the JSON list from S3, run the item processor over it
+ * with the Map's ItemSelector and MaxConcurrency (an inline Map in a nested interpreter run), and
+ * with a ResultWriter store the results in S3 and return the manifest location. The Task keeps
+ * the Map's InputPath/ResultSelector/ResultPath/OutputPath/Retry/Catch/Next/End, so everything
+ * around it behaves the same. Child executions share the parent's event log, tagged by index.
+ */
+
+const ITEMS_SLOT = "__runnableEmulatorItems";
+
+function isObject(v: Json | undefined): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Returns the rewritten definition and the original Map states by name. */
+export function rewriteDistributedMaps(definition: JsonObject): { definition: JsonObject; maps: Map<string, JsonObject> } {
+  const copy = structuredClone(definition);
+  const maps = new Map<string, JsonObject>();
+  visitStates(copy, (name, state, holder) => {
+    if (state.Type !== "Map" || !("ItemReader" in state)) return;
+    maps.set(name, state);
+    const reader = state.ItemReader as JsonObject;
+    const keep = ["InputPath", "ResultSelector", "ResultPath", "OutputPath", "Retry", "Catch", "Next", "End", "Comment"];
+    const task: JsonObject = {
+      Type: "Task",
+      Resource: DISTRIBUTED_MAP_RESOURCE,
+      Parameters: {
+        Reader: reader.Parameters ?? {},
+        ...(isObject(state.ResultWriter) ? { Writer: state.ResultWriter.Parameters ?? {} } : {}),
+        "Input.$": "$",
+      },
+      // A Map state has no timeout; the stand-in must not get the interpreter's 60 s default.
+      TimeoutSeconds: NO_TASK_TIMEOUT_SECONDS,
+    };
+    for (const field of keep) if (field in state) task[field] = state[field]!;
+    holder[name] = task;
+  });
+  return { definition: copy, maps };
+}
+
+export interface DistributedMapDeps {
+  s3: S3Client;
+  /** Options of the parent run: handlers, execution name, events, control. */
+  run: () => MachineRunOptions;
+}
+
+/** The local handler of one rewritten Distributed Map. */
+export function distributedMapHandler(name: string, original: JsonObject, deps: DistributedMapDeps): TaskHandler {
+  const processor = structuredClone((original.ItemProcessor ?? original.Iterator) as JsonObject);
+  delete processor.ProcessorConfig;
+  const inline: JsonObject = {
+    StartAt: name,
+    States: {
+      [name]: {
+        Type: "Map",
+        ItemsPath: `$.${ITEMS_SLOT}`,
+        ...(original.ItemSelector !== undefined ? { ItemSelector: original.ItemSelector } : {}),
+        ItemProcessor: processor,
+        ...(original.MaxConcurrency !== undefined ? { MaxConcurrency: original.MaxConcurrency } : {}),
+        End: true,
+      },
+    },
+  };
+  return async (input) => {
+    const params = isObject(input) ? input : {};
+    const reader = isObject(params.Reader) ? params.Reader : {};
+    const items = await readItems(deps.s3, reader, name);
+    const stateInput = isObject(params.Input) ? params.Input : {};
+    const parent = deps.run();
+    const result = await runMachine(inline, { ...stateInput, [ITEMS_SLOT]: items }, { ...parent, exempt: name });
+    if (result.status === "FAILED") {
+      // A failed child surfaces on the Map state as on AWS: States.ExceedToleratedFailureThreshold
+      // with the child's error in the cause (no ToleratedFailure settings: one failure is enough).
+      const err = new Error(JSON.stringify({ error: result.error?.Error, cause: result.error?.Cause }));
+      err.name = "States.ExceedToleratedFailureThreshold";
+      throw err;
+    }
+    if (!isObject(params.Writer)) return result.output ?? [];
+    return writeResults(deps.s3, params.Writer, result.output ?? []);
+  };
+}
+
+async function readItems(s3: S3Client, reader: JsonObject, name: string): Promise<Json[]> {
+  const bucket = String(reader.Bucket ?? "");
+  const key = String(reader.Key ?? "");
+  let text: string;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    text = (await out.Body?.transformToString("utf8")) ?? "";
+  } catch (err) {
+    throw Object.assign(new Error(`Map "${name}": cannot read items s3://${bucket}/${key}: ${(err as Error).message}`), { name: "States.ItemReaderFailed" });
+  }
+  const items = JSON.parse(text) as Json;
+  if (!Array.isArray(items)) {
+    throw Object.assign(new Error(`Map "${name}": s3://${bucket}/${key} does not hold a JSON array`), { name: "States.ItemReaderFailed" });
+  }
+  return items;
+}
+
+async function writeResults(s3: S3Client, writer: JsonObject, results: Json): Promise<Json> {
+  const bucket = String(writer.Bucket ?? "");
+  const prefix = String(writer.Prefix ?? "").replace(/\/$/, "");
+  const mapRun = randomUUID();
+  const base = `${prefix ? `${prefix}/` : ""}${mapRun}`;
+  const resultsKey = `${base}/SUCCEEDED_0.json`;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: resultsKey, Body: JSON.stringify(results) }));
+  const manifestKey = `${base}/manifest.json`;
+  await s3.send(new PutObjectCommand({
+    Bucket: bucket, Key: manifestKey,
+    Body: JSON.stringify({ DestinationBucket: bucket, MapRunArn: `arn:aws:states:local:000000000000:mapRun:${mapRun}`, ResultFiles: { SUCCEEDED: [{ Key: resultsKey }] } }),
+  }));
+  return { MapRunArn: `arn:aws:states:local:000000000000:mapRun:${mapRun}`, ResultWriterDetails: { Bucket: bucket, Key: manifestKey } };
+}

@@ -1,0 +1,31 @@
+import type { Json } from "./definition.js";
+
+/** Step Functions' limit on a state's input, output, and an execution's input: 256 KiB of UTF-8 JSON. */
+export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+
+/** The Lambda function timeout the emulator gives every step-handler invocation (the Lambda maximum). */
+export const LAMBDA_TIMEOUT_MS = 900_000;
+
+/** Lambda's default memory when the step sets none. */
+export const LAMBDA_DEFAULT_MEMORY_MIB = 1024;
+
+/** ASL's largest TimeoutSeconds: what "no Task timeout" means on AWS. */
+export const NO_TASK_TIMEOUT_SECONDS = 99_999_999;
+
+export function payloadBytes(value: Json | undefined): number {
+  return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), "utf8");
+}
+
+/** The terminal error Step Functions raises for an oversized payload; `States.ALL` does not catch it. */
+export class DataLimitExceeded extends Error {
+  constructor(what: string, bytes: number) {
+    super(`${what} is ${bytes} bytes, over the Step Functions limit of ${PAYLOAD_LIMIT_BYTES} bytes (256 KiB)`);
+    this.name = "States.DataLimitExceeded";
+  }
+}
+
+/** Throws DataLimitExceeded when `value` is over the limit. */
+export function checkPayload(value: Json | undefined, what: string): void {
+  const bytes = payloadBytes(value);
+  if (bytes > PAYLOAD_LIMIT_BYTES) throw new DataLimitExceeded(what, bytes);
+}

@@ -1,0 +1,152 @@
+import { createHash } from "node:crypto";
+import type { Json, JsonObject } from "./definition.js";
+import { ExecutionError, StateMachine, type StateMachineDefinition } from "./interpreter.js";
+import { DataLimitExceeded, checkPayload } from "./limits.js";
+
+/**
+ * One execution of a definition in aws-local-stepfunctions, with the Step Functions behaviour it
+ * lacks added around it: the 256 KiB payload limit on every state's input and output (terminal:
+ * the execution is stopped, as `States.DataLimitExceeded` cannot be caught), `$$.State.RetryCount`
+ * in the context, and an event log a user can read afterwards.
+ */
+
+/** One entry of the execution event log (what Step Functions' execution history would show). */
+export interface ExecutionEvent {
+  /** Epoch ms. */
+  timestamp: number;
+  type: string;
+  /** State name, for state events. */
+  state?: string;
+  stateType?: string;
+  /** Map iteration index, for events inside a Map. */
+  index?: number;
+  /** The enclosing Map/Parallel state, for iteration/branch events. */
+  parent?: string;
+  error?: string;
+  cause?: string;
+  /** Retry attempt number (StateRetried). */
+  attempt?: number;
+  input?: Json;
+  output?: Json;
+}
+
+export type TaskHandler = (input: Json) => Promise<Json>;
+
+export interface MachineRunOptions {
+  /** `$$.Execution.Name`. */
+  executionName: string;
+  /** A local handler for every Task state, by state name. */
+  handlers: Record<string, TaskHandler>;
+  onEvent?: (event: ExecutionEvent) => void;
+  /** Wait between retries in ms instead of the Retry policy's (fast tests only). */
+  retryIntervalMs?: number;
+  /** Set when a handler found a terminal problem; the execution is then stopped. */
+  control?: ExecutionControl;
+  /** A state whose input is exempt from the payload check (the stand-in of a Distributed Map gets its items there). */
+  exempt?: string;
+}
+
+/** Lets task handlers end the whole execution with an error no Catch may handle. */
+export class ExecutionControl {
+  terminal: { Error: string; Cause: string } | undefined;
+  abort: (() => void) | undefined;
+  stop(error: Error): void {
+    this.terminal ??= { Error: error.name, Cause: error.message };
+    this.abort?.();
+  }
+}
+
+export interface MachineResult {
+  status: "SUCCEEDED" | "FAILED";
+  output?: Json;
+  error?: { Error: string; Cause: string };
+  events: ExecutionEvent[];
+}
+
+// Validating a definition costs ≈ 250 ms: each distinct definition is validated once per process.
+const validated = new Set<string>();
+
+function machineFor(definition: JsonObject): StateMachine {
+  const key = createHash("sha256").update(JSON.stringify(definition)).digest("hex");
+  const def = definition as unknown as StateMachineDefinition;
+  if (validated.has(key)) return new StateMachine(def, { validationOptions: { noValidate: true } });
+  const machine = new StateMachine(def, { validationOptions: { checkPaths: true, checkArn: false } });
+  validated.add(key);
+  return machine;
+}
+
+export async function runMachine(definition: JsonObject, input: JsonObject, options: MachineRunOptions): Promise<MachineResult> {
+  const control = options.control ?? new ExecutionControl();
+  try {
+    if (!options.exempt) checkPayload(input, "the execution input");
+  } catch (err) {
+    return { status: "FAILED", error: { Error: (err as Error).name, Cause: (err as Error).message }, events: [] };
+  }
+  const machine = machineFor(definition);
+  const retryIntervalOverrides = options.retryIntervalMs === undefined ? undefined
+    : Object.fromEntries(Object.keys(options.handlers).map((name) => [name, options.retryIntervalMs!]));
+  const execution = machine.run(input, {
+    noThrowOnAbort: true,
+    // `$$.State.RetryCount` is not provided by the interpreter; handlers receive the real count (see run.ts).
+    context: { Execution: { Name: options.executionName }, State: { RetryCount: 0 } },
+    overrides: { taskResourceLocalHandlers: options.handlers, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
+  });
+  control.abort = execution.abort;
+  const events: ExecutionEvent[] = [];
+  const logging = (async () => {
+    for await (const raw of execution.eventLogs) {
+      const event = toEvent(raw as unknown as RawEvent);
+      events.push(event);
+      options.onEvent?.(event);
+      try {
+        if (event.type === "StateEntered" && event.state !== options.exempt) checkPayload(event.input, `the input of state "${event.state}"`);
+        if (event.type === "StateExited") checkPayload(event.output, `the output of state "${event.state}"`);
+      } catch (err) {
+        if (err instanceof DataLimitExceeded) control.stop(err);
+      }
+    }
+  })();
+  let output: Json | undefined;
+  let failure: { Error: string; Cause: string } | undefined;
+  try {
+    output = (await execution.result) as Json;
+  } catch (err) {
+    const cause = err instanceof ExecutionError ? (err.cause as Error | undefined) : (err as Error);
+    failure = { Error: cause?.name ?? "Error", Cause: cause?.message ?? String(err) };
+  }
+  await logging.catch(() => undefined);
+  // A terminal error (oversized payload) wins over whatever the interpreter reported after it.
+  const error = control.terminal ?? failure;
+  return error ? { status: "FAILED", error, events } : { status: "SUCCEEDED", output: output ?? null, events };
+}
+
+interface RawEvent {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input?: Json; output?: Json };
+  parentState?: { name: string };
+  index?: number;
+  Error?: string;
+  Cause?: unknown;
+  retry?: { attempt: number };
+  input?: Json;
+  output?: Json;
+}
+
+function toEvent(raw: RawEvent): ExecutionEvent {
+  const e: ExecutionEvent = { timestamp: raw.timestamp, type: raw.type };
+  if (raw.state) {
+    e.state = raw.state.name;
+    e.stateType = raw.state.type;
+    if (raw.type === "StateEntered") e.input = raw.state.input;
+    if (raw.type === "StateExited") e.output = raw.state.output;
+  }
+  if (raw.parentState) e.parent = raw.parentState.name;
+  if (raw.index !== undefined) e.index = raw.index;
+  if (raw.Error !== undefined) e.error = raw.Error;
+  if (raw.Cause !== undefined) e.cause = typeof raw.Cause === "string" ? raw.Cause : JSON.stringify(raw.Cause);
+  if (raw.retry) e.attempt = raw.retry.attempt + 1;
+  if (raw.type === "ExecutionStarted") e.input = raw.input;
+  if (raw.type === "ExecutionSucceeded") e.output = raw.output;
+  return e;
+}

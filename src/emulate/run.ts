@@ -1,0 +1,159 @@
+import { compile } from "../compile/index.js";
+import type { ProgressListener } from "../execute/events.js";
+import type { BuiltPipeline } from "../graph/index.js";
+import { createRun } from "../runtime/index.js";
+import { RunNotFoundError, UsageError } from "../sdk/errors.js";
+import type { RunResult } from "../sdk/runlog.js";
+import type { JsonValue } from "../sdk/types.js";
+import { emulatorPlaceholders, inspectDefinition, substitute, type JsonObject } from "./definition.js";
+import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
+import { eventKey, progressFrom } from "./event-log.js";
+import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
+import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
+import { makeTaskHandlers } from "./tasks.js";
+
+/**
+ * The emulator: runs the compiled state machine in aws-local-stepfunctions, every Task state
+ * routed to the real handler code (warm Lambda-like processes, Batch as container processes), the
+ * stores on S3 (a local S3-protocol server by default). The run log is the same shape as local.
+ */
+
+/** Options shared by `runInEmulator` and `retryInEmulator`. */
+export interface EmulatorCommonOptions {
+  built: BuiltPipeline;
+  /** The pipeline file: handler processes import it, as the deployed bundle does. */
+  source: string;
+  /** Directory of the default local S3 server (`<root>/s3`). */
+  root: string;
+  /** S3 endpoint to use instead of the local server started by the emulator. */
+  s3Endpoint?: string;
+  /** Bucket. Default "runnable". */
+  bucket?: string;
+  /** Progress (task starts/ends, composite ends), mapped from the state machine's transitions. */
+  onEvent?: ProgressListener;
+  /** Every raw execution event as it happens (what `runnable logs --events` shows afterwards). */
+  onExecutionEvent?: (event: ExecutionEvent) => void;
+  /** Wait between retries in ms instead of each Retry policy's (fast tests only). Default: the policies'. */
+  retryIntervalMs?: number;
+  /** A session kept open across runs (warm workers, one S3 server). Default: one per call, closed at the end. */
+  session?: EmulatorSession;
+  /** Options of the session made when none is given. */
+  sessionOptions?: Omit<EmulatorSessionOptions, "root" | "s3Endpoint" | "bucket">;
+}
+
+export interface EmulatorRunOptions extends EmulatorCommonOptions {
+  /** Initial parameters, already folded (file ← options ← env). */
+  parameters: Record<string, JsonValue>;
+  runId?: string;
+  tag?: string;
+}
+
+export interface EmulatorRetryOptions extends EmulatorCommonOptions {
+  runId: string;
+}
+
+/** Runs a pipeline in the emulator; resolves with the run's result also when the run fails. */
+export async function runInEmulator(options: EmulatorRunOptions): Promise<RunResult> {
+  return withSession(options, async (session) => {
+    const prepared = prepare(options, session);
+    const header = await createRun(session.storage.stores, {
+      built: options.built, parameters: options.parameters, source: options.source, mode: "emulator",
+      ...(options.runId !== undefined ? { runId: options.runId } : {}),
+      ...(options.tag !== undefined ? { tag: options.tag } : {}),
+    });
+    // The first execution is named after the run, as the deployed API starts it.
+    return execute(options, session, prepared, header.runId, header.runId);
+  });
+}
+
+/** Starts a new execution (`retry-<n>`) of an emulator run; steps that already succeeded are skipped by the handlers. */
+export async function retryInEmulator(options: EmulatorRetryOptions): Promise<RunResult> {
+  return withSession(options, async (session) => {
+    const { stores } = session.storage;
+    const header = await stores.runLog.getHeader(options.runId);
+    if (!header) throw new RunNotFoundError(options.runId, `s3://${session.storage.bucket} at ${session.storage.endpoint}`);
+    if (header.dagHash !== options.built.graph.dagHash) {
+      throw new UsageError(`run "${options.runId}" was made by a different pipeline graph (dagHash ${header.dagHash.slice(0, 12)}…, now ${options.built.graph.dagHash.slice(0, 12)}…): retry refused`);
+    }
+    const prepared = prepare(options, session);
+    const executions = new Set((await stores.blob.list(`runs/${options.runId}/executions/`)).map((k) => k.split("/").pop()!.replace(/\.(start|end)\.json$/, "")));
+    let n = executions.size;
+    while (executions.has(`retry-${n}`)) n++;
+    return execute(options, session, prepared, options.runId, `retry-${n}`);
+  });
+}
+
+async function withSession<T>(options: EmulatorCommonOptions, work: (session: EmulatorSession) => Promise<T>): Promise<T> {
+  const own = options.session ? undefined : await EmulatorSession.open({
+    ...options.sessionOptions, root: options.root,
+    ...(options.s3Endpoint !== undefined ? { s3Endpoint: options.s3Endpoint } : {}),
+    ...(options.bucket !== undefined ? { bucket: options.bucket } : {}),
+  });
+  try {
+    return await work(options.session ?? own!);
+  } finally {
+    await own?.close();
+  }
+}
+
+interface Prepared {
+  definition: JsonObject;
+  maps: Map<string, JsonObject>;
+  tasks: ReturnType<typeof inspectDefinition>["tasks"];
+}
+
+/** Compiles and checks the definition; refuses (UsageError, nothing written) what cannot run faithfully. */
+function prepare(options: EmulatorCommonOptions, session: EmulatorSession): Prepared {
+  const compiled = compile(options.built);
+  const filled = substitute(compiled.definition as unknown as JsonObject, emulatorPlaceholders(compiled.placeholders, session.storage.bucket));
+  const { tasks, problems } = inspectDefinition(filled);
+  if (problems.length) {
+    throw new UsageError(`the emulator cannot run this state machine faithfully:\n${problems.map((p) => `  - state "${p.state}": ${p.message}`).join("\n")}`);
+  }
+  const { definition, maps } = rewriteDistributedMaps(filled);
+  return { definition, maps, tasks };
+}
+
+async function execute(options: EmulatorCommonOptions, session: EmulatorSession, prepared: Prepared, runId: string, executionName: string): Promise<RunResult> {
+  const { built, source } = options;
+  const name = built.graph.name;
+  const control = new ExecutionControl();
+  const pool = session.pool(source, name);
+  const env = session.handlerEnv(source, name);
+  const events: ExecutionEvent[] = [];
+  const progress = options.onEvent;
+  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { graph: built.graph, pool, env, control, echo: session.echo });
+  const handlers: Record<string, TaskHandler> = {};
+  for (const [state, handler] of Object.entries(taskHandlers)) {
+    handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;
+  }
+  const runOptions = (): MachineRunOptions => ({
+    executionName, handlers, control, onEvent,
+    ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+  });
+  const onEvent = (event: ExecutionEvent): void => {
+    events.push(event);
+    options.onExecutionEvent?.(event);
+  };
+  for (const [state, original] of prepared.maps) handlers[state] = distributedMapHandler(state, original, { s3: session.s3Client, run: runOptions });
+  const result = await runMachine(prepared.definition, { runId }, runOptions());
+  const { stores } = session.storage;
+  await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify({ execution: executionName, status: result.status, error: result.error ?? null, events }));
+  if (result.status === "FAILED" && !(await hasEnded(session, runId, executionName))) {
+    // The machine died before its finalise state (a terminal error such as States.DataLimitExceeded,
+    // or an uncaught one): record the execution's failure, as a deployment's failure handler would.
+    await pool.invoke({
+      v: 1, action: "finalise", runId, path: "", indexes: [], execution: executionName, retryCount: 0, status: "FAIL",
+      error: { Error: result.error!.Error.slice(0, 256), Cause: result.error!.Cause.slice(0, 4096) },
+    }, { timeoutMs: 60_000, memoryMiB: 1024, functionName: "finalise" }).catch(() => undefined);
+  }
+  const runLog = await stores.runLog.readRunLog(runId);
+  const status = runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL";
+  progress?.({ type: "run-end", stepPath: runId, status });
+  return { runId, status, parameters: runLog.finalParameters, runLog };
+}
+
+async function hasEnded(session: EmulatorSession, runId: string, executionName: string): Promise<boolean> {
+  const keys = await session.storage.stores.blob.list(`runs/${runId}/executions/`);
+  return keys.some((k) => k.endsWith(`/${encodeURIComponent(executionName)}.end.json`));
+}

@@ -1,0 +1,33 @@
+/**
+ * A warm "Lambda container": a child process that imports the real step handler
+ * (`handlers/step.ts`) once and then serves invocations one at a time over IPC, with a Lambda-like
+ * context. Errors are reported as Lambda reports them: `errorType` (the Error's name),
+ * `errorMessage`, `trace`.
+ */
+import { handler } from "../../handlers/step.js";
+import type { ChildMessage, InvokeMessage } from "./worker-protocol.js";
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+process.on("message", (raw: unknown) => {
+  const msg = raw as InvokeMessage;
+  if (msg?.type !== "invoke") return;
+  const deadline = Date.now() + msg.timeoutMs;
+  const context = {
+    awsRequestId: msg.requestId,
+    functionName: msg.functionName,
+    memoryLimitInMB: String(msg.memoryMiB),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  handler(msg.event, context).then(
+    (result) => send({ type: "result", id: msg.id, ok: true, result }),
+    (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      send({ type: "result", id: msg.id, ok: false, errorType: e.name || "Error", errorMessage: e.message, trace: (e.stack ?? "").split("\n") });
+    },
+  );
+});
+
+send({ type: "ready" });
