@@ -1,0 +1,16 @@
+# The AWS Batch job image: the repo with its production dependencies, running handlers/batch.ts
+# (TypeScript loaded by tsx, as the CLI does). Built by `cdk deploy` (ContainerImage.fromAsset);
+# the state machine passes each job's StepEvent in RUNNABLE_STEP_EVENT.
+FROM public.ecr.aws/docker/library/node:22-bookworm-slim
+
+WORKDIR /app
+ENV NODE_ENV=production \
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY . .
+
+# Steps run in a fresh directory under /tmp per job; the code stays read-only to the job user.
+USER node
+ENTRYPOINT []
+CMD ["node", "--import", "tsx", "handlers/batch.ts"]

@@ -1,0 +1,91 @@
+import { type RemovalPolicy, Size } from "aws-cdk-lib";
+import { EcsFargateContainerDefinition, EcsJobDefinition, FargateComputeEnvironment, JobQueue } from "aws-cdk-lib/aws-batch";
+import { FlowLogDestination, type IVpc, SubnetType, Vpc } from "aws-cdk-lib/aws-ec2";
+import { ContainerImage, CpuArchitecture, LogDriver } from "aws-cdk-lib/aws-ecs";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Platform } from "aws-cdk-lib/aws-ecr-assets";
+import { Construct } from "constructs";
+import { relative } from "node:path";
+import { acknowledge } from "./nag.js";
+import type { RunnableStorage } from "./storage.js";
+
+/** Options of AWS Batch on Fargate, used only when a pipeline has `compute: "batch"` steps. */
+export interface RunnableBatchOptions {
+  /** Default vCPUs of a job when the step sets none. Default 1. */
+  vcpu?: number;
+  /** Default memory (MiB) of a job when the step sets none. Default 2048. */
+  memoryMiB?: number;
+  /** Upper bound of vCPUs running at once in the compute environment. Default 16. */
+  maxVCpus?: number;
+  /** VPC for the Fargate tasks. Default: a new 2-AZ VPC with public subnets only (no NAT gateway cost). */
+  vpc?: IVpc;
+  /** Dockerfile (relative to the project root) of the job image, built at deploy time. Default "Dockerfile". */
+  dockerfile?: string;
+}
+
+/** One compute environment and job queue shared by every pipeline of the deployment. */
+export class RunnableBatch extends Construct {
+  readonly queue: JobQueue;
+  readonly image: ContainerImage;
+  private readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: { options: RunnableBatchOptions; projectRoot: string; removalPolicy: RemovalPolicy; logRetention: RetentionDays }) {
+    super(scope, id);
+    const vpc = props.options.vpc ?? this.defaultVpc(props.removalPolicy, props.logRetention);
+    const ce = new FargateComputeEnvironment(this, "Compute", {
+      vpc,
+      vpcSubnets: { subnetType: props.options.vpc ? SubnetType.PRIVATE_WITH_EGRESS : SubnetType.PUBLIC },
+      maxvCpus: props.options.maxVCpus ?? 16,
+    });
+    this.queue = new JobQueue(this, "Queue", { computeEnvironments: [{ computeEnvironment: ce, order: 1 }] });
+    // Built from the repo at deploy time (`cdk deploy` needs Docker then; `cdk synth` only stages it).
+    this.image = ContainerImage.fromAsset(props.projectRoot, {
+      file: props.options.dockerfile ?? "Dockerfile",
+      platform: Platform.LINUX_ARM64,
+    });
+    this.logGroup = new LogGroup(this, "Logs", { retention: props.logRetention, removalPolicy: props.removalPolicy });
+  }
+
+  private defaultVpc(removalPolicy: RemovalPolicy, retention: RetentionDays): IVpc {
+    const flowLogs = new LogGroup(this, "FlowLogs", { retention, removalPolicy });
+    return new Vpc(this, "Vpc", {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: "public", subnetType: SubnetType.PUBLIC }],
+      flowLogs: { all: { destination: FlowLogDestination.toCloudWatchLogs(flowLogs) } },
+    });
+  }
+
+  /** A job definition for one pipeline: the container runs `handlers/batch.ts` on the request Step Functions passes. */
+  jobDefinition(id: string, p: { pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; vcpu: number; memoryMiB: number; timeoutSeconds?: number }): EcsJobDefinition {
+    const jobRole = new Role(this, `${id}JobRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
+    p.storage.grantAreas(jobRole, ["runs", "catalog"], true);
+    const executionRole = new Role(this, `${id}ExecutionRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
+    const container = new EcsFargateContainerDefinition(this, `${id}Container`, {
+      image: this.image,
+      cpu: p.vcpu,
+      memory: Size.mebibytes(p.memoryMiB),
+      assignPublicIp: true,
+      fargateCpuArchitecture: CpuArchitecture.ARM64,
+      // The state machine passes the StepEvent in RUNNABLE_STEP_EVENT (a container override per job).
+      command: ["node", "--import", "tsx", "handlers/batch.ts"],
+      environment: {
+        RUNNABLE_BUCKET: p.storage.bucket.bucketName,
+        RUNNABLE_PREFIX: p.storage.prefix,
+        RUNNABLE_PIPELINE_FILE: relative(p.projectRoot, p.pipelineFile).split("\\").join("/"),
+        RUNNABLE_PIPELINE_NAME: p.fallbackName,
+      },
+      jobRole,
+      executionRole,
+      logging: LogDriver.awsLogs({ streamPrefix: id, logGroup: this.logGroup }),
+      readonlyRootFilesystem: false,
+    });
+    const job = new EcsJobDefinition(this, `${id}Job`, { container });
+    for (const finding of p.storage.wildcardFindings(["runs", "catalog"])) {
+      acknowledge(jobRole, finding, "A job reads and writes only objects under the runs/ and catalog/ prefixes of the run bucket: object keys are per run and step, not known in advance.");
+    }
+    acknowledge(executionRole, "AwsSolutions-IAM5[Resource::*]", "ecr:GetAuthorizationToken supports no resource-level permissions (image pulls themselves are scoped to the asset repository).");
+    return job;
+  }
+}

@@ -1,0 +1,16 @@
+import { Validations } from "aws-cdk-lib";
+import type { IConstruct } from "constructs";
+
+/**
+ * Acknowledges (suppresses) one cdk-nag finding on a construct and its children. Every call site
+ * gives the specific reason the rule does not apply, so the audit trail lives next to the code.
+ */
+export function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+/** X-Ray and CloudWatch Logs delivery APIs accept no resource-level permissions (IAM docs): `Resource: *` is required. */
+export const WILDCARD_REASONS = {
+  xray: "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; tracing needs Resource '*'.",
+  logDelivery: "CloudWatch Logs vended-log delivery actions (CreateLogDelivery, …) used by Step Functions logging support no resource-level permissions.",
+} as const;

@@ -1,0 +1,53 @@
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import type { RootGraph } from "../graph/types.js";
+import { createRun } from "../runtime/index.js";
+import type { Stores } from "../store/types.js";
+import type { RunsBackend } from "./routes.js";
+import type { RegisteredPipeline } from "./schema.js";
+
+/** A deployed pipeline as the API Lambda sees it: its graph (embedded at synth time) and its state machine. */
+export interface DeployedPipeline extends RegisteredPipeline {
+  graph: RootGraph;
+  stateMachineArn: string;
+}
+
+/** `arn:aws:states:r:a:stateMachine:Name` + run id → `arn:aws:states:r:a:execution:Name:runId` (execution name = run id). */
+export function executionArnOf(stateMachineArn: string, runId: string): string {
+  return `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${runId}`;
+}
+
+/**
+ * The AWS backend of the runs API: the run header goes to S3 first (so the run log exists from the
+ * first moment and the step handler finds the parameters), then StartExecution with name = runId and
+ * input `{ runId }`. StartExecution is itself idempotent for a running execution with the same name
+ * and input; `ExecutionAlreadyExists` (closed execution) means it was started before — also fine.
+ */
+export function awsBackend(pipelines: ReadonlyMap<string, DeployedPipeline>, stores: Stores, sfn: Pick<SFNClient, "send">): RunsBackend {
+  async function startExecution(p: DeployedPipeline, runId: string): Promise<{ executionArn: string }> {
+    try {
+      const out = await sfn.send(new StartExecutionCommand({ stateMachineArn: p.stateMachineArn, name: runId, input: JSON.stringify({ runId }) }));
+      return { executionArn: out.executionArn ?? executionArnOf(p.stateMachineArn, runId) };
+    } catch (err) {
+      if (err instanceof ExecutionAlreadyExists || (err as Error).name === "ExecutionAlreadyExists") return { executionArn: executionArnOf(p.stateMachineArn, runId) };
+      throw err;
+    }
+  }
+  const get = (name: string): DeployedPipeline => {
+    const p = pipelines.get(name);
+    if (!p) throw new Error(`pipeline ${name} is not registered`);
+    return p;
+  };
+  return {
+    pipelines,
+    runLog: stores.runLog,
+    async start(name, run) {
+      const p = get(name);
+      // The header needs the graph only (name, dagHash, reference checks), never the functions.
+      // mode "emulator": the run executes the compiled state machine, as in the emulator.
+      await createRun(stores, { built: { graph: p.graph, nodes: new Map() }, parameters: run.parameters, runId: run.runId, tag: run.tag, mode: "emulator" });
+      return startExecution(p, run.runId);
+    },
+    // A repeated identical request may follow a crash between the header write and StartExecution: start it now.
+    resume: (name, header) => startExecution(get(name), header.runId),
+  };
+}
