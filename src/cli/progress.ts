@@ -51,16 +51,12 @@ export function progressView(io: CliIo): ProgressView {
 
 function stepLine(event: ProgressEvent, live: boolean): string {
   const ok = event.status === "SUCCESS";
-  const mark = live ? (ok ? "\x1b[32m✓\x1b[0m" : "\x1b[31m✗\x1b[0m") : (event.status ?? "DONE").padEnd(7);
-  const took = event.durationMs !== undefined ? `  ${formatMs(event.durationMs)}` : "";
+  const word = event.skipped ? "SKIPPED" : (event.status ?? "DONE");
+  const mark = live ? (event.skipped ? "↷" : ok ? "\x1b[32m✓\x1b[0m" : "\x1b[31m✗\x1b[0m") : word.padEnd(7);
+  const took = event.durationMs !== undefined && !event.skipped ? `  ${formatMs(event.durationMs)}` : "";
   const attempt = event.attempt !== undefined && event.attempt > 1 ? `  (attempt ${event.attempt})` : "";
-  const why = !ok && event.error ? `  ${firstLine(event.error)}` : "";
+  const why = event.skipped ? "  (succeeded before)" : !ok && event.error ? `  ${event.error.name}: ${event.error.message.split("\n")[0]!.slice(0, 200)}` : "";
   return `${mark} ${event.stepPath}${took}${attempt}${why}`;
-}
-
-function firstLine(error: ProgressEvent["error"]): string {
-  const text = typeof error === "string" ? error : error ? `${error.name}: ${error.message}` : "";
-  return text.split("\n")[0]!.slice(0, 200);
 }
 
 export function formatMs(ms: number): string {
