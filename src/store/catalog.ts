@@ -27,7 +27,7 @@ export class BlobCatalogStore implements CatalogStore {
     return this.blob.putFile(key, file);
   }
 
-  get(runId: string, name: string, file: string): Promise<FileDigest | undefined> {
+  async get(runId: string, name: string, file: string): Promise<FileDigest | undefined> {
     return this.blob.getFile(runPrefix(runId) + checkCatalogName(name), file);
   }
 
@@ -45,7 +45,7 @@ export class BlobCatalogStore implements CatalogStore {
     return ref;
   }
 
-  getObject(runId: string, ref: string): Promise<Uint8Array | undefined> {
+  async getObject(runId: string, ref: string): Promise<Uint8Array | undefined> {
     // A ref comes back through parameters ({"$object": ref}): only ever read objects with it.
     if (!ref.startsWith(OBJECTS)) throw new Error(`invalid object reference ${JSON.stringify(ref)}`);
     return this.blob.get(runPrefix(runId) + checkKey(ref));

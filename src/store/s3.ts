@@ -188,6 +188,6 @@ export class S3BlobStore implements BlobStore {
     for await (const page of this.pages(prefix, "/")) {
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix.slice(this.prefix.length));
     }
-    return sortKeys(out);
+    return sortKeys([...new Set(out)]);
   }
 }

@@ -12,7 +12,8 @@
  *
  * Why a child process: ListObjectsV2 paging fails with HTTP 500 unless s3rver runs with
  * `--openssl-legacy-provider` (its continuation tokens use a legacy cipher), a flag the test worker
- * cannot set on itself. The child listens on 127.0.0.1 port 0 (any free port, so several test
+ * cannot set on itself. The child also fixes s3rver's key listing order (see CHILD below) so
+ * listings page like S3. The child listens on 127.0.0.1 port 0 (any free port, so several test
  * files can run servers at once), stores objects in its own temp directory, reports the port over
  * IPC, and exits when `stop()` is called or when the parent goes away (IPC disconnect), so no
  * server outlives its test.
@@ -48,8 +49,52 @@ export interface StartS3rverOptions {
 }
 
 // The child's program: plain CommonJS so it needs no loader. It gets s3rver's resolved path from us.
+// It replaces s3rver's listing, which walks its directories depth-first (not in S3's byte order):
+// past 1,000 keys its pages then repeat or skip keys whenever a folder name is a prefix of another
+// ("par" / "par.a.x", "par-b"), and Delimiter listings lose prefixes of nested keys. The
+// replacement lists everything under the prefix with s3rver's own code, then sorts, pages and
+// groups like S3: 1,000 keys a page, no repeats, no gaps.
 const CHILD = `
+const path = require("path");
+const lib = path.dirname(process.env.S3RVER_MODULE);
 const S3rver = require(process.env.S3RVER_MODULE);
+const Store = require(path.join(lib, "stores", "filesystem.js"));
+const S3Object = require(path.join(lib, "models", "object.js"));
+const { walk } = require(path.join(lib, "utils.js"));
+const SUFFIX = "._S3rver_object";
+const byBytes = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+Store.prototype.listObjects = async function (bucket, options) {
+  const { delimiter = "", startAfter = "", prefix = "", maxKeys = Infinity } = options;
+  const root = this.getBucketPath(bucket);
+  const keys = [];
+  for (const file of walk(root)) {
+    if (!file.endsWith(SUFFIX)) continue;
+    const key = Store.decodeKeyPath(file.slice(root.length + 1, -SUFFIX.length));
+    if (key.startsWith(prefix) && byBytes(key, startAfter) > 0) keys.push(key);
+  }
+  keys.sort(byBytes);
+  const prefixes = [];
+  const direct = [];
+  for (const key of keys) {
+    const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+    if (at < 0) direct.push(key);
+    else {
+      const p = key.slice(0, at + delimiter.length);
+      if (prefixes[prefixes.length - 1] !== p) prefixes.push(p);
+    }
+  }
+  const isTruncated = direct.length > maxKeys;
+  const page = direct.slice(0, maxKeys);
+  // Continuation tokens are made from the last object's key: a truncated page keeps only the
+  // prefixes before it (the rest come with later pages).
+  const last = page.length ? page[page.length - 1] : "";
+  const commonPrefixes = isTruncated ? prefixes.filter((p) => byBytes(p, last) < 0) : prefixes;
+  const metadata = await Promise.all(
+    page.map((key) => this.getMetadata(bucket, key).catch((e) => { if (e.code === "ENOENT") return undefined; throw e; })),
+  );
+  const objects = page.flatMap((key, i) => (metadata[i] ? [new S3Object(bucket, key, null, metadata[i])] : []));
+  return { objects, commonPrefixes, isTruncated };
+};
 const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: process.env.S3RVER_DIR });
 process.on("disconnect", () => process.exit(0));
 server.run().then(
