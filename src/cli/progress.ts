@@ -63,8 +63,8 @@ export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** The one-screen summary printed after a run or retry. */
-export function summary(result: RunResult, root: string): string {
+/** The one-screen summary printed after a run or retry. `catalogDir`: where the run's files are, when on disk. */
+export function summary(result: RunResult, root: string, catalogDir?: string): string {
   const log = result.runLog;
   const steps = Object.entries(log.steps);
   const ok = steps.filter(([, s]) => s.status === "SUCCESS").length;
@@ -81,7 +81,8 @@ export function summary(result: RunResult, root: string): string {
   }
   if (failed.length > 5) lines.push(`  … and ${failed.length - 5} more`);
   const rootFlag = root === ".runnable" ? "" : ` --root ${root}`;
-  lines.push(`run log: runnable logs ${result.runId}${rootFlag}   (files under ${root}/runs/${result.runId}, catalog ${root}/catalog/${result.runId})`);
+  lines.push(`run log: runnable logs ${result.runId}${rootFlag}`);
+  if (catalogDir) lines.push(`files:   ${catalogDir}`);
   if (result.status !== "SUCCESS") lines.push(`fix the cause, then re-run what failed: runnable retry ${result.runId}${rootFlag}`);
   return lines.join("\n") + "\n";
 }

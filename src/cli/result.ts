@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { ProgressEvent } from "../execute/events.js";
 import type { RunResult } from "../sdk/runlog.js";
 import { EXIT, type CliIo } from "./io.js";
@@ -26,7 +28,8 @@ export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: 
     view.close();
     restore();
   }
-  io.err(summary(result, options.root));
+  const catalogDir = join(options.root, "catalog", result.runId);
+  io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined));
   if (options.json) io.out(JSON.stringify(result, null, 2) + "\n");
   return result.status === "SUCCESS" ? EXIT.ok : EXIT.failed;
 }
