@@ -76,9 +76,15 @@ export class BlobRunLogStore implements RunLogStore {
     });
   }
 
+  /**
+   * Create-only. A retry of the same creation (identical header, e.g. after a write that succeeded
+   * but reported an error) succeeds; any other existing run with this id is refused.
+   */
   async createRun(header: RunHeader): Promise<void> {
-    const created = await this.blob.put(runKeys.header(header.runId), JSON.stringify(header), { ifAbsent: true });
-    if (!created) throw new RunExistsError(header.runId);
+    const body = JSON.stringify(header);
+    if (await this.blob.put(runKeys.header(header.runId), body, { ifAbsent: true })) return;
+    const existing = await this.blob.get(runKeys.header(header.runId));
+    if (existing === undefined || Buffer.from(existing).toString("utf8") !== body) throw new RunExistsError(header.runId);
   }
 
   getHeader(runId: string): Promise<RunHeader | undefined> {

@@ -12,8 +12,9 @@
  *
  * Why a child process: ListObjectsV2 paging fails with HTTP 500 unless s3rver runs with
  * `--openssl-legacy-provider` (its continuation tokens use a legacy cipher), a flag the test worker
- * cannot set on itself. The child also fixes s3rver's key listing order (see CHILD below) so
- * listings page like S3. The child listens on 127.0.0.1 port 0 (any free port, so several test
+ * cannot set on itself. The child also fixes two places where s3rver is less faithful than S3
+ * (see CHILD below): listings page in S3's key order, and PUTs are atomic. It does NOT add
+ * conditional writes: `If-None-Match` stays ignored, as the stores must not depend on it. The child listens on 127.0.0.1 port 0 (any free port, so several test
  * files can run servers at once), stores objects in its own temp directory, reports the port over
  * IPC, and exits when `stop()` is called or when the parent goes away (IPC disconnect), so no
  * server outlives its test.
@@ -94,6 +95,49 @@ Store.prototype.listObjects = async function (bucket, options) {
   );
   const objects = page.flatMap((key, i) => (metadata[i] ? [new S3Object(bucket, key, null, metadata[i])] : []));
   return { objects, commonPrefixes, isTruncated };
+};
+// s3rver writes objects in place (and answers a PUT before the bytes are on disk), so a GET racing
+// a PUT of the same key can read a torn object. S3 PUTs are atomic: write a temp file first, then
+// swap it in with the object's md5/metadata under a per-key lock that GET also takes until its
+// file is open (an open file keeps its bytes even when replaced).
+const fs = require("fs");
+const crypto = require("crypto");
+const { pipeline } = require("stream/promises");
+const { Readable, Transform } = require("stream");
+const locks = new Map();
+async function locked(id, fn) {
+  const before = locks.get(id) || Promise.resolve();
+  let release;
+  const mine = new Promise((r) => (release = r));
+  const tail = before.then(() => mine);
+  locks.set(id, tail);
+  await before;
+  try { return await fn(); } finally { release(); if (locks.get(id) === tail) locks.delete(id); }
+}
+const getObject = Store.prototype.getObject;
+Store.prototype.getObject = function (bucket, key, options) {
+  return locked(bucket + "/" + key, () => getObject.call(this, bucket, key, options));
+};
+Store.prototype.putObject = async function (object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, "object");
+  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+  const temp = objectPath + ".tmp-" + crypto.randomBytes(8).toString("hex");
+  const hash = crypto.createHash("md5");
+  let size = 0;
+  const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+  const tap = new Transform({ transform(chunk, enc, done) { hash.update(chunk); size += chunk.length; done(null, chunk); } });
+  try {
+    await pipeline(source, tap, fs.createWriteStream(temp));
+  } catch (e) {
+    await fs.promises.rm(temp, { force: true });
+    throw e;
+  }
+  const md5 = hash.digest("hex");
+  await locked(object.bucket + "/" + object.key, async () => {
+    await fs.promises.rename(temp, objectPath);
+    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+  });
+  return { size, md5 };
 };
 const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: process.env.S3RVER_DIR });
 process.on("disconnect", () => process.exit(0));
