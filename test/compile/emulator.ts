@@ -1,8 +1,11 @@
 import "../../src/emulate/polyfill.js";
-import { StateMachine, type EventLog } from "aws-local-stepfunctions";
+import { StateMachine } from "aws-local-stepfunctions";
 import type { AslDefinition, State } from "../../src/compile/index.js";
 import { BATCH_EVENT_ENV } from "../../src/compile/index.js";
 import { PROTOCOL_VERSION, parseStepEvent, type StepEvent, type StepResult } from "../../src/runtime/protocol.js";
+
+/** An entry of the interpreter's event log (the type is not exported by the package). */
+export type EventLog = ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
 
 /** A fake step handler: gets the parsed StepEvent and the calling state's name; throw an error named like ERRORS to fail. */
 export type FakeHandler = (event: StepEvent, stateName: string) => Partial<StepResult> | void;
