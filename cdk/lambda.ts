@@ -4,7 +4,7 @@ import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { type ICommandHooks, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { createRequire } from "node:module";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { WILDCARD_REASONS, acknowledge } from "./nag.js";
 
@@ -71,12 +71,13 @@ export class BundledFunction extends Construct {
 }
 
 /**
- * Copies whole packages into the bundle's node_modules: for modules a pipeline loads with a runtime
- * `require()` that esbuild cannot follow (e.g. `ml-xgboost`, which reads its .wasm beside itself).
+ * Copies packages with their dependencies into the bundle's node_modules: for modules a pipeline
+ * loads with a runtime `require()` that esbuild cannot follow (e.g. `ml-xgboost`, which reads its
+ * .wasm beside itself). Layout is kept: hoisted dependencies go to the top, nested ones come along
+ * inside their parent.
  */
 function copyModulesHook(projectRoot: string, modules: string[]): ICommandHooks {
-  const req = createRequire(join(projectRoot, "package.json"));
-  const dirs = modules.map((m) => ({ name: m, dir: packageDir(req, m) }));
+  const dirs = moduleClosure(projectRoot, modules);
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
@@ -87,9 +88,33 @@ function copyModulesHook(projectRoot: string, modules: string[]): ICommandHooks 
   };
 }
 
-function packageDir(req: NodeJS.Require, name: string): string {
-  let dir = dirname(req.resolve(name));
-  while (!dir.endsWith(join("node_modules", name)) && dirname(dir) !== dir) dir = dirname(dir);
-  if (dirname(dir) === dir) throw new Error(`cannot find the package folder of ${name}`);
-  return dir;
+/** Node's lookup: the nearest `node_modules/<name>` walking up from `from`. */
+function findPackage(from: string, name: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, "node_modules", name);
+    if (existsSync(join(candidate, "package.json"))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The packages and every dependency they resolve to, as top-level copies (nested ones travel with their parent). */
+export function moduleClosure(projectRoot: string, modules: string[]): { name: string; dir: string }[] {
+  const top = new Map<string, string>();
+  const seen = new Set<string>();
+  const visit = (name: string, from: string): void => {
+    const dir = findPackage(from, name);
+    if (!dir) throw new Error(`cannot find package ${name} (needed at run time) from ${from}`);
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    // Nested under a package already copied: it travels with that package's folder.
+    const nested = [...top.values()].some((t) => dir.startsWith(join(t, "node_modules")));
+    if (!nested && !top.has(name)) top.set(name, dir);
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
+      if (findPackage(dir, dep)) visit(dep, dir);
+      else if (!pkg.optionalDependencies?.[dep]) throw new Error(`cannot find package ${dep}, a dependency of ${name}`);
+    }
+  };
+  for (const m of modules) visit(m, projectRoot);
+  return [...top].map(([name, dir]) => ({ name, dir }));
 }
