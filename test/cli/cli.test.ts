@@ -61,12 +61,15 @@ describe("arguments and usage errors exit 2", () => {
     expect(runsIn(work.dir)).toEqual([]);
   });
 
-  it("an invalid --run-id or a missing --parameters file is refused before anything runs", async () => {
+  it("an invalid --run-id, a missing --parameters file or S3 flags without emulator mode are refused before anything runs", async () => {
     const file = writePipeline(work.dir, "ok.ts", TWO_STEPS);
-    const [badId, noParams] = await Promise.all([
+    const [badId, noParams, s3] = await Promise.all([
       runCli(["run", file, "--run-id", "has space"], { cwd: work.dir }),
       runCli(["run", file, "--parameters", "missing.yaml"], { cwd: work.dir }),
+      runCli(["run", file, "--s3-endpoint", "http://127.0.0.1:9"], { cwd: work.dir }),
     ]);
+    expect(s3.code).toBe(2);
+    expect(s3.stderr).toBe("error: --s3-endpoint and --bucket only apply with --mode emulator\n");
     expect(badId.code).toBe(2);
     expect(badId.stderr).toContain('--run-id "has space" is invalid');
     expect(noParams.code).toBe(2);

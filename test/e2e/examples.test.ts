@@ -143,4 +143,19 @@ describe("small examples", () => {
     expect(runLog.steps.checksum!.catalog).toContainEqual(expect.objectContaining({ name: "greetings.txt", stage: "get", md5: md5(greetings) }));
     expect(existsSync(join(work.dir, ".runnable", "catalog", runLog.runId, "write_greetings.execution.log"))).toBe(true);
   });
+
+  it("the same example through `--mode emulator` gives the same statuses and final parameters", async () => {
+    const [local, emulated] = await Promise.all([
+      runCli(["run", example("conditional"), "--json", "--root", "local-store"], { cwd: work.dir }),
+      runCli(["run", example("conditional"), "--json", "--root", "emulator-store", "--mode", "emulator"], { cwd: work.dir }),
+    ]);
+    expect(emulated.code, emulated.stderr).toBe(0);
+    const a = parseResult(local).runLog;
+    const b = parseResult(emulated).runLog;
+    expect(statuses(b)).toEqual(statuses(a));
+    expect(b.finalParameters).toEqual(a.finalParameters);
+    const logs = await runCli(["logs", b.runId, "--root", "emulator-store"], { cwd: work.dir });
+    expect(logs.code).toBe(0);
+    expect((JSON.parse(logs.stdout) as RunLog).status).toBe("SUCCESS");
+  });
 });
