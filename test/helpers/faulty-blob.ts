@@ -40,15 +40,14 @@ export class InjectedFault extends Error {
   }
 }
 
-/** mulberry32: a tiny seeded PRNG (good enough to spread faults, reproducible across runs). */
+/** xorshift32: a tiny seeded PRNG (good enough to spread faults, reproducible across runs). */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
+  let x = seed >>> 0 || 0x9e3779b9;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
   };
 }
 
