@@ -96,6 +96,18 @@ function checkItemReader(name: string, state: JsonObject): DefinitionProblem[] {
   return problems;
 }
 
+/**
+ * A Task without TimeoutSeconds has no timeout on AWS (the Lambda's own applies); the interpreter
+ * would give it 60 s. Make the AWS default explicit.
+ */
+export function withAwsTaskTimeouts(definition: JsonObject, none: number): JsonObject {
+  const copy = structuredClone(definition);
+  visitStates(copy, (_name, state) => {
+    if (state.Type === "Task" && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = none;
+  });
+  return copy;
+}
+
 /** Replaces `${Name}` placeholders in every string of the definition. Unknown names are left for the caller to report. */
 export function substitute(definition: JsonObject, values: Record<string, string>): JsonObject {
   const fill = (v: Json): Json => {

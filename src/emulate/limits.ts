@@ -9,8 +9,11 @@ export const LAMBDA_TIMEOUT_MS = 900_000;
 /** Lambda's default memory when the step sets none. */
 export const LAMBDA_DEFAULT_MEMORY_MIB = 1024;
 
-/** ASL's largest TimeoutSeconds: what "no Task timeout" means on AWS. */
-export const NO_TASK_TIMEOUT_SECONDS = 99_999_999;
+/**
+ * "No Task timeout" (AWS's default) for the interpreter, which otherwise applies 60 s. ASL allows
+ * 99,999,999 s, but the interpreter's setTimeout overflows past 2^31-1 ms (and then fires at once).
+ */
+export const NO_TASK_TIMEOUT_SECONDS = 2_147_483;
 
 export function payloadBytes(value: Json | undefined): number {
   return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), "utf8");

@@ -138,7 +138,8 @@ function toEvent(raw: RawEvent): ExecutionEvent {
   if (raw.state) {
     e.state = raw.state.name;
     e.stateType = raw.state.type;
-    if (raw.type === "StateEntered") e.input = raw.state.input;
+    // Map inputs on failure/retry identify the Map instance (see map-gate.ts).
+    if (raw.type === "StateEntered" || (raw.state.type === "Map" && (raw.type === "StateFailed" || raw.type === "StateRetried"))) e.input = raw.state.input;
     if (raw.type === "StateExited") e.output = raw.state.output;
   }
   if (raw.parentState) e.parent = raw.parentState.name;

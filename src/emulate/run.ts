@@ -1,13 +1,18 @@
 import { compile } from "../compile/index.js";
 import type { ProgressListener } from "../execute/events.js";
-import type { BuiltPipeline } from "../graph/index.js";
+import { resolve } from "node:path";
+import { importPipeline } from "../execute/index.js";
+import { buildGraph, type BuiltPipeline } from "../graph/index.js";
 import { createRun } from "../runtime/index.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
+import type { Pipeline } from "../sdk/pipeline.js";
 import type { RunResult } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
-import { emulatorPlaceholders, inspectDefinition, substitute, type JsonObject } from "./definition.js";
+import { emulatorPlaceholders, inspectDefinition, substitute, withAwsTaskTimeouts, type JsonObject } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
 import { eventKey, progressFrom } from "./event-log.js";
+import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
+import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
 import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
 import { makeTaskHandlers } from "./tasks.js";
@@ -20,11 +25,8 @@ import { makeTaskHandlers } from "./tasks.js";
 
 /** Options shared by `runInEmulator` and `retryInEmulator`. */
 export interface EmulatorCommonOptions {
-  built: BuiltPipeline;
-  /** The pipeline file: handler processes import it, as the deployed bundle does. */
-  source: string;
-  /** Directory of the default local S3 server (`<root>/s3`). */
-  root: string;
+  /** Directory of the default local S3 server (`<root>/s3`). Default ".runnable". */
+  root?: string;
   /** S3 endpoint to use instead of the local server started by the emulator. */
   s3Endpoint?: string;
   /** Bucket. Default "runnable". */
@@ -42,6 +44,11 @@ export interface EmulatorCommonOptions {
 }
 
 export interface EmulatorRunOptions extends EmulatorCommonOptions {
+  built: BuiltPipeline;
+  /** The pipeline file: handler processes import it, as the deployed bundle does. Required. */
+  source: string | undefined;
+  /** Caps the handler processes alive at once (Lambda concurrency); Map/Parallel concurrency stays the definition's. */
+  maxConcurrency?: number;
   /** Initial parameters, already folded (file ← options ← env). */
   parameters: Record<string, JsonValue>;
   runId?: string;
@@ -49,43 +56,59 @@ export interface EmulatorRunOptions extends EmulatorCommonOptions {
 }
 
 export interface EmulatorRetryOptions extends EmulatorCommonOptions {
-  runId: string;
+  /** The pipeline to re-run. Default: the run's recorded source file, imported again. */
+  pipeline?: Pipeline;
 }
 
 /** Runs a pipeline in the emulator; resolves with the run's result also when the run fails. */
 export async function runInEmulator(options: EmulatorRunOptions): Promise<RunResult> {
-  return withSession(options, async (session) => {
-    const prepared = prepare(options, session);
+  const source = options.source;
+  if (!source) throw new UsageError("emulator mode needs the pipeline file (handler processes import it): run it with `runnable run <file> --mode emulator`");
+  const sessionOptions = options.maxConcurrency !== undefined ? { ...options.sessionOptions, maxWorkers: options.maxConcurrency } : options.sessionOptions;
+  return withSession({ ...options, ...(sessionOptions ? { sessionOptions } : {}) }, async (session) => {
+    const target = { built: options.built, source: resolve(source) };
+    const prepared = prepare(target, session);
     const header = await createRun(session.storage.stores, {
-      built: options.built, parameters: options.parameters, source: options.source, mode: "emulator",
+      built: options.built, parameters: options.parameters, source: target.source, mode: "emulator",
       ...(options.runId !== undefined ? { runId: options.runId } : {}),
       ...(options.tag !== undefined ? { tag: options.tag } : {}),
     });
     // The first execution is named after the run, as the deployed API starts it.
-    return execute(options, session, prepared, header.runId, header.runId);
+    return execute(options, target, session, prepared, header.runId, header.runId);
   });
 }
 
-/** Starts a new execution (`retry-<n>`) of an emulator run; steps that already succeeded are skipped by the handlers. */
-export async function retryInEmulator(options: EmulatorRetryOptions): Promise<RunResult> {
+/**
+ * Re-runs a failed emulator run: a new execution (`retry-<n>`) of the same state machine; the
+ * handlers skip every step that already succeeded. Refused while the run is RUNNING, when it
+ * succeeded, or when the pipeline's graph changed (dagHash).
+ */
+export async function retryInEmulator(runId: string, options: EmulatorRetryOptions = {}): Promise<RunResult> {
   return withSession(options, async (session) => {
     const { stores } = session.storage;
-    const header = await stores.runLog.getHeader(options.runId);
-    if (!header) throw new RunNotFoundError(options.runId, `s3://${session.storage.bucket} at ${session.storage.endpoint}`);
-    if (header.dagHash !== options.built.graph.dagHash) {
-      throw new UsageError(`run "${options.runId}" was made by a different pipeline graph (dagHash ${header.dagHash.slice(0, 12)}…, now ${options.built.graph.dagHash.slice(0, 12)}…): retry refused`);
+    const header = await stores.runLog.getHeader(runId);
+    if (!header) throw new RunNotFoundError(runId, `s3://${session.storage.bucket} at ${session.storage.endpoint}`);
+    const log = await stores.runLog.readRunLog(runId);
+    if (log.status === "RUNNING") throw new UsageError(`run ${runId} is still RUNNING (no execution has ended): it cannot be retried`);
+    if (log.status === "SUCCESS") throw new UsageError(`run ${runId} already succeeded: nothing to retry`);
+    if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: the emulator needs it to start handler processes`);
+    const pipeline = options.pipeline ?? await importPipeline(header.source);
+    const built = buildGraph(pipeline, { fallbackName: header.pipeline });
+    if (header.dagHash !== built.graph.dagHash) {
+      throw new UsageError(`pipeline changed since run ${runId} (dagHash ${header.dagHash.slice(0, 12)} ≠ ${built.graph.dagHash.slice(0, 12)}); start a new run`);
     }
-    const prepared = prepare(options, session);
-    const executions = new Set((await stores.blob.list(`runs/${options.runId}/executions/`)).map((k) => k.split("/").pop()!.replace(/\.(start|end)\.json$/, "")));
-    let n = executions.size;
+    const target = { built, source: header.source };
+    const prepared = prepare(target, session);
+    const executions = new Set((await stores.blob.list(`runs/${runId}/executions/`)).map((k) => k.split("/").pop()!.replace(/\.(start|end)\.json$/, "")));
+    let n = Math.max(1, executions.size);
     while (executions.has(`retry-${n}`)) n++;
-    return execute(options, session, prepared, options.runId, `retry-${n}`);
+    return execute(options, target, session, prepared, runId, `retry-${n}`);
   });
 }
 
 async function withSession<T>(options: EmulatorCommonOptions, work: (session: EmulatorSession) => Promise<T>): Promise<T> {
   const own = options.session ? undefined : await EmulatorSession.open({
-    ...options.sessionOptions, root: options.root,
+    ...options.sessionOptions, root: options.root ?? ".runnable",
     ...(options.s3Endpoint !== undefined ? { s3Endpoint: options.s3Endpoint } : {}),
     ...(options.bucket !== undefined ? { bucket: options.bucket } : {}),
   });
@@ -99,23 +122,34 @@ async function withSession<T>(options: EmulatorCommonOptions, work: (session: Em
 interface Prepared {
   definition: JsonObject;
   maps: Map<string, JsonObject>;
+  gates: Map<string, string>;
   tasks: ReturnType<typeof inspectDefinition>["tasks"];
 }
 
+/** The pipeline an execution runs: its graph and the file handler processes import. */
+interface Target {
+  built: BuiltPipeline;
+  source: string;
+}
+
 /** Compiles and checks the definition; refuses (UsageError, nothing written) what cannot run faithfully. */
-function prepare(options: EmulatorCommonOptions, session: EmulatorSession): Prepared {
+function prepare(options: Target, session: EmulatorSession): Prepared {
   const compiled = compile(options.built);
   const filled = substitute(compiled.definition as unknown as JsonObject, emulatorPlaceholders(compiled.placeholders, session.storage.bucket));
   const { tasks, problems } = inspectDefinition(filled);
   if (problems.length) {
     throw new UsageError(`the emulator cannot run this state machine faithfully:\n${problems.map((p) => `  - state "${p.state}": ${p.message}`).join("\n")}`);
   }
-  const { definition, maps } = rewriteDistributedMaps(filled);
-  return { definition, maps, tasks };
+  // Order matters: gates go into every Map first, so a Distributed Map's stand-in runs gated items too.
+  const gated = gateMaps(withAwsTaskTimeouts(filled, NO_TASK_TIMEOUT_SECONDS));
+  const { definition, maps } = rewriteDistributedMaps(gated.definition);
+  return { definition, maps, tasks, gates: gated.gates };
 }
 
-async function execute(options: EmulatorCommonOptions, session: EmulatorSession, prepared: Prepared, runId: string, executionName: string): Promise<RunResult> {
-  const { built, source } = options;
+async function execute(
+  options: EmulatorCommonOptions, target: Target, session: EmulatorSession, prepared: Prepared, runId: string, executionName: string,
+): Promise<RunResult> {
+  const { built, source } = target;
   const name = built.graph.name;
   const control = new ExecutionControl();
   const pool = session.pool(source, name);
@@ -131,7 +165,11 @@ async function execute(options: EmulatorCommonOptions, session: EmulatorSession,
     executionName, handlers, control, onEvent,
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
   });
+  const gates = new MapGates(prepared.gates);
+  Object.assign(handlers, gates.handlers());
   const onEvent = (event: ExecutionEvent): void => {
+    gates.observe(event);
+    if (isGateEvent(event)) return;
     events.push(event);
     options.onExecutionEvent?.(event);
   };
