@@ -3,6 +3,8 @@ import { DefinitionError } from "../../sdk/errors.js";
 
 /** Step Functions' limit on state names. */
 export const MAX_STATE_NAME = 80;
+/** Characters of a long path kept before the hash. */
+const HEAD = 20;
 
 /** What a state does for its step; recorded in `CompileResult.states` and shown by `--explain`. */
 export type StateRole =
@@ -21,8 +23,9 @@ export interface StateInfo {
  * Readable, stable state names. A step's states are named after its definition path with the Map
  * segment "*" spelled "each" (`fanout.each.score`); helper states add a suffix after "@", a
  * character step names cannot hold, so they never collide with a step's own state. Names longer
- * than 80 characters keep a prefix and get a short hash of the full name (after "+", also not a
- * step-name character), so the same pipeline always gets the same names.
+ * than 80 characters keep the head and tail of the path (the leaf step name is the telling part)
+ * around a short hash of the full name, between "+" (not a step-name character either), so the
+ * same pipeline always gets the same names.
  */
 export class StateNamer {
   private readonly owners = new Map<string, StateInfo>();
@@ -33,8 +36,9 @@ export class StateNamer {
     const full = base + suffix;
     if (full.length <= MAX_STATE_NAME) return full;
     const hash = createHash("sha256").update(full).digest("hex").slice(0, 10);
-    const keep = MAX_STATE_NAME - suffix.length - hash.length - 1;
-    return `${base.slice(0, keep)}+${hash}${suffix}`;
+    const room = MAX_STATE_NAME - suffix.length - hash.length - 2;
+    const head = Math.min(HEAD, room);
+    return `${base.slice(0, head)}+${hash}+${base.slice(base.length - (room - head))}${suffix}`;
   }
 
   /** Registers a state name for a step; two different states with one name are a DefinitionError. */
