@@ -9,6 +9,8 @@ export interface CliIo {
   err(text: string): void;
   /** true when stderr is an interactive terminal (live progress line). */
   readonly errIsTTY: boolean;
+  /** Width of the terminal, so the live line never wraps (a wrapped line cannot be redrawn in place). */
+  readonly columns?: number;
 }
 
 export const processIo: CliIo = {
@@ -16,6 +18,9 @@ export const processIo: CliIo = {
   err: (text) => void process.stderr.write(text),
   get errIsTTY() {
     return process.stderr.isTTY === true;
+  },
+  get columns() {
+    return process.stderr.columns;
   },
 };
 

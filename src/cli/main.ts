@@ -4,10 +4,12 @@ import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
 import { registerGraph } from "./commands/graph.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRetry } from "./commands/retry.js";
+import { registerRemote } from "./commands/remote.js";
 import { registerRun } from "./commands/run.js";
+import { registerServe } from "./commands/serve.js";
 
 /** Every command, one file each under ./commands. Add a command: one import and one entry here. */
-const COMMANDS: RegisterCommand[] = [registerRun, registerLogs, registerRetry, registerGraph];
+const COMMANDS: RegisterCommand[] = [registerRun, registerLogs, registerRetry, registerGraph, registerServe, registerRemote];
 
 /**
  * The `runnable` CLI. Takes `process.argv`-style arguments and resolves to the exit code: 0 success,

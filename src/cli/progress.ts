@@ -25,7 +25,9 @@ export function progressView(io: CliIo): ProgressView {
     }
     const names = [...running];
     const more = names.length > 3 ? ` (+${names.length - 3})` : "";
-    io.err(`${CLEAR}… ${names.slice(0, 3).join(", ")}${more}`);
+    const line = `… ${names.slice(0, 3).join(", ")}${more}`;
+    const width = Math.max(20, (io.columns ?? 80) - 1);
+    io.err(CLEAR + (line.length > width ? line.slice(0, width - 1) + "…" : line));
     shown = true;
   }
 
@@ -52,7 +54,8 @@ export function progressView(io: CliIo): ProgressView {
 function stepLine(event: ProgressEvent, live: boolean): string {
   const ok = event.status === "SUCCESS";
   const word = event.skipped ? "SKIPPED" : (event.status ?? "DONE");
-  const mark = live ? (event.skipped ? "↷" : ok ? "\x1b[32m✓\x1b[0m" : "\x1b[31m✗\x1b[0m") : word.padEnd(7);
+  const color = (code: number, text: string) => (process.env.NO_COLOR ? text : `\x1b[${code}m${text}\x1b[0m`);
+  const mark = live ? (event.skipped ? "↷" : ok ? color(32, "✓") : color(31, "✗")) : word.padEnd(7);
   const took = event.durationMs !== undefined && !event.skipped ? `  ${formatMs(event.durationMs)}` : "";
   const attempt = event.attempt !== undefined && event.attempt > 1 ? `  (attempt ${event.attempt})` : "";
   const why = event.skipped ? "  (succeeded before)" : !ok && event.error ? `  ${event.error.name}: ${event.error.message.split("\n")[0]!.slice(0, 200)}` : "";

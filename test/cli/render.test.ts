@@ -10,9 +10,9 @@ import { Conditional, DefinitionError, Fail, FunctionTask, MapNode, Parallel, Pi
 import type { RunResult } from "../../src/sdk/runlog.js";
 import { REPO } from "../helpers/cli.js";
 
-function fakeIo(tty: boolean): CliIo & { errText: () => string } {
+function fakeIo(tty: boolean, columns = 120): CliIo & { errText: () => string } {
   let err = "";
-  return { out: () => {}, err: (t) => void (err += t), errIsTTY: tty, errText: () => err };
+  return { out: () => {}, err: (t) => void (err += t), errIsTTY: tty, columns, errText: () => err };
 }
 
 describe("progress", () => {
@@ -41,6 +41,15 @@ describe("progress", () => {
     view.onEvent({ type: "step-end", stepPath: "train.xgb.fit", status: "FAIL", durationMs: 41 });
     view.close();
     expect(io.errText()).toMatch(/✗.* train\.xgb\.fit  41 ms\n$/);
+  });
+
+  it("terminal: the live line is cut to the terminal's width so it can be redrawn in place", () => {
+    const io = fakeIo(true, 30);
+    const view = progressView(io);
+    view.onEvent({ type: "step-start", stepPath: "a_rather_long_step_name.0.another_long_name" });
+    const live = io.errText().split("\r\x1b[2K").at(-1)!;
+    expect(live).toHaveLength(29);
+    expect(live.endsWith("…")).toBe(true);
   });
 });
 

@@ -1,0 +1,112 @@
+import type { Command } from "commander";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { RunsClient } from "../../api/client.js";
+import { resolveParameters } from "../../runtime/parameters.js";
+import { UsageError } from "../../sdk/errors.js";
+import type { CommandContext } from "../context.js";
+import { EXIT } from "../io.js";
+
+/**
+ * Remote commands: talk to a deployed runs API (or `runnable serve`) with SigV4-signed requests,
+ * using the caller's AWS credentials (the SDK's Node provider chain: env, profile, SSO, role).
+ *   runnable runs start --remote <pipeline> [--api URL] [--parameters f] [--run-id id] [--tag t] [--wait]
+ *   runnable runs logs  --remote <runId>    [--api URL]
+ *   runnable runs list  --remote <pipeline> [--api URL] [--limit n]
+ * Exit codes: 0 ok (with --wait: the run succeeded), 1 the run failed or the API/network failed,
+ * 2 the request was refused (4xx: bad body, unknown pipeline or run, taken run id).
+ */
+
+/** Environment variable holding the default API URL (the stack output `ApiUrl`). */
+export const API_URL_ENV = "RUNNABLE_API_URL";
+
+interface RemoteFlags {
+  remote: string;
+  api?: string;
+  region?: string;
+}
+
+/** Loaded on use: the AWS credential chain stays out of every other command's start-up. */
+async function client(flags: RemoteFlags): Promise<RunsClient> {
+  const api = flags.api ?? process.env[API_URL_ENV];
+  if (!api) throw new UsageError(`--api <url> is required (or set ${API_URL_ENV}): the ApiUrl output of the deployed stack, or the URL \`runnable serve\` prints`);
+  try {
+    new URL(api);
+  } catch {
+    throw new UsageError(`--api ${JSON.stringify(api)} is not a URL`);
+  }
+  const { RunsClient } = await import("../../api/client.js");
+  return new RunsClient({ api, ...(flags.region ? { region: flags.region } : {}) });
+}
+
+/** 4xx answers are the caller's input (exit 2); the rest are failures (exit 1). */
+async function guarded(ctx: CommandContext, work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof Error) || err.name !== "ApiCallError") throw err;
+    const status = (err as Error & { status: number }).status;
+    ctx.io.err(`error: ${err.message}\n`);
+    return status >= 400 && status < 500 ? EXIT.invalid : EXIT.failed;
+  }
+}
+
+const print = (ctx: CommandContext, value: unknown): void => ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
+
+export function registerRemote(program: Command, ctx: CommandContext): void {
+  const runs = program.command("runs").description("start and inspect runs through the runs API (deployed, or `runnable serve`)");
+  const common = (c: Command): Command => c
+    .option("--api <url>", `base URL of the runs API (default: $${API_URL_ENV})`)
+    .option("--region <region>", "region for the SigV4 signature (default: from the URL, else AWS_REGION)");
+
+  common(runs.command("start")
+    .description("start a run of a deployed pipeline")
+    .requiredOption("--remote <pipeline>", "pipeline name (as deployed)")
+    .option("--parameters <file>", "YAML/JSON file of parameters (RUNNABLE_PRM_<name> variables override it)")
+    .option("--run-id <id>", "run id (repeating the same request returns the same run)")
+    .option("--tag <tag>", "label recorded in the run log")
+    .option("--wait", "poll until the run ends; exit 0 on SUCCESS, 1 on FAIL"))
+    .action(ctx.action(async (flags: RemoteFlags & { parameters?: string; runId?: string; tag?: string; wait?: boolean }) => {
+      const api = await client(flags);
+      const parameters = resolveParameters(flags.parameters ? { parametersFile: flags.parameters } : {});
+      return guarded(ctx, async () => {
+        const started = await api.startRun(flags.remote, {
+          ...(Object.keys(parameters).length ? { parameters } : {}),
+          ...(flags.runId ? { runId: flags.runId } : {}),
+          ...(flags.tag !== undefined ? { tag: flags.tag } : {}),
+        });
+        print(ctx, started);
+        if (!flags.wait) return EXIT.ok;
+        for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+          const log = await api.runLog(started.runId);
+          if (log.status !== "RUNNING") {
+            ctx.io.err(`run ${started.runId} ${log.status}\n`);
+            return log.status === "SUCCESS" ? EXIT.ok : EXIT.failed;
+          }
+          await sleep(delay);
+        }
+      });
+    }));
+
+  common(runs.command("logs")
+    .description("print a run's log (JSON) from the runs API")
+    .requiredOption("--remote <runId>", "run id"))
+    .action(ctx.action(async (flags: RemoteFlags) => {
+      const api = await client(flags);
+      return guarded(ctx, async () => {
+        print(ctx, await api.runLog(flags.remote));
+        return EXIT.ok;
+      });
+    }));
+
+  common(runs.command("list")
+    .description("list recent runs of a deployed pipeline, newest first")
+    .requiredOption("--remote <pipeline>", "pipeline name")
+    .option("--limit <n>", "how many (1–100)", "20"))
+    .action(ctx.action(async (flags: RemoteFlags & { limit: string }) => {
+      const api = await client(flags);
+      return guarded(ctx, async () => {
+        print(ctx, await api.listRuns(flags.remote, Number(flags.limit)));
+        return EXIT.ok;
+      });
+    }));
+}
