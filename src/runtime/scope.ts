@@ -2,7 +2,7 @@ import { joinPath } from "../graph/build.js";
 import type { NodeGraph, PipelineGraph } from "../graph/types.js";
 import { ON_FAILURE, type JsonValue } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
-import { allAttemptsOf, lastOf, type Scope, type StepContext } from "./context.js";
+import { lastOf, type Scope, type StepContext } from "./context.js";
 import { itemOf } from "./objects.js";
 
 type View = Map<string, AttemptRecord[]>;
@@ -40,21 +40,31 @@ function fail(stepPath: string, why: string): never {
   throw new Error(`cannot resolve the scope of "${stepPath}": ${why}`);
 }
 
+/** Attempts of one step path: from an in-memory view, or read from the store. */
+type Lookup = (stepPath: string) => Promise<AttemptRecord[] | undefined> | AttemptRecord[] | undefined;
+
 /**
  * The scope of a step, from the run log: the run's initial parameters, then at every enclosing
  * level the outputs of the preceding siblings (composites: their nodeEnd record), plus `iterateAs`
  * inside a Map. An onFailure pipeline sees the failed step's input scope (not its outputs).
  * References to object() values stay references; materialise them when calling a function.
+ * Without an in-memory view only the preceding siblings' records are read — not the whole run — so
+ * iteration 900 of a Map costs what iteration 1 does.
  */
 export async function resolveScope(runId: string, stepPath: string, ctx: StepContext): Promise<Scope> {
   const header = await ctx.stores.runLog.getHeader(runId);
   if (!header) throw new Error(`run "${runId}" not found in ${ctx.stores.blob.location}`);
-  const view = await allAttemptsOf(ctx, runId);
-  return scopeFromView(ctx.built.graph, header.parameters, view, stepPath);
+  const view = ctx.attempts;
+  const lookup: Lookup = view ? (p) => view.get(p) : (p) => ctx.stores.runLog.attempts(runId, p);
+  return walkScope(ctx.built.graph, header.parameters, lookup, stepPath);
 }
 
 /** resolveScope over an already-loaded attempt view. */
-export function scopeFromView(root: PipelineGraph, parameters: Scope, view: View, stepPath: string): Scope {
+export function scopeFromView(root: PipelineGraph, parameters: Scope, view: View, stepPath: string): Promise<Scope> {
+  return walkScope(root, parameters, (p) => view.get(p), stepPath);
+}
+
+async function walkScope(root: PipelineGraph, parameters: Scope, lookup: Lookup, stepPath: string): Promise<Scope> {
   const segs = stepPath.split(".");
   const scope: Scope = { ...parameters };
   let pipeline: PipelineGraph | undefined = root;
@@ -64,7 +74,11 @@ export function scopeFromView(root: PipelineGraph, parameters: Scope, view: View
     if (!pipeline) fail(stepPath, `no pipeline at "${prefix}"`);
     const idx: number = pipeline.steps.findIndex((s) => s.name === segs[i]);
     if (idx < 0) fail(stepPath, `no step "${segs[i]}" in "${prefix || "(root)"}"`);
-    for (let j = 0; j < idx; j++) Object.assign(scope, outputsOf(view, joinPath(prefix, pipeline.steps[j]!.name)));
+    const siblings = await Promise.all(pipeline.steps.slice(0, idx).map((s) => lookup(joinPath(prefix, s.name))));
+    for (const records of siblings) {
+      const last = lastOf(records);
+      if (last?.status === "SUCCESS") Object.assign(scope, last.outputParameters);
+    }
     const node: NodeGraph = pipeline.steps[idx]!;
     const nodePath = joinPath(prefix, node.name);
     if (++i === segs.length) return scope;

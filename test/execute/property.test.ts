@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { executeLocal } from "../../src/execute/local.js";
 import { locate, type BuiltPipeline } from "../../src/graph/index.js";
+import { resolveScope } from "../../src/runtime/scope.js";
 import type { RunLog } from "../../src/sdk/runlog.js";
 import {
   Conditional, DefinitionError, Fail, FunctionTask, Map as MapStep, Parallel, Pipeline, Stub, Success,
@@ -47,8 +48,9 @@ function toNode(s: Spec): SdkNode {
       return new FunctionTask({
         name: s.name, returns: s.ret ? [s.ret] : [], retry: { attempts: s.attempts }, ...onFailure,
         function: (p: Record<string, unknown>) => {
+          const seen = Object.keys(p).length;
           if (++calls <= s.failures) throw new Error(`planned failure ${calls} of ${s.name}`);
-          return { echoed: Object.keys(p).length };
+          return { echoed: seen };
         },
       });
     }
@@ -114,6 +116,13 @@ describe("local executor property", () => {
       }
       ran++;
       checkLog(run.log, run.status, run.built, items, sel);
+      // the scope the handlers would resolve from the store is the one the executor handed each task
+      const ctx = { built: run.built, stores: run.stores, workDir: run.workDir };
+      for (const [path, step] of Object.entries(run.log.steps)) {
+        if (step.type !== "task") continue;
+        const scope = await resolveScope(run.runId, path, ctx);
+        for (const a of step.attempts) expect(a.inputParameters, path).toEqual(scope);
+      }
       if (run.status === "FAIL") {
         // retrying never re-runs a success: those steps keep exactly their attempts
         const before = run.log;
