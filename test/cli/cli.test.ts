@@ -61,13 +61,16 @@ describe("arguments and usage errors exit 2", () => {
     expect(runsIn(work.dir)).toEqual([]);
   });
 
-  it("an invalid --run-id, a missing --parameters file or S3 flags without emulator mode are refused before anything runs", async () => {
+  it("an invalid --run-id or --max-concurrency, a missing --parameters file or S3 flags without emulator mode are refused before anything runs", async () => {
     const file = writePipeline(work.dir, "ok.ts", TWO_STEPS);
-    const [badId, noParams, s3] = await Promise.all([
+    const [badId, noParams, s3, concurrency] = await Promise.all([
       runCli(["run", file, "--run-id", "has space"], { cwd: work.dir }),
       runCli(["run", file, "--parameters", "missing.yaml"], { cwd: work.dir }),
       runCli(["run", file, "--s3-endpoint", "http://127.0.0.1:9"], { cwd: work.dir }),
+      runCli(["run", file, "--max-concurrency", "0"], { cwd: work.dir }),
     ]);
+    expect(concurrency.code).toBe(2);
+    expect(concurrency.stderr).toBe("error: --max-concurrency must be a positive integer, got 0\n");
     expect(s3.code).toBe(2);
     expect(s3.stderr).toBe("error: --s3-endpoint and --bucket only apply with --mode emulator\n");
     expect(badId.code).toBe(2);
@@ -84,7 +87,7 @@ describe("running", () => {
     try {
       const file = writePipeline(dir, "flow.ts", TWO_STEPS);
       writeFileSync(join(dir, "p.yaml"), "x: 4\n");
-      const r = await runCli(["run", file, "--parameters", "p.yaml", "--json", "--tag", "nightly"], { cwd: dir });
+      const r = await runCli(["run", file, "--parameters", "p.yaml", "--json", "--tag", "nightly", "--max-concurrency", "2"], { cwd: dir });
       expect(r.code, r.stderr).toBe(0);
       const result = parseResult(r);
       expect(result.status).toBe("SUCCESS");
