@@ -83,27 +83,43 @@ export async function runMachine(definition: JsonObject, input: JsonObject, opti
     return { status: "FAILED", error: { Error: (err as Error).name, Cause: (err as Error).message }, events: [] };
   }
   const machine = machineFor(definition);
+  // Every Task waits one macrotask before it starts: a terminal error found in the event stream of the
+  // state before (all of which runs in microtasks) is known by then, and the Task is not started.
+  const handlers: Record<string, TaskHandler> = {};
+  for (const [name, handler] of Object.entries(options.handlers)) {
+    handlers[name] = async (input) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (control.terminal) throw Object.assign(new Error(control.terminal.Cause), { name: control.terminal.Error });
+      return handler(input);
+    };
+  }
   const retryIntervalOverrides = options.retryIntervalMs === undefined ? undefined
-    : Object.fromEntries(Object.keys(options.handlers).map((name) => [name, options.retryIntervalMs!]));
+    : Object.fromEntries(Object.keys(handlers).map((name) => [name, options.retryIntervalMs!]));
   const execution = machine.run(input, {
     noThrowOnAbort: true,
     // `$$.State.RetryCount` is not provided by the interpreter; handlers receive the real count (see run.ts).
     context: { Execution: { Name: options.executionName }, State: { RetryCount: 0 } },
-    overrides: { taskResourceLocalHandlers: options.handlers, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
+    overrides: { taskResourceLocalHandlers: handlers, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
   });
   control.abort = execution.abort;
   const events: ExecutionEvent[] = [];
   const logging = (async () => {
     for await (const raw of execution.eventLogs) {
+      // After a terminal error the execution is being stopped: what the interpreter still does is not Step Functions'.
+      if (control.terminal) continue;
       const event = toEvent(raw as unknown as RawEvent);
-      events.push(event);
-      options.onEvent?.(event);
       try {
         if (event.type === "StateEntered" && event.state !== options.exempt) checkPayload(event.input, `the input of state "${event.state}"`);
         if (event.type === "StateExited") checkPayload(event.output, `the output of state "${event.state}"`);
       } catch (err) {
-        if (err instanceof DataLimitExceeded) control.stop(err);
+        if (!(err instanceof DataLimitExceeded)) throw err;
+        // Keep the log readable: the oversized value is replaced by its description.
+        if (event.type === "StateEntered") event.input = err.message;
+        else event.output = err.message;
+        control.stop(err);
       }
+      events.push(event);
+      options.onEvent?.(event);
     }
   })();
   let output: Json | undefined;
@@ -117,6 +133,11 @@ export async function runMachine(definition: JsonObject, input: JsonObject, opti
   await logging.catch(() => undefined);
   // A terminal error (oversized payload) wins over whatever the interpreter reported after it.
   const error = control.terminal ?? failure;
+  if (control.terminal) {
+    const failed: ExecutionEvent = { timestamp: Date.now(), type: "ExecutionFailed", error: control.terminal.Error, cause: control.terminal.Cause };
+    events.push(failed);
+    options.onEvent?.(failed);
+  }
   return error ? { status: "FAILED", error, events } : { status: "SUCCEEDED", output: output ?? null, events };
 }
 
@@ -146,7 +167,7 @@ function toEvent(raw: RawEvent): ExecutionEvent {
   if (raw.index !== undefined) e.index = raw.index;
   if (raw.Error !== undefined) e.error = raw.Error;
   if (raw.Cause !== undefined) e.cause = typeof raw.Cause === "string" ? raw.Cause : JSON.stringify(raw.Cause);
-  if (raw.retry) e.attempt = raw.retry.attempt + 1;
+  if (raw.retry) e.attempt = raw.retry.attempt;
   if (raw.type === "ExecutionStarted") e.input = raw.input;
   if (raw.type === "ExecutionSucceeded") e.output = raw.output;
   return e;

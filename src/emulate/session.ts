@@ -16,6 +16,8 @@ export interface EmulatorSessionOptions extends EmulatorStorageOptions {
   maxWorkers?: number;
   /** Forward handler processes' output to stderr. Default false. */
   echo?: boolean;
+  /** Pipeline files whose warm processes are kept at once; the least recently used beyond it are stopped. Default 2. */
+  maxPools?: number;
 }
 
 export class EmulatorSession {
@@ -53,7 +55,18 @@ export class EmulatorSession {
   pool(pipelineFile: string, pipelineName: string): WorkerPool {
     const key = `${pipelineFile}\u0000${pipelineName}`;
     let pool = this.pools.get(key);
-    if (!pool) {
+    if (pool) {
+      // Most recently used last (Map keeps insertion order).
+      this.pools.delete(key);
+      this.pools.set(key, pool);
+    } else {
+      const keep = Math.max(1, this.options.maxPools ?? 2);
+      for (const [oldKey, old] of this.pools) {
+        if (this.pools.size < keep) break;
+        if (!old.idle) continue;
+        this.pools.delete(oldKey);
+        void old.close();
+      }
       pool = new WorkerPool({
         pipelineFile, pipelineName, env: this.storage.handlerEnv,
         ...(this.options.maxWorkers !== undefined ? { maxWorkers: this.options.maxWorkers } : {}),

@@ -116,6 +116,11 @@ export class WorkerPool {
     });
   }
 
+  /** No invocation running or waiting. */
+  get idle(): boolean {
+    return this.waiting.length === 0 && [...this.workers].every((w) => !w.busy);
+  }
+
   /** Stops every worker. */
   async close(): Promise<void> {
     this.closed = true;

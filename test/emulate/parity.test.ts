@@ -107,6 +107,13 @@ describe("constructs and failures: local and emulator runs agree", () => {
     expect(r.emulator.parameters.incremented).toEqual([11, 21, 31, 41, 51]);
   }, 60_000);
 
+  it("a Batch step runs handlers/batch.ts as a container process, with the same results", async () => {
+    const r = await both(fixture("batch"), { n: 50 });
+    expectParity(r);
+    expect(r.emulator.parameters.result).toBe(101);
+    expect(r.emulator.runLog.steps.heavy?.catalog.map((c) => c.name)).toEqual(["table.csv"]);
+  }, 60_000);
+
   it("limits: a 300 KB return goes to the store; a step sleeping past its timeout fails as runnable.Timeout and is retried", async () => {
     const r = await both(fixture("limits"), { spin_ms: 0 }, () => ({ counter_dir: tempDir("limits-") }));
     expectParity(r);

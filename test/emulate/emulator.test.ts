@@ -1,0 +1,150 @@
+// What the emulator adds to the interpreter and checks like Step Functions does: retry of a failed
+// run, the execution event log with the real error envelope, killing a handler that outlives its
+// timeout, the 256 KiB payload limit (terminal), and refusing what it cannot run faithfully.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inspectDefinition } from "../../src/emulate/definition.js";
+import { EmulatorSession, readEventLog, retryInEmulator, runInEmulator } from "../../src/emulate/index.js";
+import { runMachine } from "../../src/emulate/machine.js";
+import { TaskError } from "../../src/emulate/workers.js";
+import { createRun } from "../../src/runtime/index.js";
+import { startS3rver, type S3rverHandle } from "../helpers/s3rver.js";
+import { load, tempDir } from "./compare.js";
+
+const fixture = (name: string) => join(import.meta.dirname, "fixtures", `${name}.ts`);
+
+let s3: S3rverHandle;
+let session: EmulatorSession;
+beforeAll(async () => {
+  s3 = await startS3rver();
+  session = await EmulatorSession.open({ s3Endpoint: s3.endpoint, bucket: s3.bucket, maxWorkers: 2 });
+}, 60_000);
+afterAll(async () => {
+  await session?.close();
+  await s3?.stop();
+});
+
+describe("retry of an emulator run", () => {
+  it("re-executes only what failed, in a new execution of the same run", async () => {
+    const p = await load(fixture("resumable"));
+    const counter_dir = tempDir("resumable-");
+    const first = await runInEmulator({ built: p.built, source: p.source, parameters: { counter_dir }, session, retryIntervalMs: 0 });
+    expect(first.status).toBe("FAIL");
+    expect(first.runLog.steps.gate?.attempts[0]?.error?.message).toContain("not fixed yet");
+
+    writeFileSync(join(counter_dir, "fixed"), "");
+    const again = await retryInEmulator(first.runId, { session, retryIntervalMs: 0 });
+    expect(again.runId).toBe(first.runId);
+    expect(again.status).toBe("SUCCESS");
+    expect(again.parameters.message).toBe("answer 42");
+    expect(again.runLog.steps.once?.attempts).toHaveLength(1);
+    expect(again.runLog.steps.gate?.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAIL"], [2, "SUCCESS"]]);
+    // `once` really did not run again.
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(join(counter_dir, "once-runs"), "utf8")).toBe("1");
+
+    await expect(retryInEmulator(first.runId, { session })).rejects.toThrow(/already succeeded/);
+
+    // Both executions' event logs are kept with the run.
+    const logs = await readEventLog(first.runId, { s3Endpoint: s3.endpoint, bucket: s3.bucket });
+    expect(logs.map((l) => [l.execution, l.status])).toEqual([[first.runId, "FAILED"], ["retry-1", "SUCCEEDED"]]);
+  }, 60_000);
+});
+
+describe("execution event log", () => {
+  it("records state transitions, retries with the Lambda error envelope, and the failure", async () => {
+    const p = await load(fixture("flaky"));
+    const seen: string[] = [];
+    const r = await runInEmulator({
+      built: p.built, source: p.source, parameters: { counter_dir: tempDir("flaky-") }, session, retryIntervalMs: 0,
+      onExecutionEvent: (e) => seen.push(e.type),
+    });
+    expect(r.status).toBe("SUCCESS");
+    const [log] = await readEventLog(r.runId, { s3Endpoint: s3.endpoint, bucket: s3.bucket });
+    expect(log!.events.map((e) => e.type)).toEqual(seen);
+    expect(seen[0]).toBe("ExecutionStarted");
+    expect(seen.at(-1)).toBe("ExecutionSucceeded");
+    const failed = log!.events.filter((e) => e.type === "StateFailed" && e.state === "flaky");
+    expect(failed).toHaveLength(2);
+    expect(failed[0]!.error).toBe("runnable.StepFailed");
+    // The Cause is what Step Functions shows for a Lambda error: a JSON string of errorType/errorMessage/trace.
+    expect(JSON.parse(failed[0]!.cause!)).toMatchObject({ errorType: "runnable.StepFailed", errorMessage: expect.stringContaining("not yet (attempt 1)") });
+    expect(log!.events.filter((e) => e.type === "StateRetried" && e.state === "flaky").map((e) => e.attempt)).toEqual([1, 2]);
+    // The emulator's own gate states never show.
+    expect(log!.events.some((e) => e.state?.startsWith("@gate-"))).toBe(false);
+  }, 60_000);
+});
+
+describe("handler processes", () => {
+  it("a handler that blocks past its timeout is killed and reported as States.Timeout; the next invocation gets a fresh process", async () => {
+    const p = await load(fixture("limits"));
+    const header = await createRun(session.storage.stores, { built: p.built, parameters: { spin_ms: 5000, counter_dir: tempDir("spin-") }, mode: "emulator", source: p.source });
+    const pool = session.pool(p.source, p.built.graph.name);
+    const event = { v: 1, action: "task", runId: header.runId, path: "spinner", indexes: [], execution: "x", retryCount: 0 };
+    const kills = pool.stats.kills;
+    const failure = await pool.invoke(event, { timeoutMs: 1500, memoryMiB: 512, functionName: "step", timeoutError: "States.Timeout" }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(TaskError);
+    expect((failure as TaskError).name).toBe("States.Timeout");
+    expect(JSON.parse((failure as TaskError).message)).toMatchObject({ errorType: "States.Timeout", errorMessage: "Task timed out after 1.50 seconds" });
+    expect(pool.stats.kills).toBe(kills + 1);
+    const start = { ...event, action: "start", path: "" };
+    await expect(pool.invoke(start, { timeoutMs: 30_000, memoryMiB: 512, functionName: "step" })).resolves.toMatchObject({ status: "SUCCESS" });
+  }, 60_000);
+});
+
+describe("payload limit", () => {
+  const big = "x".repeat(300 * 1024);
+  const definition = {
+    StartAt: "A",
+    States: {
+      A: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Catch: [{ ErrorEquals: ["States.ALL"], Next: "Caught" }], Next: "Done" },
+      Caught: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", End: true },
+      Done: { Type: "Pass", End: true },
+    },
+  };
+
+  it("an oversized state output is States.DataLimitExceeded, which no Catch handles", async () => {
+    let caught = false;
+    const r = await runMachine(definition, { runId: "r" }, {
+      executionName: "e",
+      handlers: { A: async () => ({ Payload: big, StatusCode: 200 }), Caught: async () => ((caught = true), {}) },
+    });
+    expect(caught).toBe(false);
+    expect(r.status).toBe("FAILED");
+    expect(r.error?.Error).toBe("States.DataLimitExceeded");
+    expect(r.error?.Cause).toMatch(/over the Step Functions limit of 262144 bytes/);
+    expect(r.events.some((e) => e.state === "Caught" || e.state === "Done")).toBe(false);
+    expect(r.events.at(-1)).toMatchObject({ type: "ExecutionFailed", error: "States.DataLimitExceeded" });
+  });
+
+  it("an oversized execution input is refused", async () => {
+    const r = await runMachine(definition, { runId: "r", pad: big }, { executionName: "e", handlers: { A: async () => ({}), Caught: async () => ({}) } });
+    expect(r.error?.Error).toBe("States.DataLimitExceeded");
+    expect(r.events).toEqual([]);
+  });
+
+  it("just under the limit passes", async () => {
+    const r = await runMachine(definition, { runId: "r" }, {
+      executionName: "e", handlers: { A: async () => ({ Payload: "x".repeat(200 * 1024), StatusCode: 200 }), Caught: async () => ({}) },
+    });
+    expect(r.status).toBe("SUCCEEDED");
+  });
+});
+
+describe("what the emulator refuses", () => {
+  it("a Task whose resource has no local handler (it would call AWS), JSONata, and unemulated Map options", () => {
+    const { problems, tasks } = inspectDefinition({
+      QueryLanguage: "JSONata",
+      StartAt: "Q",
+      States: {
+        Q: { Type: "Task", Resource: "arn:aws:states:::sqs:sendMessage", Next: "L" },
+        L: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Next: "M" },
+        M: { Type: "Map", ItemReader: { Resource: "arn:aws:states:::s3:listObjectsV2" }, ItemBatcher: {}, ItemProcessor: { StartAt: "P", States: { P: { Type: "Pass", End: true } } }, End: true },
+      },
+    });
+    expect([...tasks.keys()]).toEqual(["L"]);
+    expect(problems.map((p) => p.state)).toEqual(["(definition)", "Q", "M", "M"]);
+    expect(problems.find((p) => p.state === "Q")?.message).toMatch(/no local handler in the emulator; refusing to start rather than call AWS/);
+  });
+});
