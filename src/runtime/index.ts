@@ -1,6 +1,6 @@
 export { handleStepEvent } from "./step-event.js";
 export { runStep, toStepError, DEADLINE_SAFETY_MS, type RunStepRequest, type RunStepResult } from "./run-step.js";
-export { resolveScope, scopeFromView, pipelineOutcome } from "./scope.js";
+export { resolveScope, pipelineOutcome } from "./scope.js";
 export { createRun, type CreateRunOptions } from "./create-run.js";
 export { resolveParameters, parseLoose, type ParameterSources } from "./parameters.js";
 export { newRunId, checkRunId } from "./run-id.js";

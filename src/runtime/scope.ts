@@ -59,11 +59,6 @@ export async function resolveScope(runId: string, stepPath: string, ctx: StepCon
   return walkScope(ctx.built.graph, header.parameters, lookup, stepPath);
 }
 
-/** resolveScope over an already-loaded attempt view. */
-export function scopeFromView(root: PipelineGraph, parameters: Scope, view: View, stepPath: string): Promise<Scope> {
-  return walkScope(root, parameters, (p) => view.get(p), stepPath);
-}
-
 async function walkScope(root: PipelineGraph, parameters: Scope, lookup: Lookup, stepPath: string): Promise<Scope> {
   const segs = stepPath.split(".");
   const scope: Scope = { ...parameters };
