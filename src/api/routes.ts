@@ -44,6 +44,9 @@ export interface RunsBackend {
   resume(pipeline: string, header: RunHeader): Promise<{ executionArn: string }>;
 }
 
+/** How many of the newest run ids `GET /pipelines/{name}/runs` looks at. */
+export const LIST_SCAN = 500;
+
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message);
@@ -140,14 +143,16 @@ async function listRuns(backend: RunsBackend, name: string, limitText: string | 
   pipelineOf(backend, name);
   const limit = ListLimit.safeParse(limitText);
   if (!limit.success) throw new ApiError(400, "BadRequest", `limit must be an integer from 1 to 100`);
-  // Ids sort by creation time: walk newest first, reading headers in small batches until enough match.
-  const ids = (await backend.runLog.listRuns()).reverse();
-  const runs: RunSummary[] = [];
-  for (let i = 0; i < ids.length && runs.length < limit.data; i += 10) {
-    const headers = await Promise.all(ids.slice(i, i + 10).map((id) => backend.runLog.getHeader(id)));
-    const mine = headers.filter((h): h is RunHeader => h?.pipeline === name).slice(0, limit.data - runs.length);
-    const logs = await Promise.all(mine.map((h) => backend.runLog.readRunLog(h.runId)));
-    runs.push(...logs.map((l) => ({ runId: l.runId, pipeline: l.pipeline, status: l.status, tag: l.tag, startedAt: l.startedAt, endedAt: l.endedAt })));
+  // Generated ids sort by creation time, supplied ids do not: read the headers of the newest
+  // LIST_SCAN ids (bounded cost on a large bucket) and order those by their start time.
+  const ids = (await backend.runLog.listRuns()).slice(-LIST_SCAN);
+  const headers: RunHeader[] = [];
+  for (let i = 0; i < ids.length; i += 25) {
+    const batch = await Promise.all(ids.slice(i, i + 25).map((id) => backend.runLog.getHeader(id)));
+    headers.push(...batch.filter((h): h is RunHeader => h?.pipeline === name));
   }
+  headers.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  const logs = await Promise.all(headers.slice(0, limit.data).map((h) => backend.runLog.readRunLog(h.runId)));
+  const runs: RunSummary[] = logs.map((l) => ({ runId: l.runId, pipeline: l.pipeline, status: l.status, tag: l.tag, startedAt: l.startedAt, endedAt: l.endedAt }));
   return { status: 200, body: { runs } };
 }

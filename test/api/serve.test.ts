@@ -1,0 +1,175 @@
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RunsClient } from "../../src/api/client.js";
+import type { RunLog } from "../../src/sdk/runlog.js";
+import { BIN, REPO, runCli } from "../helpers/cli.js";
+import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
+
+// Real HTTP against `runnable serve` (the CLI, as a user starts it), backed by the emulator and a
+// real S3 protocol server; the remote CLI commands and the SigV4 client are run against it.
+const QUICK = join(import.meta.dirname, "fixtures", "quick.ts");
+const ML = join(REPO, "examples", "ml-pipeline", "pipeline.ts");
+const CREDENTIALS = { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
+
+let s3: S3rverHandle;
+let serve: ChildProcess;
+let url: string;
+let work: string;
+let serveErr = "";
+
+async function call(method: string, path: string, body?: string): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(`${url}${path}`, { method, ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } }) });
+  return { status: res.status, json: await res.json() };
+}
+
+async function waitForEnd(runId: string): Promise<RunLog> {
+  for (let i = 0; i < 600; i++) {
+    const { status, json } = await call("GET", `/runs/${runId}`);
+    expect(status).toBe(200);
+    if ((json as RunLog).status !== "RUNNING") return json as RunLog;
+    await sleep(100);
+  }
+  throw new Error(`run ${runId} did not end`);
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "runnable-serve-"));
+  s3 = await startS3rver({ bucket: "serve-runs" });
+  serve = spawn(process.execPath, [BIN, "serve", "--port", "0", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket, "--root", work, QUICK, ML], {
+    // The server's own S3 access uses s3rver's credentials; callers sign with theirs (ignored locally).
+    cwd: work, env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  serve.stderr!.on("data", (d: Buffer) => (serveErr += d.toString()));
+  url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    serve.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /^listening on (http:\/\/\S+)$/m.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    serve.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${serveErr}`)));
+  });
+}, 60_000);
+
+afterAll(async () => {
+  if (serve && serve.exitCode === null) {
+    const exited = new Promise((resolve) => serve.once("exit", resolve));
+    serve.kill("SIGTERM");
+    await exited;
+  }
+  await s3?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe("runnable serve", () => {
+  it("binds to loopback and starts, runs and reports the ML example over HTTP", async () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const started = await call("POST", "/pipelines/ml-pipeline/runs", JSON.stringify({ runId: "ml-http", tag: "api" }));
+    expect(started).toEqual({ status: 201, json: { runId: "ml-http", executionArn: "arn:aws:states:local:000000000000:execution:ml-pipeline:ml-http", created: true } });
+    // The run exists as soon as the POST answers.
+    expect((await call("GET", "/runs/ml-http")).status).toBe(200);
+    const log = await waitForEnd("ml-http");
+    expect(log).toMatchObject({ runId: "ml-http", pipeline: "ml-pipeline", status: "SUCCESS", tag: "api", parameters: { max_depth: 6 } });
+    expect(log.steps["train_models.xgboost.train_xgb"]?.status).toBe("SUCCESS");
+    expect(log.finalParameters.best_model).toBeDefined();
+    const listed = await call("GET", "/pipelines/ml-pipeline/runs?limit=5");
+    expect(listed.status).toBe(200);
+    expect(listed.json.runs).toEqual([expect.objectContaining({ runId: "ml-http", status: "SUCCESS", tag: "api" })]);
+  }, 120_000);
+
+  it("refuses bad bodies with 400 and a message naming the field", async () => {
+    const bad = async (body: string) => call("POST", "/pipelines/quick/runs", body);
+    expect(await bad("{not json")).toMatchObject({ status: 400, json: { error: { code: "BadRequest", message: expect.stringContaining("not JSON") } } });
+    expect(await bad(JSON.stringify({ parameters: { items: [1] }, colour: "red" }))).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining("colour") } } });
+    expect(await bad(JSON.stringify({ runId: "no spaces allowed" }))).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining("runId") } } });
+    expect(await bad(JSON.stringify({ parameters: [1, 2] }))).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining("parameters") } } });
+    // Valid shape, but the Map's list is missing: refused before anything runs.
+    const missing = await bad(JSON.stringify({ runId: "no-items" }));
+    expect(missing).toMatchObject({ status: 400, json: { error: { message: expect.stringContaining("items") } } });
+    expect((await call("GET", "/runs/no-items")).status).toBe(404);
+  });
+
+  it("answers 404 for unknown pipelines, runs and routes, 405 for a wrong method", async () => {
+    expect(await call("POST", "/pipelines/nope/runs", "{}")).toMatchObject({ status: 404, json: { error: { code: "PipelineNotFound", message: expect.stringContaining("quick") } } });
+    expect(await call("GET", "/pipelines/nope/runs")).toMatchObject({ status: 404 });
+    expect(await call("GET", "/runs/never-started")).toMatchObject({ status: 404, json: { error: { code: "RunNotFound" } } });
+    expect(await call("GET", "/elsewhere")).toMatchObject({ status: 404, json: { error: { code: "NotFound" } } });
+    expect(await call("DELETE", "/runs/never-started")).toMatchObject({ status: 405 });
+  });
+
+  it("returns the existing run for a repeated identical request and 409 for a different one under a taken id", async () => {
+    const body = JSON.stringify({ runId: "dup-1", parameters: { items: [1, 2, 3] } });
+    const first = await call("POST", "/pipelines/quick/runs", body);
+    expect(first).toMatchObject({ status: 201, json: { runId: "dup-1", created: true } });
+    const again = await call("POST", "/pipelines/quick/runs", body);
+    expect(again).toEqual({ status: 200, json: { ...first.json, created: false } });
+    const other = await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "dup-1", parameters: { items: [9] } }));
+    expect(other).toMatchObject({ status: 409, json: { error: { code: "RunExists", message: expect.stringContaining("dup-1") } } });
+    const log = await waitForEnd("dup-1");
+    expect(log.status).toBe("SUCCESS");
+    expect(log.finalParameters.sum).toBe(12);
+    const executions = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: "runs/dup-1/executions/" }));
+    expect((executions.Contents ?? []).map((o) => o.Key!.split("/").pop()).filter((k) => k!.endsWith(".start.json"))).toHaveLength(1);
+  }, 60_000);
+
+  it("refuses bodies over 256 KiB with 413", async () => {
+    const big = JSON.stringify({ parameters: { items: [1], blob: "x".repeat(300 * 1024) } });
+    expect(await call("POST", "/pipelines/quick/runs", big)).toMatchObject({ status: 413, json: { error: { code: "PayloadTooLarge" } } });
+  });
+});
+
+describe("remote commands against runnable serve", () => {
+  it("signs requests with well-formed SigV4 (execute-api) that serve accepts", async () => {
+    const sent: Headers[] = [];
+    const client = new RunsClient({
+      api: url, region: "eu-west-1", credentials: { accessKeyId: CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+      fetch: (input, init) => {
+        sent.push(new Headers(init?.headers));
+        return fetch(input, init);
+      },
+    });
+    const started = await client.startRun("quick", { runId: "signed-1", parameters: { items: [5] } });
+    expect(started).toMatchObject({ runId: "signed-1", created: true });
+    const auth = sent[0]!.get("authorization")!;
+    const date = sent[0]!.get("x-amz-date")!;
+    expect(date).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(auth).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/${date.slice(0, 8)}/eu-west-1/execute-api/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$`));
+    expect(sent[0]!.get("x-amz-content-sha256") ?? "").toMatch(/^[0-9a-f]{64}$|^$/);
+    // The same request signed independently at the same instant gives the same signature.
+    const u = new URL("pipelines/quick/runs", `${url}/`);
+    const again = await new SignatureV4({ service: "execute-api", region: "eu-west-1", sha256: Sha256, credentials: { accessKeyId: CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDENTIALS.AWS_SECRET_ACCESS_KEY } })
+      .sign({ method: "POST", protocol: "http:", hostname: u.hostname, port: Number(u.port), path: u.pathname, query: {}, headers: { host: u.host, "content-type": "application/json" }, body: JSON.stringify({ runId: "signed-1", parameters: { items: [5] } }) },
+        { signingDate: new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`) });
+    expect(again.headers.authorization).toBe(auth);
+    expect((await waitForEnd("signed-1")).finalParameters.sum).toBe(10);
+  });
+
+  it("`runs start --remote --wait`, `runs logs --remote` and `runs list --remote` work with the user's credentials", async () => {
+    const env = { ...CREDENTIALS, AWS_REGION: "us-east-1" };
+    writeFileSync(join(work, "params.yaml"), "items: [1, 2]\n");
+    const start = await runCli(["runs", "start", "--remote", "quick", "--api", url, "--parameters", "params.yaml", "--run-id", "cli-1", "--tag", "remote", "--wait"], { cwd: work, env });
+    expect(start.code, start.stderr).toBe(0);
+    expect(JSON.parse(start.stdout)).toMatchObject({ runId: "cli-1", created: true });
+    expect(start.stderr).toContain("run cli-1 SUCCESS");
+    const logs = await runCli(["runs", "logs", "--remote", "cli-1", "--api", url], { cwd: work, env });
+    expect(logs.code).toBe(0);
+    expect(JSON.parse(logs.stdout)).toMatchObject({ runId: "cli-1", status: "SUCCESS", tag: "remote", finalParameters: { sum: 6 } });
+    const list = await runCli(["runs", "list", "--remote", "quick", "--api", url, "--limit", "2"], { cwd: work, env });
+    expect(list.code).toBe(0);
+    expect((JSON.parse(list.stdout) as { runs: { runId: string }[] }).runs[0]!.runId).toBe("cli-1");
+    // Refusals exit 2 with the API's message.
+    const unknown = await runCli(["runs", "logs", "--remote", "no-such-run", "--api", url], { cwd: work, env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("404");
+    const noApi = await runCli(["runs", "logs", "--remote", "cli-1"], { cwd: work, env: { ...env, RUNNABLE_API_URL: "" } });
+    expect(noApi.code).toBe(2);
+    expect(noApi.stderr).toContain("--api");
+  }, 60_000);
+});
