@@ -38,6 +38,8 @@ export interface DeployedPipelineResources {
   definition: unknown;
   /** Placeholder name → value (tokens) resolved by `definitionSubstitutions`. */
   substitutions: Record<string, string>;
+  /** The compiler's estimate of state transitions (the billed unit) per successful run. */
+  transitionsPerRun: number;
 }
 
 /**
@@ -73,7 +75,7 @@ export class RunnablePipelines extends Construct {
     new CfnOutput(this, "ApiUrl", { value: this.api.api.url, description: "runs API base URL (IAM auth, SigV4)" });
     new CfnOutput(this, "BucketName", { value: this.storage.bucket.bucketName, description: "bucket of run logs (runs/) and catalogs (catalog/)" });
     for (const [name, p] of this.pipelines) {
-      new CfnOutput(this, `StateMachine${outputId(name)}`, { value: p.stateMachine.stateMachineArn, description: `state machine of pipeline ${name}` });
+      new CfnOutput(this, `StateMachine${outputId(name)}`, { value: p.stateMachine.stateMachineArn, description: `state machine of pipeline ${name} (~${p.transitionsPerRun} state transitions per successful run)` });
     }
   }
 
@@ -125,14 +127,17 @@ export class RunnablePipelines extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
-      comment: `runnable-ts pipeline ${name} (dagHash ${source.built.graph.dagHash.slice(0, 12)})`,
     });
     // fromString definitions carry no grants: add exactly what the Task states call.
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [stepFunction.fn.functionArn] }));
     if (batchGrant) this.grantBatch(stateMachine, batchGrant);
     acknowledge(stateMachine, "AwsSolutions-IAM5[Resource::*]",
       `${WILDCARD_REASONS.logDelivery} ${WILDCARD_REASONS.xray}${batchGrant ? " batch:DescribeJobs (polled by .sync integrations) supports no resource-level permissions." : ""}`);
-    return { stepFunction, stateMachine, definition: compiled.definition, substitutions: Object.fromEntries(used.map((p) => [p, substitutions[p]!])) };
+    return {
+      stepFunction, stateMachine, definition: compiled.definition,
+      substitutions: Object.fromEntries(used.map((p) => [p, substitutions[p]!])),
+      transitionsPerRun: compiled.estimate.transitionsPerRun,
+    };
   }
 
   /** What `batch:submitJob.sync` needs: submit to this queue/definition, watch and stop its jobs via the managed EventBridge rule. */
