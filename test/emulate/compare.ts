@@ -1,6 +1,9 @@
 // What parity means: the same statuses, final parameters, catalog md5s and step paths in local
 // and emulator runs (timestamps, run ids and attempt timing aside).
 import { existsSync } from "node:fs";
+import { afterAll, beforeAll } from "vitest";
+import { EmulatorSession } from "../../src/emulate/index.js";
+import { startS3rver, type S3rverHandle } from "../helpers/s3rver.js";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -64,4 +67,19 @@ export function view(log: RunLog): unknown {
     };
   }
   return scrub({ status: log.status, pipeline: log.pipeline, dagHash: log.dagHash, parameters: log.parameters, finalParameters: log.finalParameters, steps }, log.runId);
+}
+
+/** One s3rver and one warm emulator session for a test file (started before its tests, stopped after). */
+export function useEmulator(maxWorkers: number): { s3: () => S3rverHandle; session: () => EmulatorSession } {
+  let s3: S3rverHandle | undefined;
+  let session: EmulatorSession | undefined;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    session = await EmulatorSession.open({ s3Endpoint: s3.endpoint, bucket: s3.bucket, maxWorkers });
+  }, 60_000);
+  afterAll(async () => {
+    await session?.close();
+    await s3?.stop();
+  });
+  return { s3: () => s3!, session: () => session! };
 }

@@ -3,38 +3,28 @@
 // timeout, the 256 KiB payload limit (terminal), and refusing what it cannot run faithfully.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { inspectDefinition } from "../../src/emulate/definition.js";
-import { EmulatorSession, readEventLog, retryInEmulator, runInEmulator } from "../../src/emulate/index.js";
+import { readEventLog, retryInEmulator, runInEmulator } from "../../src/emulate/index.js";
 import { runMachine } from "../../src/emulate/machine.js";
 import { TaskError } from "../../src/emulate/workers.js";
 import { createRun } from "../../src/runtime/index.js";
-import { startS3rver, type S3rverHandle } from "../helpers/s3rver.js";
-import { load, tempDir } from "./compare.js";
+import { load, tempDir, useEmulator } from "./compare.js";
 
 const fixture = (name: string) => join(import.meta.dirname, "fixtures", `${name}.ts`);
 
-let s3: S3rverHandle;
-let session: EmulatorSession;
-beforeAll(async () => {
-  s3 = await startS3rver();
-  session = await EmulatorSession.open({ s3Endpoint: s3.endpoint, bucket: s3.bucket, maxWorkers: 2 });
-}, 60_000);
-afterAll(async () => {
-  await session?.close();
-  await s3?.stop();
-});
+const emulator = useEmulator(2);
 
 describe("retry of an emulator run", () => {
   it("re-executes only what failed, in a new execution of the same run", async () => {
     const p = await load(fixture("resumable"));
     const counter_dir = tempDir("resumable-");
-    const first = await runInEmulator({ built: p.built, source: p.source, parameters: { counter_dir }, session, retryIntervalMs: 0 });
+    const first = await runInEmulator({ built: p.built, source: p.source, parameters: { counter_dir }, session: emulator.session(), retryIntervalMs: 0 });
     expect(first.status).toBe("FAIL");
     expect(first.runLog.steps.gate?.attempts[0]?.error?.message).toContain("not fixed yet");
 
     writeFileSync(join(counter_dir, "fixed"), "");
-    const again = await retryInEmulator(first.runId, { session, retryIntervalMs: 0 });
+    const again = await retryInEmulator(first.runId, { session: emulator.session(), retryIntervalMs: 0 });
     expect(again.runId).toBe(first.runId);
     expect(again.status).toBe("SUCCESS");
     expect(again.parameters.message).toBe("answer 42");
@@ -44,10 +34,10 @@ describe("retry of an emulator run", () => {
     const { readFileSync } = await import("node:fs");
     expect(readFileSync(join(counter_dir, "once-runs"), "utf8")).toBe("1");
 
-    await expect(retryInEmulator(first.runId, { session })).rejects.toThrow(/already succeeded/);
+    await expect(retryInEmulator(first.runId, { session: emulator.session() })).rejects.toThrow(/already succeeded/);
 
     // Both executions' event logs are kept with the run.
-    const logs = await readEventLog(first.runId, { s3Endpoint: s3.endpoint, bucket: s3.bucket });
+    const logs = await readEventLog(first.runId, { s3Endpoint: emulator.s3().endpoint, bucket: emulator.s3().bucket });
     expect(logs.map((l) => [l.execution, l.status])).toEqual([[first.runId, "FAILED"], ["retry-1", "SUCCEEDED"]]);
   }, 60_000);
 });
@@ -57,11 +47,11 @@ describe("execution event log", () => {
     const p = await load(fixture("flaky"));
     const seen: string[] = [];
     const r = await runInEmulator({
-      built: p.built, source: p.source, parameters: { counter_dir: tempDir("flaky-") }, session, retryIntervalMs: 0,
+      built: p.built, source: p.source, parameters: { counter_dir: tempDir("flaky-") }, session: emulator.session(), retryIntervalMs: 0,
       onExecutionEvent: (e) => seen.push(e.type),
     });
     expect(r.status).toBe("SUCCESS");
-    const [log] = await readEventLog(r.runId, { s3Endpoint: s3.endpoint, bucket: s3.bucket });
+    const [log] = await readEventLog(r.runId, { s3Endpoint: emulator.s3().endpoint, bucket: emulator.s3().bucket });
     expect(log!.events.map((e) => e.type)).toEqual(seen);
     expect(seen[0]).toBe("ExecutionStarted");
     expect(seen.at(-1)).toBe("ExecutionSucceeded");
@@ -79,8 +69,8 @@ describe("execution event log", () => {
 describe("handler processes", () => {
   it("a handler that blocks past its timeout is killed and reported as States.Timeout; the next invocation gets a fresh process", async () => {
     const p = await load(fixture("limits"));
-    const header = await createRun(session.storage.stores, { built: p.built, parameters: { spin_ms: 5000, counter_dir: tempDir("spin-") }, mode: "emulator", source: p.source });
-    const pool = session.pool(p.source, p.built.graph.name);
+    const header = await createRun(emulator.session().storage.stores, { built: p.built, parameters: { spin_ms: 5000, counter_dir: tempDir("spin-") }, mode: "emulator", source: p.source });
+    const pool = emulator.session().pool(p.source, p.built.graph.name);
     const event = { v: 1, action: "task", runId: header.runId, path: "spinner", indexes: [], execution: "x", retryCount: 0 };
     const kills = pool.stats.kills;
     const failure = await pool.invoke(event, { timeoutMs: 1500, memoryMiB: 512, functionName: "step", timeoutError: "States.Timeout" }).catch((e: unknown) => e);

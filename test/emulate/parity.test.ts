@@ -3,32 +3,22 @@
 // s3rver); the run logs agree on statuses, attempts, final parameters, catalog md5s and step paths.
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EmulatorSession, runInEmulator } from "../../src/emulate/index.js";
+import { describe, expect, it } from "vitest";
+import { runInEmulator } from "../../src/emulate/index.js";
 import type { RunResult } from "../../src/sdk/runlog.js";
 import type { JsonValue } from "../../src/sdk/types.js";
-import { startS3rver, type S3rverHandle } from "../helpers/s3rver.js";
-import { load, parametersOf, runLocal, tempDir, view } from "./compare.js";
+import { load, parametersOf, runLocal, tempDir, useEmulator, view } from "./compare.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
 const fixture = (name: string) => join(import.meta.dirname, "fixtures", `${name}.ts`);
 
-let s3: S3rverHandle;
-let session: EmulatorSession;
-beforeAll(async () => {
-  s3 = await startS3rver();
-  session = await EmulatorSession.open({ s3Endpoint: s3.endpoint, bucket: s3.bucket, maxWorkers: 4 });
-}, 60_000);
-afterAll(async () => {
-  await session?.close();
-  await s3?.stop();
-});
+const env = useEmulator(4);
 
 async function both(file: string, extra: Record<string, JsonValue> = {}, perRun?: () => Record<string, JsonValue>): Promise<{ local: RunResult; emulator: RunResult }> {
   const p = await load(file);
   const local = await runLocal(p, parametersOf(p.source, { ...extra, ...perRun?.() }));
   const emulator = await runInEmulator({
-    built: p.built, source: p.source, parameters: parametersOf(p.source, { ...extra, ...perRun?.() }), session, retryIntervalMs: 0,
+    built: p.built, source: p.source, parameters: parametersOf(p.source, { ...extra, ...perRun?.() }), session: env.session(), retryIntervalMs: 0,
   });
   return { local, emulator };
 }
