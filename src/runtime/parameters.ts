@@ -43,7 +43,9 @@ export function resolveParameters(sources: ParameterSources = {}): Record<string
 /** JSON-parses a value when it parses (`3`, `true`, `[1]`, `"x"`), else keeps the text. */
 export function parseLoose(text: string): JsonValue {
   try {
-    return JSON.parse(text) as JsonValue;
+    const value = JSON.parse(text) as JsonValue;
+    // "1e400" parses to Infinity, which JSON cannot hold: keep such text as it was written.
+    return nonJson(value) === undefined ? value : text;
   } catch {
     return text;
   }

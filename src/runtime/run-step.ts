@@ -55,10 +55,16 @@ function timeLimit(node: TaskNode, deadline: number | undefined): { ms: number; 
 function withLimit<T>(step: string, work: Promise<T>, limit: { ms: number; why: string } | undefined): Promise<T> {
   if (!limit) return work;
   let timer: NodeJS.Timeout | undefined;
+  const started = performance.now();
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(timeoutError(step, limit.ms, limit.why)), limit.ms);
   });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  return Promise.race([work, expired]).then((value) => {
+    // A synchronous function that blocks the event loop past its limit finishes before the timer
+    // can fire: it still timed out (the handlers would have killed it).
+    if (performance.now() - started > limit.ms) throw timeoutError(step, limit.ms, limit.why);
+    return value;
+  }).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -168,6 +168,18 @@ describe("local executor: retry and timeout", () => {
   });
 });
 
+describe("local executor: blocking functions", () => {
+  it("times out a synchronous function that blocks past timeoutSeconds", async () => {
+    const run = await runLocal(new Pipeline({ steps: [fn("spin", [], () => {
+      const end = Date.now() + 1200;
+      while (Date.now() < end) { /* blocks the event loop */ }
+      return null;
+    }, { timeoutSeconds: 1 })] }));
+    expect(run.status).toBe("FAIL");
+    expect(run.log.steps.spin!.attempts[0]!.error).toMatchObject({ name: "runnable.Timeout" });
+  });
+});
+
 describe("local executor: progress events", () => {
   it("reports start and end of every step and the end of the run", async () => {
     const run = await runLocal(new Pipeline({ steps: [fn("a", [], () => null), new Parallel({ name: "p", branches: { x: fn("b", [], () => null).asPipeline() } })] }));

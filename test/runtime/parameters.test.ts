@@ -81,3 +81,9 @@ describe("codeIdentity", () => {
     expect(codeIdentity(mkdtempSync(join(tmpdir(), "runnable-nogit-")))).toEqual({ type: "none" });
   });
 });
+
+describe("loose parsing of environment values", () => {
+  it("keeps text whose JSON would not be a JSON value (1e400 → Infinity)", () => {
+    expect(resolveParameters({ env: { RUNNABLE_PRM_big: "1e400", RUNNABLE_PRM_n: "1e3" } })).toEqual({ big: "1e400", n: 1000 });
+  });
+});
