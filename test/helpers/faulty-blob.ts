@@ -115,3 +115,17 @@ export class FaultyBlobStore implements BlobStore {
     );
   }
 }
+
+/**
+ * Runs `fn` again while it fails with an injected fault (up to 50 times), as a Step Functions
+ * Retry would re-invoke a handler; other errors pass through.
+ */
+export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof InjectedFault) || i >= 50) throw e;
+    }
+  }
+}

@@ -10,7 +10,7 @@ import { FsBlobStore, S3BlobStore, storesOn } from "../../src/store/index.js";
 import type { StepType } from "../../src/sdk/runlog.js";
 import type { AttemptRecord, BlobStore, RunLogStore } from "../../src/store/types.js";
 import { attempt, header } from "../conformance/store.suite.js";
-import { FaultyBlobStore, InjectedFault } from "../helpers/faulty-blob.js";
+import { FaultyBlobStore, InjectedFault, retrying } from "../helpers/faulty-blob.js";
 import { startS3rver, type S3rverHandle } from "../helpers/s3rver.js";
 
 let s3: S3rverHandle;
@@ -27,16 +27,6 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-/** What a handler does with a store error: try again (Step Functions retries the task). */
-async function retrying<T>(fn: () => Promise<T>): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!(e instanceof InjectedFault) || i > 50) throw e;
-    }
-  }
-}
 
 /** One run with a 10-branch Parallel, two steps per branch, written as concurrent handlers would. */
 async function writeRun(runLog: RunLogStore, runId: string, branches = 10): Promise<void> {
