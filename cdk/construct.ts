@@ -1,9 +1,10 @@
-import { CfnOutput, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { ArnFormat, CfnOutput, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { compile } from "../src/compile/index.js";
+import { walk } from "../src/graph/index.js";
 import { RunnableApi } from "./api.js";
 import { RunnableBatch, type RunnableBatchOptions } from "./batch.js";
 import { writeStepEntry } from "./entries.js";
@@ -120,8 +121,16 @@ export class RunnablePipelines extends Construct {
     const missing = used.filter((p) => !(p in substitutions));
     if (missing.length) throw new Error(`pipeline ${name}: the compiled definition uses placeholders this stack cannot resolve: ${missing.map((m) => "${" + m + "}").join(", ")}`);
 
+    const distributed = hasDistributedMap(source);
+    if (distributed && this.storage.prefix) {
+      throw new Error(`pipeline ${name}: Distributed Maps write their results under catalog/ at the bucket root, so they cannot be combined with bucket prefix "${this.storage.prefix}"`);
+    }
+    // A Distributed Map starts child executions of its own machine: the role must name the machine,
+    // so the name is fixed up front (referencing the resource's ARN would be a circular dependency).
+    const stateMachineName = distributed ? `${Stack.of(this).stackName}-${name}`.slice(0, 80) : undefined;
     const logGroup = new LogGroup(scope, "ExecutionLogs", { retention: o.logRetention, removalPolicy: o.removalPolicy });
     const stateMachine = new StateMachine(scope, "StateMachine", {
+      ...(stateMachineName ? { stateMachineName } : {}),
       definitionBody: DefinitionBody.fromString(definitionText),
       definitionSubstitutions: Object.fromEntries(used.map((p) => [p, substitutions[p]!])),
       stateMachineType: StateMachineType.STANDARD,
@@ -131,6 +140,7 @@ export class RunnablePipelines extends Construct {
     // fromString definitions carry no grants: add exactly what the Task states call.
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [stepFunction.fn.functionArn] }));
     if (batchGrant) this.grantBatch(stateMachine, batchGrant);
+    if (stateMachineName) this.grantDistributedMap(stateMachine, stateMachineName);
     acknowledge(stateMachine, "AwsSolutions-IAM5[Resource::*]",
       `${WILDCARD_REASONS.logDelivery} ${WILDCARD_REASONS.xray}${batchGrant ? " batch:DescribeJobs (polled by .sync integrations) supports no resource-level permissions." : ""}`);
     return {
@@ -138,6 +148,21 @@ export class RunnablePipelines extends Construct {
       substitutions: Object.fromEntries(used.map((p) => [p, substitutions[p]!])),
       transitionsPerRun: compiled.estimate.transitionsPerRun,
     };
+  }
+
+  /** What a Distributed Map needs: start/describe/stop its child executions, read its item list and write its results under catalog/. */
+  private grantDistributedMap(stateMachine: StateMachine, stateMachineName: string): void {
+    const stack = Stack.of(this);
+    const machineArn = stack.formatArn({ service: "states", resource: "stateMachine", resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const executionsArn = stack.formatArn({ service: "states", resource: "execution", resourceName: `${stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:StartExecution"], resources: [machineArn] }));
+    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:DescribeExecution", "states:StopExecution"], resources: [executionsArn] }));
+    this.storage.grantAreas(stateMachine, ["catalog"], true);
+    acknowledge(stateMachine, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
+      "Distributed Map child executions get generated names: describing/stopping them can only be scoped to this state machine's executions.");
+    for (const finding of this.storage.wildcardFindings(["catalog"])) {
+      acknowledge(stateMachine, finding, "The Distributed Map reads its item list and writes its results under catalog/<runId>/.internal/: keys are per run.");
+    }
   }
 
   /** What `batch:submitJob.sync` needs: submit to this queue/definition, watch and stop its jobs via the managed EventBridge rule. */
@@ -156,6 +181,14 @@ export class RunnablePipelines extends Construct {
     acknowledge(stateMachine, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]",
       "Job ids are assigned at submission: TerminateJob (on timeout/abort) can only be scoped to this account's jobs.");
   }
+}
+
+function hasDistributedMap(source: PipelineSource): boolean {
+  let found = false;
+  walk(source.built.graph, (n) => {
+    if (n.kind === "map" && n.distributed) found = true;
+  });
+  return found;
 }
 
 /** `${Name}` placeholders of a definition, sorted and unique. */

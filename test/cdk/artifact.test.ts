@@ -46,7 +46,8 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "runnable-artifact-"));
   out = join(work, "cdk.out");
   await promisify(execFile)(join(ROOT, "node_modules", ".bin", "cdk"), [
-    "synth", "--no-notices", "-q", "-o", out, "-c", "pipelines=examples/ml-pipeline/pipeline.ts", "-c", `stackName=${STACK}`,
+    // The repo's app as `npx cdk synth` runs it: every example, cdk-nag as a validation plugin.
+    "synth", "--no-notices", "-q", "-o", out, "-c", `stackName=${STACK}`,
   ], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: work, CDK_DISABLE_VERSION_CHECK: "true", CDK_DISABLE_CLI_TELEMETRY: "true" },
@@ -65,11 +66,18 @@ afterAll(async () => {
 });
 
 describe("the synthesised artifact", () => {
+  it("`cdk synth` of the repo app deploys every example with zero unacknowledged cdk-nag findings", () => {
+    const machines = Object.keys(template.Resources).filter((id) => template.Resources[id]!.Type === "AWS::StepFunctions::StateMachine");
+    expect(machines.map((id) => id.replace(/StateMachine[0-9A-F]{8}$/, "")).sort()).toEqual(
+      ["conditional", "mapreduce", "mlpipeline", "onfailure", "shelltask"].map((n) => `RunnablePipeline${n}`));
+    const report = JSON.parse(readFileSync(join(out, "validation-report.json"), "utf8")) as { pluginReports: { violations?: unknown[] }[] };
+    expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
+  });
+
   it("runs the ML example: template definition + bundled step handler, started through the API code", async () => {
     const resources = Object.entries(template.Resources);
-    const [, machine] = resources.find(([, r]) => r.Type === "AWS::StepFunctions::StateMachine")!;
-    const [fnId, fn] = resources.find(([, r]) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Description).includes("step handler"))!;
-    const [smId] = resources.find(([, r]) => r.Type === "AWS::StepFunctions::StateMachine")!;
+    const [smId, machine] = resources.find(([id, r]) => r.Type === "AWS::StepFunctions::StateMachine" && id.startsWith("RunnablePipelinemlpipeline"))!;
+    const [fnId, fn] = resources.find(([, r]) => r.Type === "AWS::Lambda::Function" && r.Properties.Description === "runnable-ts step handler of pipeline ml-pipeline")!;
 
     // Substitutions as CloudFormation would resolve them, with local values for the deployed resources.
     const local: Record<string, string> = {};

@@ -192,6 +192,25 @@ describe("RunnablePipelines stack", () => {
 });
 
 describe("deployment shape", () => {
+  it("lets a state machine with a Distributed Map run only its own child executions and use only catalog/*", async () => {
+    const [wide] = await loadPipelineSources([join(FIXTURES, "wide.ts")]);
+    const { app, template } = synth([wide!]);
+    template.hasResourceProperties("AWS::StepFunctions::StateMachine", { StateMachineName: "Test-wide" });
+    const statements = statementsOfRole(template, "RunnablePipelinewideStateMachineRole");
+    const byAction = (action: string) => statements.filter((st) => actionsOf(st).includes(action)).flatMap(resourcesOf).map((r) => JSON.stringify(r));
+    expect(byAction("states:StartExecution")).toEqual([expect.stringMatching(/:stateMachine:Test-wide"/)]);
+    expect(byAction("states:DescribeExecution")).toEqual([expect.stringMatching(/:execution:Test-wide:\*"/)]);
+    expect(byAction("s3:GetObject")).toEqual([expect.stringContaining("/catalog/*")]);
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
+  });
+
+  it("refuses a Distributed Map together with a bucket prefix (its results are written at the bucket root)", async () => {
+    const [wide] = await loadPipelineSources([join(FIXTURES, "wide.ts")]);
+    const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
+    expect(() => new RunnableStack(app, "Prefixed", { pipelines: [wide!], projectRoot: ROOT, bucket: { prefix: "team-a" } }))
+      .toThrow(/pipeline wide: Distributed Maps .* bucket prefix "team-a\/"/);
+  });
+
   it("adds no Batch resources when no step asks for compute: batch", () => {
     const { template } = synth(sources.filter((s) => s.built.graph.name === "tiny"));
     expect(Object.keys(template.findResources("AWS::Batch::JobQueue"))).toEqual([]);
