@@ -80,12 +80,22 @@ export function envFileLoader(env: NodeJS.ProcessEnv = process.env): PipelineLoa
   };
 }
 
+// The working directory is process-wide: invocations in one process take turns (a Lambda container
+// never runs two at once anyway; this keeps in-process callers such as tests safe).
+let turn: Promise<unknown> = Promise.resolve();
+
 /**
  * Runs `work` in a fresh directory under the temp dir, with the process's working directory set
- * to it (functions read and write relative paths). One invocation per process at a time — as in a
- * Lambda container — so changing the process cwd is safe. The directory is removed afterwards.
+ * to it (functions read and write relative paths). Invocations in one process run one at a time,
+ * as in a Lambda container. The directory is removed afterwards.
  */
-export async function inFreshDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+export function inFreshDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+  const run = turn.then(() => inDir(work));
+  turn = run.catch(() => undefined);
+  return run;
+}
+
+async function inDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "runnable-step-"));
   const before = process.cwd();
   process.chdir(dir);

@@ -26,7 +26,7 @@ export interface StepHandlerOptions {
   pipelineName?: string;
   /**
    * Time kept back from the Lambda's remaining time so a step that runs too long is failed and
-   * recorded (`runnable.Timeout`) before the Lambda is killed. Default 2000 ms, at most 20% of the remaining time.
+   * recorded (`runnable.Timeout`) before the Lambda is killed (the runtime keeps another second for the record). Default 500 ms, at most 20% of the remaining time.
    */
   safetyMarginMs?: number;
   /** Clock, for tests. Default `Date.now`. */
@@ -36,7 +36,7 @@ export interface StepHandlerOptions {
 export type StepHandler = (event: unknown, context: LambdaContextLike) => Promise<StepResult>;
 
 /** The step deadline (epoch ms): the Lambda's remaining time minus a safety margin. */
-export function stepDeadline(context: LambdaContextLike, now: number, marginMs = 2000): number {
+export function stepDeadline(context: LambdaContextLike, now: number, marginMs = 500): number {
   const remaining = context.getRemainingTimeInMillis();
   return now + remaining - Math.min(marginMs, Math.floor(remaining * 0.2));
 }
