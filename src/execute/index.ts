@@ -163,9 +163,12 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   if (built.graph.dagHash !== header.dagHash) {
     throw new UsageError(`pipeline changed since run ${runId} (dagHash ${header.dagHash.slice(0, 12)} ≠ ${built.graph.dagHash.slice(0, 12)}); start a new run`);
   }
-  const starts = (await stores.blob.list(`${runKeys.run(runId)}executions/`)).filter((k) => k.endsWith(".start.json")).length;
+  const executions = new Set((await stores.blob.list(`${runKeys.run(runId)}executions/`))
+    .map((k) => decodeURIComponent(k.slice(k.lastIndexOf("/") + 1).replace(/\.(start|end)\.json$/, ""))));
+  let n = Math.max(1, executions.size);
+  while (executions.has(`retry-${n}`)) n++;
   await executeLocal(built, stores, header, {
-    execution: `retry-${Math.max(1, starts)}`,
+    execution: `retry-${n}`,
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),

@@ -7,6 +7,7 @@ import {
 } from "../../src/index.js";
 import { runPipeline } from "../../src/execute/index.js";
 import type { RunLog } from "../../src/sdk/runlog.js";
+import { fsStores } from "../../src/store/index.js";
 import { tempDir } from "./helpers.js";
 import retryMe, { calls } from "./fixtures/retry-me/pipeline.js";
 
@@ -88,7 +89,7 @@ describe("runPipeline / pipeline.execute", () => {
 });
 
 describe("retryRun", () => {
-  it("re-runs only what failed, numbering attempts on, under execution retry-1", async () => {
+  it("re-runs only what failed, numbering attempts on, under executions retry-1, retry-2", async () => {
     const r = root();
     calls.first = calls.second = 0;
     const first = await runPipeline(retryMe, { root: r, runId: "to-retry" });
@@ -101,6 +102,8 @@ describe("retryRun", () => {
     expect(again.runLog.steps.first!.attempts).toHaveLength(1);
     expect(again.runLog.steps.second!.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAIL"], [2, "FAIL"], [3, "SUCCESS"]]);
     expect(again.parameters).toEqual({ a: 1, b: 2 });
+    const keys = (await fsStores(r).runLog.attempts("to-retry", "second")).map((a) => a.key);
+    expect(keys).toEqual(["local-0", "retry-1-0", "retry-2-0"]);
     expectContractShape(again.runLog);
     await expect(retryRun("to-retry", { root: r })).rejects.toThrow(/already succeeded: nothing to retry/);
   });
