@@ -11,7 +11,11 @@ import type { Pipeline } from "../sdk/pipeline.js";
 import type { ExecuteOptions, RunLog, RunResult } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
 import { STEP_NAME } from "../sdk/types.js";
-import { fsStores, runKeys } from "../store/index.js";
+// The store modules themselves, not store/index.js: that one also loads the AWS SDK (≈300 ms),
+// which local runs and `import … from "runnable-ts"` never need.
+import { BlobCatalogStore } from "../store/catalog.js";
+import { FsBlobStore } from "../store/fs.js";
+import { BlobRunLogStore, runKeys } from "../store/runlog.js";
 import type { Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 import { executeLocal } from "./local.js";
@@ -20,6 +24,12 @@ export type { ProgressEvent, ProgressListener } from "./events.js";
 export { executeLocal, retryDelayMs, type LocalOptions } from "./local.js";
 
 const DEFAULT_ROOT = ".runnable";
+
+/** The filesystem stores under `root` (what `fsStores(root)` of store/index.js builds). */
+function fsStores(root: string): Stores {
+  const blob = new FsBlobStore(path.resolve(root));
+  return { runLog: new BlobRunLogStore(blob), catalog: new BlobCatalogStore(blob), blob };
+}
 
 /** Options of runPipeline: the public execute() options plus what the CLI knows. */
 export interface RunPipelineOptions extends ExecuteOptions {
