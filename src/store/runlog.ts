@@ -2,6 +2,7 @@ import { RunExistsError, RunNotFoundError } from "../sdk/errors.js";
 import type { RunLog, StepLog } from "../sdk/runlog.js";
 import { RUN_ID } from "../runtime/protocol.js";
 import { mapLimit } from "./limit.js";
+import { loadRunObjects } from "./snapshot.js";
 import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionStart, RunHeader, RunLogStore } from "./types.js";
 
 /** Reads in flight while assembling: enough to hide S3 latency, few enough for file handles. */
@@ -52,7 +53,8 @@ export function stepLog(records: AttemptRecord[]): StepLog {
  * A RunLogStore over any BlobStore. Every write is its own create-only object, so concurrent
  * writers (Parallel branches, Map iterations, redelivered Lambda events) never overwrite each
  * other, and the run log is assembled by listing:
- * `runs/<runId>/header.json`, `…/executions/<id>.start.json|.end.json`, `…/steps/<stepPath>/<attemptKey>.json`.
+ * `runs/<runId>/header.json`, `…/executions/<id>.start.json|.end.json`, `…/steps/<stepPath>/<attemptKey>.json`,
+ * and `…/snapshot.json`, a cache of the others that keeps assembly to a listing and a few reads.
  */
 export class BlobRunLogStore implements RunLogStore {
   constructor(readonly blob: BlobStore) {}
@@ -113,33 +115,24 @@ export class BlobRunLogStore implements RunLogStore {
   }
 
   async allAttempts(runId: string): Promise<Map<string, AttemptRecord[]>> {
-    return this.collect(runKeys.steps(runId), await this.blob.list(runKeys.steps(runId)));
+    return collect(runKeys.steps(runId), await this.load(runId));
   }
 
-  /** Reads the attempt records among `keys` (all under `stepsPrefix`), grouped by step path and sorted. */
-  private async collect(stepsPrefix: string, keys: string[]): Promise<Map<string, AttemptRecord[]>> {
-    const attemptKeys = keys.filter((k) => k.startsWith(stepsPrefix) && k.endsWith(".json"));
-    const records = await this.readAll<AttemptRecord>(attemptKeys);
-    const out = new Map<string, AttemptRecord[]>();
-    attemptKeys.forEach((k, i) => {
-      const stepPath = k.slice(stepsPrefix.length, k.lastIndexOf("/"));
-      const list = out.get(stepPath) ?? out.set(stepPath, []).get(stepPath)!;
-      list.push(records[i]!);
-    });
-    for (const list of out.values()) list.sort(byAttempt);
-    return out;
+  /** Every run-log object of a run, by key (through the run's snapshot, see loadRunObjects). */
+  private load(runId: string): Promise<Map<string, unknown>> {
+    return loadRunObjects(this.blob, runKeys.run(runId), (keys) => this.readAll(keys));
   }
 
   async readRunLog(runId: string): Promise<RunLog> {
-    const keys = await this.blob.list(runKeys.run(runId));
-    const header = keys.includes(runKeys.header(runId)) ? await this.getHeader(runId) : undefined;
+    const objects = await this.load(runId);
+    const header = objects.get(runKeys.header(runId)) as RunHeader | undefined;
     if (!header) throw new RunNotFoundError(runId, this.blob.location);
     const execPrefix = `${runKeys.run(runId)}executions/`;
-    const [starts, ends, attempts] = await Promise.all([
-      this.readAll<ExecutionStart>(keys.filter((k) => k.startsWith(execPrefix) && k.endsWith(".start.json"))),
-      this.readAll<ExecutionEnd>(keys.filter((k) => k.startsWith(execPrefix) && k.endsWith(".end.json"))),
-      this.collect(runKeys.steps(runId), keys),
-    ]);
+    const edges = <T>(suffix: string): T[] =>
+      [...objects].filter(([k]) => k.startsWith(execPrefix) && k.endsWith(suffix)).map(([, v]) => v as T);
+    const starts = edges<ExecutionStart>(".start.json");
+    const ends = edges<ExecutionEnd>(".end.json");
+    const attempts = collect(runKeys.steps(runId), objects);
     const newest = newestExecution(starts, ends);
     const end = ends.find((e) => e.id === newest);
     const ordered = [...attempts.entries()].sort(
@@ -169,6 +162,19 @@ export class BlobRunLogStore implements RunLogStore {
     // Generated run ids sort by creation time; plain code-unit order keeps that.
     return ids.filter((id) => RUN_ID.test(id)).sort();
   }
+}
+
+/** The attempt records among `objects` (keys under `stepsPrefix`), grouped by step path and sorted. */
+function collect(stepsPrefix: string, objects: Map<string, unknown>): Map<string, AttemptRecord[]> {
+  const out = new Map<string, AttemptRecord[]>();
+  for (const [key, record] of objects) {
+    if (!key.startsWith(stepsPrefix)) continue;
+    const stepPath = key.slice(stepsPrefix.length, key.lastIndexOf("/"));
+    const list = out.get(stepPath) ?? out.set(stepPath, []).get(stepPath)!;
+    list.push(record as AttemptRecord);
+  }
+  for (const list of out.values()) list.sort(byAttempt);
+  return out;
 }
 
 /** The id of the newest execution: latest start time (an execution whose start was lost counts by its end). */

@@ -199,6 +199,23 @@ export function storeConformance(name: string, setup: () => Promise<StoreBackend
         expect((await runLog.attempts("r5", "par")).length).toBe(1);
       });
 
+      it("assembly stays exact across its snapshot cache: later records appear, a corrupt snapshot is ignored", async () => {
+        const { runLog, blob } = await backend.fresh();
+        await runLog.createRun(header("r6"));
+        await runLog.startExecution("r6", { id: "local", startedAt: "2026-01-01T00:00:00.000Z" });
+        await Promise.all(Array.from({ length: 40 }, (_, i) => runLog.recordAttempt("r6", `m.${i}.s`, attempt("local-0", 1, "SUCCESS"))));
+        expect(Object.keys((await runLog.readRunLog("r6")).steps)).toHaveLength(40);
+        expect(await blob.list("runs/r6/snapshot")).toEqual(["runs/r6/snapshot.json"]);
+        await runLog.recordAttempt("r6", "m.0.s", attempt("local-1", 2, "FAIL"));
+        await runLog.recordAttempt("r6", "late", attempt("local-0", 1, "SUCCESS"));
+        await runLog.endExecution("r6", { id: "local", endedAt: "2026-01-01T00:01:00.000Z", status: "FAIL", finalParameters: {} });
+        const after = await runLog.readRunLog("r6");
+        expect([after.status, Object.keys(after.steps).length, after.steps["m.0.s"]?.status]).toEqual(["FAIL", 41, "FAIL"]);
+        expect((await runLog.allAttempts("r6")).get("m.0.s")?.map((a) => a.attempt)).toEqual([1, 2]);
+        await blob.put("runs/r6/snapshot.json", "{ torn");
+        expect(await runLog.readRunLog("r6")).toEqual(after);
+      });
+
       it("lists runs oldest first (ids sort by time)", async () => {
         const { runLog } = await backend.fresh();
         for (const id of ["20260102-b", "20260101-a", "20260103-c"]) await runLog.createRun(header(id));
