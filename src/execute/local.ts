@@ -93,10 +93,10 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
       const stepPath = prefix ? `${prefix}.${node.name}` : node.name;
       const r = await runNode(node, stepPath, indexes, current);
       if (r.status === "SUCCESS") {
-        for (const _ in r.outputs) {
+        // Copy the scope only when the step returned something (branches share the object they were given).
+        if (Object.keys(r.outputs).length > 0) {
           current = { ...current, ...r.outputs };
           Object.assign(outputs, r.outputs);
-          break;
         }
         if (node.kind === "success") break;
         continue;
@@ -127,9 +127,11 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
       outcome = { status: "FAIL", outputs: {}, error: toStepError(e) };
     }
     const last = lastOf(view.get(stepPath));
+    // Show the user's own error (e.g. "TypeError: …") rather than the ASL name it travels under.
+    const error = outcome.status === "FAIL" ? (last?.error ?? outcome.error) : undefined;
     emit({
       type: "step-end", stepPath, kind: node.kind, status: outcome.status, durationMs: performance.now() - started,
-      ...(last ? { attempt: last.attempt } : {}), ...(outcome.error ? { error: outcome.error } : {}),
+      ...(last ? { attempt: last.attempt } : {}), ...(error ? { error } : {}),
     });
     return outcome;
   }
