@@ -42,7 +42,8 @@ export class RunnableBatch extends Construct {
     // Built from the repo at deploy time (`cdk deploy` needs Docker then; `cdk synth` only stages it).
     this.image = ContainerImage.fromAsset(props.projectRoot, {
       file: props.options.dockerfile ?? "Dockerfile",
-      platform: Platform.LINUX_ARM64,
+      // x86_64: what most machines running `cdk deploy` build natively (arm64 would need emulation there).
+      platform: Platform.LINUX_AMD64,
     });
     this.logGroup = new LogGroup(this, "Logs", { retention: props.logRetention, removalPolicy: props.removalPolicy });
   }
@@ -67,7 +68,7 @@ export class RunnableBatch extends Construct {
       cpu: p.vcpu,
       memory: Size.mebibytes(p.memoryMiB),
       assignPublicIp: true,
-      fargateCpuArchitecture: CpuArchitecture.ARM64,
+      fargateCpuArchitecture: CpuArchitecture.X86_64,
       // The state machine passes the StepEvent in RUNNABLE_STEP_EVENT (a container override per job).
       command: ["node", "--import", "tsx", "handlers/batch.ts"],
       environment: {
