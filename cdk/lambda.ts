@@ -8,6 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { WILDCARD_REASONS, acknowledge } from "./nag.js";
 
+/** AWS SDK v3 clients taken from the Lambda runtime instead of the bundle. */
+export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-s3", "@aws-sdk/client-sfn"];
+
 export interface BundledFunctionProps {
   entry: string;
   projectRoot: string;
@@ -57,7 +60,9 @@ export class BundledFunction extends Construct {
         target: "node22",
         format: OutputFormat.ESM,
         mainFields: ["module", "main"],
-        externalModules: ["@aws-sdk/*"],
+        // The clients come from the Node.js 22 runtime's AWS SDK v3; helpers such as
+        // @aws-sdk/lib-storage are not guaranteed there, so they are bundled.
+        externalModules: RUNTIME_SDK_CLIENTS,
         forceDockerBundling: false,
         // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
         banner: "import{createRequire as __rq}from'node:module';const require=__rq(import.meta.url);",

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RUNTIME_SDK_CLIENTS } from "../../cdk/lambda.js";
 import { awsBackend } from "../../src/api/aws.js";
 import { loadPipelineSources } from "../../src/api/pipelines.js";
 import { handleApiRequest } from "../../src/api/routes.js";
@@ -54,9 +55,9 @@ beforeAll(async () => {
     maxBuffer: 64 * 1024 * 1024,
   });
   template = JSON.parse(readFileSync(join(out, `${STACK}.template.json`), "utf8")) as typeof template;
-  // On Lambda the runtime provides the AWS SDK v3 (it is external to the bundle); nothing else is.
-  mkdirSync(join(work, "node_modules"));
-  symlinkSync(join(ROOT, "node_modules", "@aws-sdk"), join(work, "node_modules", "@aws-sdk"));
+  // On Lambda the runtime provides the AWS SDK v3 clients (external to the bundle); nothing else is.
+  mkdirSync(join(work, "node_modules", "@aws-sdk"), { recursive: true });
+  for (const client of RUNTIME_SDK_CLIENTS) symlinkSync(join(ROOT, "node_modules", client), join(work, "node_modules", client));
   s3 = await startS3rver({ bucket: "artifact-runs" });
 }, 180_000);
 
