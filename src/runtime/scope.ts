@@ -40,28 +40,19 @@ function fail(stepPath: string, why: string): never {
   throw new Error(`cannot resolve the scope of "${stepPath}": ${why}`);
 }
 
-/** Attempts of one step path: from an in-memory view, or read from the store. */
-type Lookup = (stepPath: string) => Promise<AttemptRecord[] | undefined> | AttemptRecord[] | undefined;
-
-/**
- * The scope of a step, from the run log: the run's initial parameters, then at every enclosing
- * level the outputs of the preceding siblings (composites: their nodeEnd record), plus `iterateAs`
- * inside a Map. An onFailure pipeline sees the failed step's input scope (not its outputs).
- * References to object() values stay references; materialise them when calling a function.
- * Without an in-memory view only the preceding siblings' records are read — not the whole run — so
- * iteration 900 of a Map costs what iteration 1 does.
- */
-export async function resolveScope(runId: string, stepPath: string, ctx: StepContext): Promise<Scope> {
-  const header = await ctx.stores.runLog.getHeader(runId);
-  if (!header) throw new Error(`run "${runId}" not found in ${ctx.stores.blob.location}`);
-  const view = ctx.attempts;
-  const lookup: Lookup = view ? (p) => view.get(p) : (p) => ctx.stores.runLog.attempts(runId, p);
-  return walkScope(ctx.built.graph, header.parameters, lookup, stepPath);
+/** One enclosing level of a step: the siblings before it, then (inside a Map) the item it sees. */
+interface Level {
+  siblings: string[];
+  item?: { iterateOn: string; iterateAs: string; index: number };
 }
 
-async function walkScope(root: PipelineGraph, parameters: Scope, lookup: Lookup, stepPath: string): Promise<Scope> {
+/** Reading each sibling's records costs a listing apiece; past this many, one listing of the whole run is cheaper. */
+const TARGETED_READS = 8;
+
+/** The structure of a step path: which records its scope needs, level by level (no store access). */
+function scopePlan(root: PipelineGraph, stepPath: string): Level[] {
   const segs = stepPath.split(".");
-  const scope: Scope = { ...parameters };
+  const levels: Level[] = [];
   let pipeline: PipelineGraph | undefined = root;
   let prefix = "";
   let i = 0;
@@ -69,23 +60,50 @@ async function walkScope(root: PipelineGraph, parameters: Scope, lookup: Lookup,
     if (!pipeline) fail(stepPath, `no pipeline at "${prefix}"`);
     const idx: number = pipeline.steps.findIndex((s) => s.name === segs[i]);
     if (idx < 0) fail(stepPath, `no step "${segs[i]}" in "${prefix || "(root)"}"`);
-    const siblings = await Promise.all(pipeline.steps.slice(0, idx).map((s) => lookup(joinPath(prefix, s.name))));
-    for (const records of siblings) {
-      const last = lastOf(records);
-      if (last?.status === "SUCCESS") Object.assign(scope, last.outputParameters);
-    }
+    const level: Level = { siblings: pipeline.steps.slice(0, idx).map((s) => joinPath(prefix, s.name)) };
+    levels.push(level);
     const node: NodeGraph = pipeline.steps[idx]!;
     const nodePath = joinPath(prefix, node.name);
-    if (++i === segs.length) return scope;
+    if (++i === segs.length) return levels;
     const seg = segs[i++]!;
     prefix = joinPath(nodePath, seg);
     if (seg === ON_FAILURE) pipeline = node.onFailure;
     else if (node.kind === "map") {
       if (!/^(0|[1-9][0-9]*)$/.test(seg)) fail(stepPath, `"${seg}" is not a map index`);
-      scope[node.iterateAs] = itemOf(scope[node.iterateOn], Number(seg));
+      level.item = { iterateOn: node.iterateOn, iterateAs: node.iterateAs, index: Number(seg) };
       pipeline = node.branch;
     } else if (node.kind === "parallel") pipeline = node.branches[seg];
     else if (node.kind === "conditional") pipeline = seg === "default" ? node.default : node.branches[seg];
     else fail(stepPath, `step "${nodePath}" has no branch "${seg}"`);
   }
+}
+
+/**
+ * The scope of a step, from the run log: the run's initial parameters, then at every enclosing
+ * level the outputs of the preceding siblings (composites: their nodeEnd record), plus `iterateAs`
+ * inside a Map. An onFailure pipeline sees the failed step's input scope (not its outputs).
+ * References to object() values stay references; materialise them when calling a function.
+ * Without an in-memory view, a step with few preceding siblings reads only their records, so
+ * iteration 900 of a Map costs what iteration 1 does; a step with many reads the run's attempts at once.
+ */
+export async function resolveScope(runId: string, stepPath: string, ctx: StepContext): Promise<Scope> {
+  const levels = scopePlan(ctx.built.graph, stepPath);
+  const header = await ctx.stores.runLog.getHeader(runId);
+  if (!header) throw new Error(`run "${runId}" not found in ${ctx.stores.blob.location}`);
+  const needed = levels.flatMap((l) => l.siblings);
+  let view = ctx.attempts;
+  if (!view && needed.length > TARGETED_READS) view = await ctx.stores.runLog.allAttempts(runId);
+  if (!view) {
+    const lists = await Promise.all(needed.map((p) => ctx.stores.runLog.attempts(runId, p)));
+    view = new Map(needed.map((p, i) => [p, lists[i]!]));
+  }
+  const scope: Scope = { ...header.parameters };
+  for (const level of levels) {
+    for (const path of level.siblings) {
+      const last = lastOf(view.get(path));
+      if (last?.status === "SUCCESS") Object.assign(scope, last.outputParameters);
+    }
+    if (level.item) scope[level.item.iterateAs] = itemOf(scope[level.item.iterateOn], level.item.index);
+  }
+  return scope;
 }

@@ -62,6 +62,17 @@ describe("scope resolution", () => {
     expect(run.log.steps.f!.attempts[0]!.error).toMatchObject({ name: "Error", message: "boom" });
   });
 
+  it("is the same whether few or many preceding siblings are read (targeted reads vs one listing)", async () => {
+    const linear = new Pipeline({ steps: Array.from({ length: 14 }, (_, i) => task(`s${i}`, [`v${i}`], () => i * 10)) });
+    const run = await runLocal(linear, { parameters: { p: 1 } });
+    const ctx = { built: run.built, stores: run.stores, workDir: run.workDir };
+    for (let i = 0; i < 14; i++) {
+      const scope = await resolveScope(run.runId, `s${i}`, ctx);
+      expect(scope).toEqual(run.log.steps[`s${i}`]!.attempts[0]!.inputParameters);
+      expect(Object.keys(scope)).toHaveLength(i + 1);
+    }
+  });
+
   it("names the step path it cannot resolve", async () => {
     const run = await runLocal(new Pipeline({ steps: [task("a", ["a"], () => 1)] }));
     await expect(resolveScope(run.runId, "nope", { built: run.built, stores: run.stores, workDir: run.workDir }))
