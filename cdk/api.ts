@@ -1,7 +1,7 @@
 import { RemovalPolicy, Stack } from "aws-cdk-lib";
 import {
   AccessLogFormat, AuthorizationType, JsonSchemaType, JsonSchemaVersion, LambdaIntegration, LogGroupLogDestination,
-  MethodLoggingLevel, type Model, RequestValidator, RestApi,
+  MethodLoggingLevel, type Model, RequestValidator, ResponseType, RestApi,
 } from "aws-cdk-lib/aws-apigateway";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -76,6 +76,13 @@ export class RunnableApi extends Construct {
       },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
     });
+    // API Gateway's own refusals (bad body, missing signature, throttling…) in the API's error shape.
+    for (const [id, type] of [["Default4xx", ResponseType.DEFAULT_4XX], ["Default5xx", ResponseType.DEFAULT_5XX]] as const) {
+      this.api.addGatewayResponse(id, {
+        type,
+        templates: { "application/json": '{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}' },
+      });
+    }
     const integration = new LambdaIntegration(this.handler.fn, { proxy: true });
     const validateBody = new RequestValidator(this, "BodyValidator", { restApi: this.api, validateRequestBody: true, validateRequestParameters: true });
     const validateParams = new RequestValidator(this, "ParamValidator", { restApi: this.api, validateRequestParameters: true });

@@ -85,7 +85,7 @@ export class RunnablePipelines extends Construct {
     const scope = new Construct(this, `Pipeline-${name}`);
     const sizing = lambdaSizing(source.built, o.lambda);
     const stepFunction = new BundledFunction(scope, "Step", {
-      entry: writeStepEntry(o.projectRoot, name, source.file, source.fallbackName),
+      entry: writeStepEntry(o.projectRoot, `${Stack.of(this).stackName}-${name}`, source.file, source.fallbackName),
       projectRoot: o.projectRoot,
       description: `runnable-ts step handler of pipeline ${name}`,
       ...sizing,

@@ -118,6 +118,9 @@ describe("RunnablePipelines stack", () => {
     }
     template.hasResourceProperties("AWS::ApiGateway::Method", { HttpMethod: "POST", RequestModels: { "application/json": Match.anyValue() } });
     template.hasResourceProperties("AWS::ApiGateway::Model", { Schema: Match.objectLike({ additionalProperties: false }) });
+    for (const type of ["DEFAULT_4XX", "DEFAULT_5XX"]) {
+      template.hasResourceProperties("AWS::ApiGateway::GatewayResponse", { ResponseType: type, ResponseTemplates: { "application/json": Match.stringLikeRegexp('"error":') } });
+    }
     template.hasResourceProperties("AWS::ApiGateway::Stage", {
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
       MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: "INFO" })]),
