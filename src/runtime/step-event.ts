@@ -52,7 +52,7 @@ function typeOf(node: NodeGraph): StepType {
 /** Records one attempt of a non-task node (stub, composites, terminals), idempotent by event key. */
 async function recordNode(
   ctx: StepContext, event: StepEvent, node: NodeGraph, stepPath: string,
-  fields: { status: "SUCCESS" | "FAIL"; startedAt?: string; inputs?: Scope; outputs?: Scope; metrics?: Scope; error?: StepError | null; branch?: string; iterations?: number },
+  fields: { status: "SUCCESS" | "FAIL"; startedAt?: string | undefined; inputs?: Scope; outputs?: Scope; metrics?: Scope; error?: StepError | null; branch?: string; iterations?: number },
 ): Promise<AttemptRecord> {
   const existing = await attemptsOf(ctx, event.runId, stepPath);
   const { key, attempt, previous } = nextAttempt(existing, event.execution, event.retryCount);
@@ -171,6 +171,21 @@ async function handleNodeEvent(event: StepEvent, ctx: StepContext): Promise<Step
   }
 }
 
+/**
+ * When a composite started: the earliest start among the attempts its steps made in this execution
+ * (the same in every mode, since no start event exists for a Parallel); undefined when none ran.
+ */
+function firstStart(view: Map<string, AttemptRecord[]>, stepPath: string, execution: string): string | undefined {
+  const inside = `${stepPath}.`;
+  const ours = `${execution}-`;
+  let first: string | undefined;
+  for (const [path, list] of view) {
+    if (!path.startsWith(inside)) continue;
+    for (const a of list) if (a.key.startsWith(ours) && (first === undefined || a.startedAt < first)) first = a.startedAt;
+  }
+  return first;
+}
+
 function pick(scope: Scope, name: string): Scope {
   return name in scope ? { [name]: scope[name]! } : {};
 }
@@ -194,25 +209,26 @@ async function nodeEnd(event: StepEvent, ctx: StepContext, node: NodeGraph, step
   }
   const scope = node.kind === "parallel" ? {} : await scopeOf(ctx, runId, stepPath);
   const inputs = node.kind === "map" ? pick(scope, node.iterateOn) : node.kind === "conditional" ? pick(scope, node.parameter) : {};
+  const view = await allAttemptsOf(ctx, runId);
+  const startedAt = firstStart(view, stepPath, event.execution);
   if (event.status === "FAIL") {
     const error = { name: event.error?.Error ?? ERRORS.stepFailed, message: event.error?.Cause ?? `a branch of "${stepPath}" failed` };
-    await recordNode(ctx, event, node, stepPath, { status: "FAIL", inputs, error });
+    await recordNode(ctx, event, node, stepPath, { status: "FAIL", startedAt, inputs, error });
     return { v: PROTOCOL_VERSION, status: "FAIL" };
   }
-  const view = await allAttemptsOf(ctx, runId);
   let fields: Parameters<typeof recordNode>[4];
   try {
-    if (node.kind === "parallel") fields = { status: "SUCCESS", outputs: parallelOutputs(view, node, stepPath) };
+    if (node.kind === "parallel") fields = { status: "SUCCESS", startedAt, outputs: parallelOutputs(view, node, stepPath) };
     else if (node.kind === "conditional") {
       const branch = await chooseBranch(ctx, runId, node, stepPath, scope);
-      fields = { status: "SUCCESS", inputs, branch, outputs: conditionalOutputs(view, node, stepPath, branch) };
+      fields = { status: "SUCCESS", startedAt, inputs, branch, outputs: conditionalOutputs(view, node, stepPath, branch) };
     } else {
       const list = scope[node.iterateOn];
       const count = listLength(stepPath, node.iterateOn, list, await prefetchObjects(ctx, runId, list === undefined ? [] : [list]));
-      fields = { status: "SUCCESS", inputs, iterations: count, ...(await mapOutputs(ctx, runId, view, node, stepPath, count)) };
+      fields = { status: "SUCCESS", startedAt, inputs, iterations: count, ...(await mapOutputs(ctx, runId, view, node, stepPath, count)) };
     }
   } catch (e) {
-    const record = await recordNode(ctx, event, node, stepPath, { status: "FAIL", inputs, error: toStepError(e) });
+    const record = await recordNode(ctx, event, node, stepPath, { status: "FAIL", startedAt, inputs, error: toStepError(e) });
     throwFailure(record);
   }
   await recordNode(ctx, event, node, stepPath, fields);

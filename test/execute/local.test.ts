@@ -22,6 +22,14 @@ describe("local executor: concurrency", () => {
     } })] }));
     expect(run.status).toBe("SUCCESS");
     expect(run.log.finalParameters).toEqual({ x: 1, y: 2 });
+    // the composite's attempt spans its branches' attempts
+    const par = run.log.steps.par!.attempts[0]!;
+    for (const child of ["par.one.one", "par.two.two"]) {
+      const a = run.log.steps[child]!.attempts[0]!;
+      expect(par.startedAt <= a.startedAt && a.endedAt <= par.endedAt).toBe(true);
+    }
+    expect(par.startedAt).toBe([run.log.steps["par.one.one"]!, run.log.steps["par.two.two"]!].map((s) => s.attempts[0]!.startedAt).sort()[0]);
+    expect(Object.keys(run.log.steps)[0]).toBe("par");
   });
 
   it("bounds Map iterations by maxConcurrency and Parallel branches by the maxConcurrency option", async () => {
