@@ -45,6 +45,9 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         throw err;
       });
       ctx.io.out(`listening on ${server.url}\n`);
+      if (!/^(127\.|::1$|localhost$)/.test(flags.host)) {
+        ctx.io.err(`warning: --host ${flags.host} exposes the API beyond this machine; the local server checks no signatures (anyone who can reach it can start runs)\n`);
+      }
       ctx.io.err(`serving ${[...backend.pipelines.keys()].join(", ")}: POST ${server.url}/pipelines/{name}/runs, GET ${server.url}/runs/{runId} (Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
