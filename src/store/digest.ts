@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { open, type FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { Transform, type TransformCallback } from "node:stream";
 import type { FileDigest } from "./types.js";
 
@@ -27,53 +27,36 @@ export class DigestStream extends Transform {
   }
 }
 
-/** Buffer size of file-to-file copies: two are reused for the whole copy (no per-chunk garbage). */
-const COPY_BYTES = 4 * CHUNK_BYTES;
-
-async function writeAll(target: FileHandle, bytes: Buffer): Promise<void> {
-  for (let at = 0; at < bytes.length; ) at += (await target.write(bytes, at, bytes.length - at)).bytesWritten;
-}
+/** Read size of `hashFile`: two buffers are reused for the whole file (no per-chunk garbage). */
+const READ_BYTES = 4 * CHUNK_BYTES;
 
 /**
- * Reads `source` to its end, computing md5 and size, and (when given) copies it into `target`,
- * in one pass so the digest is exactly of the bytes copied. Two reused buffers alternate: while
- * chunk k is hashed on this thread, chunk k-1 is being written by the I/O thread pool, so the
- * copy costs little more than hashing (≈ `md5sum` speed) and memory stays flat (2 × 4 MiB).
+ * md5 and size of a local file, streamed with memory flat in file size (2 × 4 MiB). The next
+ * chunk is being read by the I/O thread pool while this one is hashed, so hashing runs at about
+ * `md5sum` speed.
  */
-export async function copyWithDigest(source: FileHandle, target?: FileHandle): Promise<FileDigest> {
-  const hash = createHash("md5");
-  const buffers = [Buffer.allocUnsafe(COPY_BYTES), Buffer.allocUnsafe(COPY_BYTES)];
-  let size = 0;
-  let writing: Promise<void> = Promise.resolve();
-  try {
-    for (let k = 0; ; k ^= 1) {
-      // buffers[k] was last written two rounds ago, and that write was awaited one round ago.
-      const { bytesRead } = await source.read(buffers[k]!, 0, COPY_BYTES, null);
-      if (bytesRead === 0) break;
-      const chunk = buffers[k]!.subarray(0, bytesRead);
-      hash.update(chunk);
-      size += bytesRead;
-      await writing;
-      if (target) {
-        writing = writeAll(target, chunk);
-        // Handled here so a failed write does not count as unhandled while we read; awaited above.
-        writing.catch(() => undefined);
-      }
-    }
-  } finally {
-    await writing;
-  }
-  return { md5: hash.digest("hex"), size };
-}
-
-/** md5 and size of a local file, streamed (memory flat in file size). */
 export async function hashFile(file: string): Promise<FileDigest> {
   const source = await open(file, "r");
+  const hash = createHash("md5");
+  const buffers = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)];
+  let size = 0;
+  let reading: Promise<{ bytesRead: number }> | undefined;
   try {
-    return await copyWithDigest(source);
+    reading = source.read(buffers[0]!, 0, READ_BYTES, null);
+    for (let k = 0; ; k ^= 1) {
+      const { bytesRead } = await reading;
+      reading = undefined;
+      if (bytesRead === 0) break;
+      // buffers[k ^ 1] was hashed last round: free for the read ahead.
+      reading = source.read(buffers[k ^ 1]!, 0, READ_BYTES, null);
+      hash.update(buffers[k]!.subarray(0, bytesRead));
+      size += bytesRead;
+    }
   } finally {
+    await reading?.catch(() => undefined);
     await source.close();
   }
+  return { md5: hash.digest("hex"), size };
 }
 
 /** md5 and size of bytes in memory. */

@@ -121,6 +121,8 @@ export function storeConformance(name: string, setup: () => Promise<StoreBackend
         await writeFile(src, "");
         expect(await blob.putFile("files/empty", src)).toEqual({ md5: md5(new Uint8Array()), size: 0 });
         expect(await blob.list("files/")).toEqual(["files/big.bin", "files/empty"]);
+        await expect(blob.putFile("files/none", path.join(work, "no-such-file"))).rejects.toThrow(/ENOENT/);
+        expect(await blob.list("files/")).toEqual(["files/big.bin", "files/empty"]);
       });
     });
 
