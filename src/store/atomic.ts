@@ -1,3 +1,4 @@
+/** Atomic local file writes shared by the filesystem and S3 stores (S3 getFile writes locally too). */
 import { randomBytes } from "node:crypto";
 import { link, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
@@ -8,6 +9,7 @@ const TEMP = /\.~tmp-[0-9a-f]{16}$/;
 export const isTemp = (name: string): boolean => TEMP.test(name);
 const tempBeside = (file: string): string => `${file}.~tmp-${randomBytes(8).toString("hex")}`;
 
+/** True for filesystem errors that mean "no such object" rather than a failure. */
 export function missing(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
   // EISDIR/ENOTDIR: the key names a "folder" of other keys, or goes through a file: no such object.

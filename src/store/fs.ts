@@ -36,6 +36,9 @@ async function copyInto(source: string, file: string): Promise<FileDigest | unde
   return digest;
 }
 
+/** The folder part of a key prefix: "runs/ab" → "runs/", "ab" → "". */
+const folderOf = (prefix: string): string => prefix.slice(0, prefix.lastIndexOf("/") + 1);
+
 /**
  * A BlobStore in a local directory: key `a/b/c` is the file `<root>/a/b/c`. Writes are atomic
  * (temp file + rename) with respect to readers and crashed writers; they are not fsync'ed, so a
@@ -78,16 +81,13 @@ export class FsBlobStore implements BlobStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const slash = prefix.lastIndexOf("/");
-    const base = slash >= 0 ? prefix.slice(0, slash + 1) : "";
     const keys: string[] = [];
-    await this.walk(base, prefix, keys);
+    await this.walk(folderOf(prefix), prefix, keys);
     return sortKeys(keys);
   }
 
   async listPrefixes(prefix: string): Promise<string[]> {
-    const slash = prefix.lastIndexOf("/");
-    const base = slash >= 0 ? prefix.slice(0, slash + 1) : "";
+    const base = folderOf(prefix);
     const out: string[] = [];
     for (const entry of await this.entries(base)) {
       const key = base + entry.name;
