@@ -1,6 +1,7 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { RootGraph } from "../graph/types.js";
 import { createRun } from "../runtime/index.js";
+import { runKeys } from "../store/runlog.js";
 import type { Stores } from "../store/types.js";
 import type { RunsBackend } from "./routes.js";
 import type { RegisteredPipeline } from "./schema.js";
@@ -47,7 +48,13 @@ export function awsBackend(pipelines: ReadonlyMap<string, DeployedPipeline>, sto
       await createRun(stores, { built: { graph: p.graph, nodes: new Map() }, parameters: run.parameters, runId: run.runId, tag: run.tag, mode: "emulator" });
       return startExecution(p, run.runId);
     },
-    // A repeated identical request may follow a crash between the header write and StartExecution: start it now.
-    resume: (name, header) => startExecution(get(name), header.runId),
+    // A repeated identical request may follow a crash between the header write and StartExecution:
+    // start it then. Once the execution has recorded its start it is never started again (Step
+    // Functions forgets execution names after 90 days; an old run must not be re-run by a retry).
+    async resume(name, header) {
+      const p = get(name);
+      const started = (await stores.blob.list(`${runKeys.run(header.runId)}executions/`)).length > 0;
+      return started ? { executionArn: executionArnOf(p.stateMachineArn, header.runId) } : startExecution(p, header.runId);
+    },
   };
 }

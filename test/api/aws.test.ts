@@ -80,6 +80,15 @@ describe("API Lambda", () => {
     }
   });
 
+  it("never restarts a run whose execution already began", async () => {
+    calls.length = 0;
+    const stores = s3Stores({ bucket: s3.bucket, client: s3.client });
+    await stores.runLog.startExecution("aws-1", { id: "aws-1", startedAt: new Date().toISOString() });
+    const res = await send("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "aws-1", parameters: { items: [3] }, tag: "t" }));
+    expect(res).toEqual({ status: 200, json: { runId: "aws-1", executionArn: executionArnOf(ARN, "aws-1"), created: false } });
+    expect(calls).toEqual([]);
+  });
+
   it("refuses a different request under a taken run id with 409 and starts nothing", async () => {
     calls.length = 0;
     const res = await send("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "aws-1", parameters: { items: [4] } }));
