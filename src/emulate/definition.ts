@@ -108,6 +108,24 @@ export function withAwsTaskTimeouts(definition: JsonObject, none: number): JsonO
   return copy;
 }
 
+/**
+ * Lambda Tasks whose timeout the emulator enforces itself, from the moment a handler process takes
+ * the invocation: the interpreter's timer would also count the wait for a free process (Lambda
+ * has no such wait). Left to the interpreter where a Retry/Catch names `States.TaskFailed`, whose
+ * matching of timeouts only the interpreter's own timeout error gets right.
+ */
+export function takeOverLambdaTimeouts(definition: JsonObject, tasks: Map<string, TaskInfo>, none: number): JsonObject {
+  const copy = structuredClone(definition);
+  visitStates(copy, (name, state) => {
+    const task = tasks.get(name);
+    if (!task || task.kind !== "lambda" || typeof state.TimeoutSeconds !== "number") return;
+    const handlers = [...(Array.isArray(state.Retry) ? state.Retry : []), ...(Array.isArray(state.Catch) ? state.Catch : [])];
+    const namesTaskFailed = handlers.some((h) => isObject(h) && Array.isArray(h.ErrorEquals) && h.ErrorEquals.includes("States.TaskFailed"));
+    if (!namesTaskFailed) state.TimeoutSeconds = none;
+  });
+  return copy;
+}
+
 /** Replaces `${Name}` placeholders in every string of the definition. Unknown names are left for the caller to report. */
 export function substitute(definition: JsonObject, values: Record<string, string>): JsonObject {
   const fill = (v: Json): Json => {

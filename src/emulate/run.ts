@@ -8,7 +8,9 @@ import { RunNotFoundError, UsageError } from "../sdk/errors.js";
 import type { Pipeline } from "../sdk/pipeline.js";
 import type { RunResult } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
-import { emulatorPlaceholders, inspectDefinition, substitute, withAwsTaskTimeouts, type JsonObject } from "./definition.js";
+import {
+  emulatorPlaceholders, inspectDefinition, substitute, takeOverLambdaTimeouts, withAwsTaskTimeouts, type JsonObject,
+} from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
 import { eventKey, progressFrom } from "./event-log.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
@@ -141,7 +143,8 @@ function prepare(options: Target, session: EmulatorSession): Prepared {
     throw new UsageError(`the emulator cannot run this state machine faithfully:\n${problems.map((p) => `  - state "${p.state}": ${p.message}`).join("\n")}`);
   }
   // Order matters: gates go into every Map first, so a Distributed Map's stand-in runs gated items too.
-  const gated = gateMaps(withAwsTaskTimeouts(filled, NO_TASK_TIMEOUT_SECONDS));
+  const timed = takeOverLambdaTimeouts(withAwsTaskTimeouts(filled, NO_TASK_TIMEOUT_SECONDS), tasks, NO_TASK_TIMEOUT_SECONDS);
+  const gated = gateMaps(timed);
   const { definition, maps } = rewriteDistributedMaps(gated.definition);
   return { definition, maps, tasks, gates: gated.gates };
 }

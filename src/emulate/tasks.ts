@@ -81,8 +81,8 @@ function lambdaHandler(task: TaskInfo, deps: TaskHandlerDeps, counter: RetryCoun
     const request = isObject(input) ? input : {};
     const payload: Json = isObject(request.Payload) ? { ...request.Payload, retryCount: counter.next(task.name, request.Payload.indexes) } : request.Payload ?? null;
     const memoryMiB = isObject(payload) ? memoryOf(deps.graph, payload, LAMBDA_DEFAULT_MEMORY_MIB) : LAMBDA_DEFAULT_MEMORY_MIB;
-    // The process is killed at whichever comes first: the Task's timeout (the interpreter reports
-    // States.Timeout itself) or the function's (Lambda reports Sandbox.Timedout).
+    // The process is killed at whichever comes first: the Task's timeout (States.Timeout; see
+    // takeOverLambdaTimeouts) or the function's (Lambda reports Sandbox.Timedout).
     const byTask = taskTimeout !== undefined && taskTimeout <= LAMBDA_TIMEOUT_MS;
     const result = await deps.pool.invoke(payload, {
       timeoutMs: byTask ? taskTimeout : LAMBDA_TIMEOUT_MS,

@@ -24,7 +24,7 @@ export interface WorkerPoolOptions {
   env: Record<string, string>;
   /** Most processes alive at once (Lambda concurrency). Default: 2 × CPUs, at least 4. */
   maxWorkers?: number;
-  /** Time after the timeout before the process is killed, so the interpreter's own Task timeout wins. Default 250 ms. */
+  /** Time after the timeout before the process is killed (a handler finishing right at its deadline still reports). Default 250 ms. */
   killGraceMs?: number;
   /** Forward workers' stdout/stderr to ours. Default false (Lambda sends them to its logs). */
   echo?: boolean;
