@@ -36,6 +36,8 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
     region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // Run-log assembly keeps 64 reads in flight and Parallel/Map steps write at once: more than the default 50 sockets.
+    requestHandler: { httpAgent: { keepAlive: true, maxSockets: 128 }, httpsAgent: { keepAlive: true, maxSockets: 128 } },
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
     ...(local ? { credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } } : {}),
   });
