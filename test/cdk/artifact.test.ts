@@ -73,6 +73,11 @@ describe("the synthesised artifact", () => {
       ["conditional", "mapreduce", "mlpipeline", "onfailure", "shelltask"].map((n) => `RunnablePipeline${n}`));
     const report = JSON.parse(readFileSync(join(out, "validation-report.json"), "utf8")) as { pluginReports: { violations?: unknown[] }[] };
     expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
+    // The API Lambda carries the pipelines' graphs, never their code (the ML functions stay in the step bundle).
+    const api = Object.values(template.Resources).find((r) => r.Type === "AWS::Lambda::Function" && String(r.Properties.Description).startsWith("runnable-ts runs API"))!;
+    const apiCode = readFileSync(join(out, api.Metadata!["aws:asset:path"]!, "index.mjs"), "utf8");
+    expect(apiCode).toContain('"train_models.xgboost.train_xgb"');
+    expect(apiCode).not.toContain("model_type");
   });
 
   it("runs the ML example: template definition + bundled step handler, started through the API code", async () => {
