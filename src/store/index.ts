@@ -15,7 +15,7 @@ export { BlobCatalogStore } from "./catalog.js";
 export { FsBlobStore } from "./fs.js";
 export { MemoryBlobStore } from "./memory.js";
 export { BlobRunLogStore, runKeys, stepLog } from "./runlog.js";
-export { createS3Client, S3BlobStore, type S3BlobStoreOptions, type S3ClientOptions } from "./s3.js";
+export { createS3Client, S3BlobStore, S3RVER_CREDENTIALS, type S3BlobStoreOptions, type S3ClientOptions } from "./s3.js";
 export { checkCatalogName, isGlob, resolveInside } from "./safe-path.js";
 export { hashFile } from "./digest.js";
 export type * from "./types.js";
@@ -44,7 +44,9 @@ export interface S3StoresOptions {
   endpoint?: string;
   /** Region; ignored when `client` is given. Default `AWS_REGION`, else us-east-1. */
   region?: string;
-  /** A ready client. Default: `createS3Client({ endpoint, region })`. */
+  /** Static credentials; ignored when `client` is given. Default: see `createS3Client`. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** A ready client. Default: `createS3Client({ endpoint, region, credentials })`. */
   client?: S3Client;
 }
 
@@ -55,6 +57,7 @@ export function s3Stores(options: S3StoresOptions): Stores {
     createS3Client({
       ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
       ...(options.region !== undefined ? { region: options.region } : {}),
+      ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     });
   return storesOn(
     new S3BlobStore({ client, bucket: options.bucket, ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) }),

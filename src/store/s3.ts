@@ -22,7 +22,15 @@ export interface S3ClientOptions {
   endpoint?: string;
   /** Region. Default `AWS_REGION`, else `us-east-1`. */
   region?: string;
+  /**
+   * Static credentials. Default: the SDK's provider chain (environment, profile, role); with an
+   * `endpoint` and no `AWS_ACCESS_KEY_ID`/`AWS_PROFILE` in the environment, s3rver's `S3RVER`/`S3RVER`.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
+
+/** s3rver's built-in account. */
+export const S3RVER_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
 
 /**
  * An S3 client for the stores. Checksums are only computed/validated when an operation requires
@@ -32,6 +40,7 @@ export interface S3ClientOptions {
  */
 export function createS3Client(options: S3ClientOptions = {}): S3Client {
   const local = options.endpoint !== undefined && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE;
+  const credentials = options.credentials ?? (local ? { ...S3RVER_CREDENTIALS } : undefined);
   return new S3Client({
     region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
     requestChecksumCalculation: "WHEN_REQUIRED",
@@ -39,7 +48,7 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
     // Run-log assembly keeps 64 reads in flight and Parallel/Map steps write at once: more than the default 50 sockets.
     requestHandler: { httpAgent: { keepAlive: true, maxSockets: 128 }, httpsAgent: { keepAlive: true, maxSockets: 128 } },
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
-    ...(local ? { credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } } : {}),
+    ...(credentials ? { credentials } : {}),
   });
 }
 

@@ -25,7 +25,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
-import { createS3Client } from "../../src/store/s3.js";
+import { createS3Client, S3RVER_CREDENTIALS } from "../../src/store/s3.js";
 
 export interface S3rverHandle {
   /** `http://127.0.0.1:<port>` */
@@ -195,7 +195,8 @@ export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3r
     throw e;
   }
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = createS3Client({ endpoint, region: "us-east-1" });
+  // Explicit credentials: AWS keys in the developer's environment must not be sent to s3rver.
+  const client = createS3Client({ endpoint, region: "us-east-1", credentials: { ...S3RVER_CREDENTIALS } });
   const createBucket = async (name: string): Promise<void> => {
     await client.send(new CreateBucketCommand({ Bucket: name }));
   };
