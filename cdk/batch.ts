@@ -6,7 +6,7 @@ import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Platform } from "aws-cdk-lib/aws-ecr-assets";
 import { Construct } from "constructs";
-import { relative } from "node:path";
+import { isAbsolute, relative } from "node:path";
 import { acknowledge } from "./nag.js";
 import type { RunnableStorage } from "./storage.js";
 
@@ -60,6 +60,10 @@ export class RunnableBatch extends Construct {
 
   /** A job definition for one pipeline: the container runs `handlers/batch.ts` on the request Step Functions passes. */
   jobDefinition(id: string, p: { pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; vcpu: number; memoryMiB: number; timeoutSeconds?: number }): EcsJobDefinition {
+    const inImage = relative(p.projectRoot, p.pipelineFile).split("\\").join("/");
+    if (inImage.startsWith("../") || isAbsolute(inImage)) {
+      throw new Error(`pipeline file ${p.pipelineFile} has batch steps but lies outside the project root ${p.projectRoot}, which is what the job image contains`);
+    }
     const jobRole = new Role(this, `${id}JobRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
     p.storage.grantAreas(jobRole, ["runs", "catalog"], true);
     const executionRole = new Role(this, `${id}ExecutionRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
@@ -74,7 +78,7 @@ export class RunnableBatch extends Construct {
       environment: {
         RUNNABLE_BUCKET: p.storage.bucket.bucketName,
         RUNNABLE_PREFIX: p.storage.prefix,
-        RUNNABLE_PIPELINE_FILE: relative(p.projectRoot, p.pipelineFile).split("\\").join("/"),
+        RUNNABLE_PIPELINE_FILE: inImage,
         RUNNABLE_PIPELINE_NAME: p.fallbackName,
       },
       jobRole,

@@ -171,6 +171,7 @@ describe("RunnablePipelines stack", () => {
       PlatformCapabilities: ["FARGATE"],
       ContainerProperties: Match.objectLike({
         Command: ["node", "--import", "tsx", "handlers/batch.ts"],
+        Environment: Match.arrayWith([{ Name: "RUNNABLE_PIPELINE_FILE", Value: "test/cdk/fixtures/heavy.ts" }]),
         ResourceRequirements: Match.arrayWith([{ Type: "MEMORY", Value: "4096" }, { Type: "VCPU", Value: "2" }]),
       }),
     });
