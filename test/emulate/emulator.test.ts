@@ -83,6 +83,19 @@ describe("handler processes", () => {
   }, 60_000);
 });
 
+describe("memory limit", () => {
+  it("a step that outgrows its memoryMiB kills its process: Lambda.Unknown, and the process is replaced", async () => {
+    const p = await load(fixture("hog"));
+    const header = await createRun(emulator.session().storage.stores, { built: p.built, parameters: {}, mode: "emulator", source: p.source });
+    const pool = emulator.session().pool(p.source, p.built.graph.name);
+    const event = (path: string) => ({ v: 1, action: "task", runId: header.runId, path, indexes: [], execution: "x", retryCount: 0 });
+    const failure = await pool.invoke(event("hog"), { timeoutMs: 60_000, memoryMiB: 128, functionName: "step" }).catch((e: unknown) => e);
+    expect((failure as TaskError).name).toBe("Lambda.Unknown");
+    expect(JSON.parse((failure as TaskError).message).errorMessage).toMatch(/Runtime exited with error[\s\S]*heap/i);
+    await expect(pool.invoke(event("fine"), { timeoutMs: 60_000, memoryMiB: 128, functionName: "step" })).resolves.toMatchObject({ status: "SUCCESS" });
+  }, 60_000);
+});
+
 describe("payload limit", () => {
   const big = "x".repeat(300 * 1024);
   const definition = {

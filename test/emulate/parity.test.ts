@@ -97,6 +97,16 @@ describe("constructs and failures: local and emulator runs agree", () => {
     expect(r.emulator.parameters.incremented).toEqual([11, 21, 31, 41, 51]);
   }, 60_000);
 
+  for (const ending of ["normal", "early", "fail"]) {
+    it(`nesting (Map in Map, onFailure in an iteration, Parallel holding a Map), ending "${ending}" (Success/Fail steps)`, async () => {
+      const r = await both(fixture("nested"), { grid: [[1, 2], [3, 4]], ending });
+      expectParity(r);
+      expect(r.emulator.status).toBe(ending === "fail" ? "FAIL" : "SUCCESS");
+      expect(r.emulator.runLog.steps["split.grid.rows.1.cells.0.square.onFailure.zero"]?.status).toBe("SUCCESS");
+      expect(r.emulator.runLog.steps["split.grid.rows.1.cells.1.square"]?.attempts[0]?.outputParameters).toEqual({ squared: 16 });
+    }, 60_000);
+  }
+
   it("a Batch step runs handlers/batch.ts as a container process, with the same results", async () => {
     const r = await both(fixture("batch"), { n: 50 });
     expectParity(r);
