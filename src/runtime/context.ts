@@ -1,6 +1,6 @@
 import type { BuiltPipeline } from "../graph/build.js";
 import type { JsonValue } from "../sdk/types.js";
-import type { AttemptRecord, Stores } from "../store/types.js";
+import type { AttemptRecord, RunLogStore, Stores } from "../store/types.js";
 
 /** Parameters in scope of a step: JSON values, `object()` returns as `{"$object": ref}`. */
 export type Scope = Record<string, JsonValue>;
@@ -32,10 +32,31 @@ export function nowOf(ctx: StepContext): Date {
   return ctx.now ? ctx.now() : new Date();
 }
 
+/**
+ * Records of steps that succeeded, per run-log store (a warm handler keeps its store for the life of
+ * the process). Safe to keep: a step with a SUCCESS attempt never runs again, so its records are
+ * final. Saves a listing per preceding sibling on every later step the process handles.
+ */
+const settledByStore = new WeakMap<RunLogStore, Map<string, AttemptRecord[]>>();
+const SETTLED_LIMIT = 100_000;
+
+export function settledRecords(store: RunLogStore, runId: string, stepPath: string): AttemptRecord[] | undefined {
+  return settledByStore.get(store)?.get(`${runId}/${stepPath}`);
+}
+
+/** Remembers a step's records when they are final (the last attempt succeeded). */
+export function settle(store: RunLogStore, runId: string, stepPath: string, records: AttemptRecord[] | undefined): void {
+  if (lastOf(records)?.status !== "SUCCESS") return;
+  let known = settledByStore.get(store);
+  if (!known) settledByStore.set(store, (known = new Map()));
+  if (known.size >= SETTLED_LIMIT) known.clear();
+  known.set(`${runId}/${stepPath}`, records!);
+}
+
 /** A step's attempts, from the in-memory view when there is one. */
 export async function attemptsOf(ctx: StepContext, runId: string, stepPath: string): Promise<AttemptRecord[]> {
   if (ctx.attempts) return ctx.attempts.get(stepPath) ?? [];
-  return ctx.stores.runLog.attempts(runId, stepPath);
+  return settledRecords(ctx.stores.runLog, runId, stepPath) ?? ctx.stores.runLog.attempts(runId, stepPath);
 }
 
 /** Every attempt of the run, from the in-memory view when there is one. */
@@ -47,8 +68,11 @@ export async function allAttemptsOf(ctx: StepContext, runId: string): Promise<Ma
  * Records an attempt (create-only by key: a redelivered attempt gets the stored record back) and
  * keeps the in-memory view in step.
  */
-export async function recordAttempt(ctx: StepContext, runId: string, stepPath: string, record: AttemptRecord): Promise<AttemptRecord> {
+export async function recordAttempt(
+  ctx: StepContext, runId: string, stepPath: string, record: AttemptRecord, existing: AttemptRecord[],
+): Promise<AttemptRecord> {
   const stored = await ctx.stores.runLog.recordAttempt(runId, stepPath, record);
+  settle(ctx.stores.runLog, runId, stepPath, [...existing.filter((a) => a.key !== stored.key), stored].sort((a, b) => a.attempt - b.attempt));
   if (ctx.attempts) {
     const list = ctx.attempts.get(stepPath) ?? [];
     if (!list.some((a) => a.key === stored.key)) {

@@ -125,5 +125,5 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
     key, type: "task", attempt, status: error ? "FAIL" : "SUCCESS", startedAt, endedAt: nowOf(ctx).toISOString(),
     inputParameters: inputs, outputParameters: outputs, metrics, error, catalog,
   };
-  return { record: await recordAttempt(ctx, runId, stepPath, record), skipped: false };
+  return { record: await recordAttempt(ctx, runId, stepPath, record, existing), skipped: false };
 }

@@ -1,8 +1,8 @@
 import { joinPath } from "../graph/build.js";
 import type { NodeGraph, PipelineGraph } from "../graph/types.js";
 import { ON_FAILURE, type JsonValue } from "../sdk/types.js";
-import type { AttemptRecord } from "../store/types.js";
-import { lastOf, type Scope, type StepContext } from "./context.js";
+import type { AttemptRecord, RunLogStore } from "../store/types.js";
+import { lastOf, settle, settledRecords, type Scope, type StepContext } from "./context.js";
 import { itemOf } from "./objects.js";
 
 type View = Map<string, AttemptRecord[]>;
@@ -78,6 +78,30 @@ function scopePlan(root: PipelineGraph, stepPath: string): Level[] {
   }
 }
 
+/** The records of `paths`: settled ones from memory, few others one by one, many through one run listing. */
+async function siblingRecords(store: RunLogStore, runId: string, paths: string[]): Promise<View> {
+  const out: View = new Map();
+  const missing: string[] = [];
+  for (const p of paths) {
+    const hit = settledRecords(store, runId, p);
+    if (hit) out.set(p, hit);
+    else missing.push(p);
+  }
+  const remember = (p: string, records: AttemptRecord[] | undefined) => {
+    if (!records) return;
+    out.set(p, records);
+    settle(store, runId, p, records);
+  };
+  if (missing.length > TARGETED_READS) {
+    const all = await store.allAttempts(runId);
+    for (const p of missing) remember(p, all.get(p));
+  } else {
+    const lists = await Promise.all(missing.map((p) => store.attempts(runId, p)));
+    missing.forEach((p, i) => remember(p, lists[i]));
+  }
+  return out;
+}
+
 /**
  * The scope of a step, from the run log: the run's initial parameters, then at every enclosing
  * level the outputs of the preceding siblings (composites: their nodeEnd record), plus `iterateAs`
@@ -90,13 +114,7 @@ export async function resolveScope(runId: string, stepPath: string, ctx: StepCon
   const levels = scopePlan(ctx.built.graph, stepPath);
   const header = await ctx.stores.runLog.getHeader(runId);
   if (!header) throw new Error(`run "${runId}" not found in ${ctx.stores.blob.location}`);
-  const needed = levels.flatMap((l) => l.siblings);
-  let view = ctx.attempts;
-  if (!view && needed.length > TARGETED_READS) view = await ctx.stores.runLog.allAttempts(runId);
-  if (!view) {
-    const lists = await Promise.all(needed.map((p) => ctx.stores.runLog.attempts(runId, p)));
-    view = new Map(needed.map((p, i) => [p, lists[i]!]));
-  }
+  const view = ctx.attempts ?? await siblingRecords(ctx.stores.runLog, runId, levels.flatMap((l) => l.siblings));
   const scope: Scope = { ...header.parameters };
   for (const level of levels) {
     for (const path of level.siblings) {

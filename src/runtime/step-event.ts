@@ -64,7 +64,7 @@ async function recordNode(
     error: fields.error ?? null, catalog: [],
     ...(fields.branch !== undefined ? { branch: fields.branch } : {}),
     ...(fields.iterations !== undefined ? { iterations: fields.iterations } : {}),
-  });
+  }, existing);
 }
 
 /** Throws the ASL error of a failed record: `runnable.Timeout` for timeouts, else `runnable.StepFailed`. */

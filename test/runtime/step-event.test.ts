@@ -3,7 +3,8 @@ import { buildGraph } from "../../src/graph/index.js";
 import { Conditional, Fail, FunctionTask, Map as MapStep, Pipeline, Stub } from "../../src/index.js";
 import { createRun, handleStepEvent, type StepContext } from "../../src/runtime/index.js";
 import type { StepEvent } from "../../src/runtime/protocol.js";
-import { memoryStores } from "../../src/store/index.js";
+import { MemoryBlobStore, memoryStores, storesOn } from "../../src/store/index.js";
+import type { BlobStore } from "../../src/store/types.js";
 import { tempDir } from "../execute/helpers.js";
 
 let calls = 0;
@@ -132,5 +133,29 @@ describe("handleStepEvent", () => {
     const log = await stores.runLog.readRunLog(runId);
     expect(log.status).toBe("FAIL");
     expect(log.finalParameters).toEqual({ key: "zzz", items: [1, 2, 3], n: 1 });
+  });
+
+  it("does not list a settled step again: a warm handler's later steps read only their own attempts", async () => {
+    const blob = new MemoryBlobStore();
+    let lists = 0;
+    const counting: BlobStore = {
+      location: blob.location, put: (...a) => blob.put(...a), get: (...a) => blob.get(...a),
+      putFile: (...a) => blob.putFile(...a), getFile: (...a) => blob.getFile(...a),
+      list: (...a) => (lists++, blob.list(...a)),
+    };
+    const stores = storesOn(counting);
+    const steps = Array.from({ length: 20 }, (_, i) => new FunctionTask({ name: `s${i}`, returns: [`v${i}`], function: () => i }));
+    const built = buildGraph(new Pipeline({ steps }));
+    const { runId } = await createRun(stores, { built, parameters: {}, mode: "local" });
+    const ctx: StepContext = { built, stores, workDir: tempDir() };
+    for (let i = 0; i < 20; i++) {
+      lists = 0;
+      await handleStepEvent({ v: 1, action: "task", runId, path: `s${i}`, indexes: [], execution: "e", retryCount: 0 }, ctx);
+      expect(lists, `step s${i}`).toBe(1);
+    }
+    // a fresh process (new store object) resolves the same scope from the store
+    const fresh = { built, stores: storesOn(blob), workDir: ctx.workDir };
+    await handleStepEvent({ v: 1, action: "finalise", runId, path: "", indexes: [], execution: "e", retryCount: 0 }, fresh);
+    expect((await fresh.stores.runLog.readRunLog(runId)).finalParameters).toEqual(Object.fromEntries(steps.map((_, i) => [`v${i}`, i])));
   });
 });
