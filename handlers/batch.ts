@@ -1,6 +1,6 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { pathToFileURL } from "node:url";
-import { handleStepEvent } from "../src/runtime/index.js";
+import { handleStepEvent } from "../src/runtime/step-event.js";
 import { ERRORS, parseStepEvent, type StepEvent } from "../src/runtime/protocol.js";
 import { createS3Client } from "../src/store/index.js";
 import {

@@ -1,4 +1,4 @@
-import { handleStepEvent } from "../src/runtime/index.js";
+import { handleStepEvent } from "../src/runtime/step-event.js";
 import { ERRORS, parseStepEvent, type StepResult } from "../src/runtime/protocol.js";
 import type { Stores } from "../src/store/types.js";
 import {
