@@ -42,12 +42,12 @@ export function runBatchJob(options: BatchJobOptions): Promise<JobDescription> {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let tail = "";
-    const keep = (chunk: Buffer): void => {
-      if (options.echo) process.stderr.write(chunk);
+    const keep = (out: NodeJS.WriteStream) => (chunk: Buffer): void => {
+      if (options.echo) out.write(chunk);
       tail = (tail + chunk.toString()).slice(-2000);
     };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
+    child.stdout.on("data", keep(process.stdout));
+    child.stderr.on("data", keep(process.stderr));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

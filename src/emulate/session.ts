@@ -14,7 +14,7 @@ export interface EmulatorSessionOptions extends EmulatorStorageOptions {
   root?: string;
   /** Most handler processes alive at once (Lambda concurrency). Default: 2 × CPUs, at least 4. */
   maxWorkers?: number;
-  /** Forward handler processes' output to stderr. Default false. */
+  /** Forward what steps print (handler processes' stdout/stderr) to ours, as local mode shows it. Default true. */
   echo?: boolean;
   /** Pipeline files whose warm processes are kept at once; the least recently used beyond it are stopped. Default 2. */
   maxPools?: number;
@@ -38,7 +38,7 @@ export class EmulatorSession {
   }
 
   get echo(): boolean {
-    return this.options.echo ?? false;
+    return this.options.echo ?? true;
   }
 
   /** A raw S3 client on the emulator's endpoint (for ItemReader/ResultWriter). */
@@ -70,7 +70,7 @@ export class EmulatorSession {
       pool = new WorkerPool({
         pipelineFile, pipelineName, env: this.storage.handlerEnv,
         ...(this.options.maxWorkers !== undefined ? { maxWorkers: this.options.maxWorkers } : {}),
-        ...(this.options.echo ? { echo: true } : {}),
+        echo: this.echo,
       });
       this.pools.set(key, pool);
     }

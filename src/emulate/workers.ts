@@ -26,7 +26,7 @@ export interface WorkerPoolOptions {
   maxWorkers?: number;
   /** Time after the timeout before the process is killed (a handler finishing right at its deadline still reports). Default 250 ms. */
   killGraceMs?: number;
-  /** Forward workers' stdout/stderr to ours. Default false (Lambda sends them to its logs). */
+  /** Forward workers' stdout/stderr to ours (what steps print; on AWS it goes to the function's logs). Default false. */
   echo?: boolean;
 }
 
@@ -181,7 +181,7 @@ export class WorkerPool {
     });
     const worker: Worker = { key, child, busy: false, dead: false, stderrTail: "", ready: Promise.resolve() };
     this.workers.add(worker);
-    child.stdout!.on("data", (chunk: Buffer) => { if (this.options.echo) process.stderr.write(chunk); });
+    child.stdout!.on("data", (chunk: Buffer) => { if (this.options.echo) process.stdout.write(chunk); });
     child.stderr!.on("data", (chunk: Buffer) => {
       if (this.options.echo) process.stderr.write(chunk);
       worker.stderrTail = (worker.stderrTail + chunk.toString()).slice(-4000);

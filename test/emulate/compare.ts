@@ -75,7 +75,7 @@ export function useEmulator(maxWorkers: number): { s3: () => S3rverHandle; sessi
   let session: EmulatorSession | undefined;
   beforeAll(async () => {
     s3 = await startS3rver();
-    session = await EmulatorSession.open({ s3Endpoint: s3.endpoint, bucket: s3.bucket, maxWorkers });
+    session = await EmulatorSession.open({ s3Endpoint: s3.endpoint, bucket: s3.bucket, maxWorkers, echo: false });
   }, 60_000);
   afterAll(async () => {
     await session?.close();
