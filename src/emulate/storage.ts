@@ -44,8 +44,8 @@ export async function openEmulatorStores(root: string, options: EmulatorStorageO
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     ...(process.env.AWS_ACCESS_KEY_ID ? {} : LOCAL_CREDENTIALS),
   };
-  // Our own S3 client needs credentials too; only fill what the user did not set.
-  for (const [k, v] of Object.entries({ ...LOCAL_CREDENTIALS, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" })) process.env[k] ??= v;
+  // (Our own client gets s3rver credentials from createS3Client when none are set.)
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const client = createS3Client({ endpoint, region });
   try {
     await ensureBucket(client, bucket, endpoint);
