@@ -16,6 +16,7 @@ export type {
 export {
   RunnableError, DefinitionError, UsageError, RunExistsError, RunNotFoundError, UnsafePathError, type Problem,
 } from "./sdk/errors.js";
+export { compile, validateAsl, PLACEHOLDER_NAMES, type CompileOptions, type CompileResult, type AslDefinition } from "./compile/index.js";
 export { readRunLog, retryRun, runPipeline, type RunPipelineOptions, type RetryOptions, type ProgressEvent } from "./execute/index.js";
 
 // pipeline.execute() runs through the executor; the SDK itself stays free of fs and AWS imports.

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import type { CommandContext, RegisterCommand } from "./context.js";
 import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
+import { registerCompile } from "./commands/compile.js";
 import { registerGraph } from "./commands/graph.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRetry } from "./commands/retry.js";
@@ -9,7 +10,7 @@ import { registerRun } from "./commands/run.js";
 import { registerServe } from "./commands/serve.js";
 
 /** Every command, one file each under ./commands. Add a command: one import and one entry here. */
-const COMMANDS: RegisterCommand[] = [registerRun, registerLogs, registerRetry, registerGraph, registerServe, registerRemote];
+const COMMANDS: RegisterCommand[] = [registerRun, registerLogs, registerRetry, registerGraph, registerServe, registerRemote, registerCompile];
 
 /**
  * The `runnable` CLI. Takes `process.argv`-style arguments and resolves to the exit code: 0 success,

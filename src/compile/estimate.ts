@@ -66,18 +66,19 @@ function ownCost(node: NodeGraph, items: Items, record?: Record<string, number>)
       const worst = branches.reduce((a, c) => (c.t > a.t ? c : a), { t: 0, e: 0 });
       return add(TASK, Object.keys(node.branches).length ? PASS_OR_CHOICE : { t: 0, e: 0 }, worst, TASK);
     }
-    case "map": {
-      const n = items(node.path);
-      const iteration = add(sub(node.branch), { t: 0, e: ITERATION_EVENTS });
-      const fixed = add(TASK, PASS_OR_CHOICE, TASK);
-      if (n === 0) return fixed;
-      if (node.distributed) return add(fixed, { t: 1, e: 6 }, { t: iteration.t * n, e: 0 });
-      const chunks = Math.ceil(n / MAP_CHUNK);
-      const perChunk = add({ t: 0, e: ITERATION_EVENTS }, PASS_OR_CHOICE, PASS_OR_CHOICE, COMPOSITE_STATE);
-      return add(fixed, PASS_OR_CHOICE, COMPOSITE_STATE, times(perChunk, chunks), times(iteration, n));
-    }
+    case "map": return mapCost(node, items(node.path), add(sub(node.branch), { t: 0, e: ITERATION_EVENTS }));
     default: return assertNever(node);
   }
+}
+
+/** A Map of `n` items whose iterations each cost `iteration` (see map.ts for the states). */
+function mapCost(node: MapNodeGraph, n: number, iteration: Cost): Cost {
+  const fixed = add(TASK, PASS_OR_CHOICE, TASK);
+  if (n === 0) return fixed;
+  if (node.distributed) return add(fixed, { t: 1, e: 6 }, { t: iteration.t * n, e: 0 });
+  const chunks = Math.ceil(n / MAP_CHUNK);
+  const perChunk = add({ t: 0, e: ITERATION_EVENTS }, PASS_OR_CHOICE, PASS_OR_CHOICE, COMPOSITE_STATE);
+  return add(fixed, PASS_OR_CHOICE, COMPOSITE_STATE, times(perChunk, chunks), times(iteration, n));
 }
 
 /** Run-level states: start + finalise tasks, ExecutionStarted/Succeeded. */
@@ -98,44 +99,52 @@ export function estimate(root: PipelineGraph, expected: Record<string, number> =
   const maps: Record<string, MapEstimate> = {};
   const found = new Set<string>();
 
-  // historyCost: the events of the execution whose history holds this pipeline's events.
-  const visit = (p: PipelineGraph, historyCost: (items: Items) => number) => {
+  // `history`: events of the execution holding this pipeline's events, at the assumed sizes;
+  // `mult`: how many times this pipeline runs in that execution (enclosing Maps' sizes).
+  const visit = (p: PipelineGraph, history: number, mult: number) => {
     for (const node of p.steps) {
       if (node.kind === "map") {
         found.add(node.path);
-        maps[node.path] = mapEstimate(node, items, historyCost);
-        const m = maps[node.path]!;
+        const m = mapEstimate(node, items, history, mult);
+        maps[node.path] = m;
         const size = expected[node.path];
         if (m.maxInlineMapItems !== undefined && size !== undefined && size > m.maxInlineMapItems) {
           problems.push({ path: node.path, code: "map-too-large", message: `an inline Map of ${size} items exceeds its limit of ${m.maxInlineMapItems} `
             + `(about ${m.eventsPerIteration} history events per item, quota ${MAX_HISTORY_EVENTS} per execution): use distributed: true` });
         }
-        const childHistory = node.distributed ? (it: Items) => CHILD_EXECUTION_EVENTS + pipelineCost(node.branch, it).e : historyCost;
-        visit(node.branch, childHistory);
-        if (node.onFailure) visit(node.onFailure, historyCost);
-      } else for (const child of childPipelines(node)) visit(child, historyCost);
+        if (node.distributed) visit(node.branch, CHILD_EXECUTION_EVENTS + pipelineCost(node.branch, items).e, 1);
+        else visit(node.branch, history, mult * items(node.path));
+        if (node.onFailure) visit(node.onFailure, history, mult);
+      } else for (const child of childPipelines(node)) visit(child, history, mult);
     }
   };
-  visit(root, (it) => RUN.e + pipelineCost(root, it).e);
+  visit(root, total.e, 1);
   for (const path of Object.keys(expected).sort()) {
     if (!found.has(path)) problems.push({ path, code: "unknown-map", message: `expectedMapItems names "${path}", which is not a Map` });
   }
   return { estimate: { transitionsPerRun: total.t, historyEventsPerRun: total.e, perNode, maps }, problems };
 }
 
-function mapEstimate(node: MapNodeGraph, items: Items, historyCost: (items: Items) => number): MapEstimate {
-  const iteration = pipelineCost(node.branch, items);
+/**
+ * The largest size keeping the history under the quota: the history is linear in this Map's own
+ * cost (times the sizes of the Maps around it). Conservative when the Map sits in a Conditional
+ * branch other than the costliest one (its events are added on top of that branch's).
+ */
+function mapEstimate(node: MapNodeGraph, items: Items, history: number, mult: number): MapEstimate {
+  const iteration = add(pipelineCost(node.branch, items), { t: 0, e: ITERATION_EVENTS });
+  const assumed = items(node.path);
   const base: MapEstimate = {
     distributed: node.distributed,
-    assumedItems: items(node.path),
+    assumedItems: assumed,
     transitionsPerIteration: iteration.t,
-    eventsPerIteration: iteration.e + ITERATION_EVENTS,
+    eventsPerIteration: iteration.e,
   };
   if (node.distributed) return base;
-  const fits = (n: number) => historyCost((path) => (path === node.path ? n : items(path))) <= MAX_HISTORY_EVENTS;
+  const without = history - mult * mapCost(node, assumed, iteration).e;
+  const fits = (n: number) => without + mult * mapCost(node, n, iteration).e <= MAX_HISTORY_EVENTS;
+  if (!fits(0)) return { ...base, maxInlineMapItems: 0 };
   let lo = 0;
   let hi = MAX_INLINE_ITEMS;
-  if (!fits(0)) return { ...base, maxInlineMapItems: 0 };
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
     if (fits(mid)) lo = mid;

@@ -7,6 +7,7 @@ import type { CompileContext, Scope } from "./asl/context.js";
 import { addRaise } from "./asl/failure.js";
 import { StateNamer, type StateInfo } from "./asl/names.js";
 import { compilePipeline, firstStateName } from "./asl/pipeline.js";
+import { pruneUnreachable } from "./asl/prune.js";
 import { CAUGHT_ERROR, PLACEHOLDERS, addHandlerTask, stepEvent, type PlaceholderName } from "./asl/render.js";
 import type { AslDefinition } from "./asl/types.js";
 import { estimate, type Estimate } from "./estimate.js";
@@ -68,6 +69,7 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
   const ctx: CompileContext = {
     namer,
     syncSteps: [],
+    problems,
     placeholders: new Set(),
     pipeline: (p, scope, exit) => compilePipeline(ctx, p, scope, exit),
     first: (node) => firstStateName(namer, node),
@@ -94,6 +96,7 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     StartAt: RUN_STATES.start,
     States: scope.states,
   };
+  const pruned = new Set(pruneUnreachable(definition));
   const est = estimate(graph, options.expectedMapItems);
   problems.push(...est.problems);
   const bytes = Buffer.byteLength(JSON.stringify(definition));
@@ -106,7 +109,7 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
   return {
     definition,
     workflowType,
-    states: Object.fromEntries(namer.entries()),
+    states: Object.fromEntries(namer.entries().filter(([name]) => !pruned.has(name))),
     placeholders: [...ctx.placeholders].sort() as PlaceholderName[],
     estimate: est.estimate,
     graph,

@@ -1,4 +1,5 @@
 import type { NodeGraph, PipelineGraph } from "../../graph/types.js";
+import type { Problem } from "../../sdk/errors.js";
 import type { StateInfo, StateNamer } from "./names.js";
 import type { State, Transition } from "./types.js";
 
@@ -30,6 +31,8 @@ export interface CompileContext {
   namer: StateNamer;
   /** Definition paths of steps using a `.sync` integration (they force a Standard workflow). */
   syncSteps: string[];
+  /** Quota problems found while compiling (reported together at the end). */
+  problems: Problem[];
   /** Placeholder names used (without `${}`). */
   placeholders: Set<string>;
   /** Compiles a pipeline into `scope`; returns the name of its first state. */

@@ -1,4 +1,3 @@
-import { DefinitionError } from "../../sdk/errors.js";
 import type { RetrySpec, TaskNode } from "../../graph/types.js";
 import { ERRORS } from "../../runtime/protocol.js";
 import { renderBatchTask } from "./batch.js";
@@ -34,8 +33,8 @@ export function stepRetriers(retry: RetrySpec, errors: string[]): Retrier[] {
 /** FunctionTask / ShellTask → one Task: `lambda:invoke` of the step handler, or a Batch job (`submitJob.sync`). */
 export function compileTask(ctx: CompileContext, node: TaskNode, scope: Scope, exits: NodeExits): void {
   if (node.compute === "lambda" && node.timeoutSeconds !== undefined && node.timeoutSeconds > MAX_LAMBDA_SECONDS) {
-    throw DefinitionError.one(node.path, "lambda-timeout",
-      `timeoutSeconds ${node.timeoutSeconds} exceeds Lambda's limit of ${MAX_LAMBDA_SECONDS} s: use compute: "batch" for longer steps`);
+    ctx.problems.push({ path: node.path, code: "lambda-timeout",
+      message: `timeoutSeconds ${node.timeoutSeconds} exceeds Lambda's limit of ${MAX_LAMBDA_SECONDS} s: use compute: "batch" for longer steps` });
   }
   const route = taskFailureRoute(ctx, node, scope, exits);
   const name = ctx.first(node);

@@ -1,0 +1,32 @@
+import type { CompileResult } from "./index.js";
+import { MAX_HISTORY_EVENTS } from "./estimate.js";
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ").trimEnd()).join("\n");
+}
+
+/** Human-readable account of a compilation: the state ↔ step mapping and the estimated cost of a run. */
+export function explain(result: CompileResult): string {
+  const { estimate: e } = result;
+  const bytes = Buffer.byteLength(JSON.stringify(result.definition));
+  const lines = [
+    `pipeline "${result.graph.name}" → ${result.workflowType} workflow: ${Object.keys(result.states).length} states, ${fmt(bytes)} bytes`
+      + (result.placeholders.length ? `; placeholders ${result.placeholders.map((p) => "${" + p + "}").join(", ")}` : ""),
+    `estimated per successful run: ${fmt(e.transitionsPerRun)} state transitions, ${fmt(e.historyEventsPerRun)} history events (quota ${fmt(MAX_HISTORY_EVENTS)})`,
+    "  (each Map at its expected size, else 1 item; a Conditional's costliest branch; no retries)",
+    "",
+    table([["state", "step", "role"], ...Object.entries(result.states).map(([name, s]) => [name, s.stepPath || "(run)", s.role])]),
+  ];
+  const maps = Object.entries(e.maps);
+  if (maps.length) {
+    lines.push("", table([
+      ["map", "items assumed", "transitions/iteration", "events/iteration", "inline limit"],
+      ...maps.map(([path, m]) => [path, fmt(m.assumedItems), fmt(m.transitionsPerIteration), fmt(m.eventsPerIteration),
+        m.maxInlineMapItems === undefined ? "distributed" : `${fmt(m.maxInlineMapItems)} items`]),
+    ]));
+  }
+  return lines.join("\n") + "\n";
+}
