@@ -151,7 +151,8 @@ function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     let stderr = "";
     let settled = false;
-    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    // Kept for the start-up error message; capped, and drained for the child's whole life so it never blocks on a full pipe.
+    child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-16_384)));
     const fail = (why: string): void => {
       if (settled) return;
       settled = true;
