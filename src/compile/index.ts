@@ -7,7 +7,7 @@ import type { CompileContext, Scope } from "./asl/context.js";
 import { addRaise } from "./asl/failure.js";
 import { StateNamer, type StateInfo } from "./asl/names.js";
 import { compilePipeline, firstStateName } from "./asl/pipeline.js";
-import { pruneUnreachable } from "./asl/prune.js";
+import { pruneUnreachable, stateNamesInOrder } from "./asl/prune.js";
 import { CAUGHT_ERROR, PLACEHOLDERS, addHandlerTask, stepEvent, type PlaceholderName } from "./asl/render.js";
 import type { AslDefinition } from "./asl/types.js";
 import { estimate, type Estimate } from "./estimate.js";
@@ -96,7 +96,7 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     StartAt: RUN_STATES.start,
     States: scope.states,
   };
-  const pruned = new Set(pruneUnreachable(definition));
+  pruneUnreachable(definition);
   const est = estimate(graph, options.expectedMapItems);
   problems.push(...est.problems);
   const bytes = Buffer.byteLength(JSON.stringify(definition));
@@ -109,7 +109,7 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
   return {
     definition,
     workflowType,
-    states: Object.fromEntries(namer.entries().filter(([name]) => !pruned.has(name))),
+    states: Object.fromEntries(stateNamesInOrder(definition).map((name) => [name, namer.info(name)!])),
     placeholders: [...ctx.placeholders].sort() as PlaceholderName[],
     estimate: est.estimate,
     graph,

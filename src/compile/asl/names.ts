@@ -55,8 +55,8 @@ export class StateNamer {
     return name;
   }
 
-  /** Every registered state, in registration order. */
-  entries(): [string, StateInfo][] {
-    return [...this.owners.entries()];
+  /** What a registered state belongs to. */
+  info(name: string): StateInfo | undefined {
+    return this.owners.get(name);
   }
 }

@@ -41,5 +41,13 @@ export function pruneUnreachable(body: StateMachineBody): string[] {
 
 function nestedNames(state: State): string[] {
   const bodies = state.Type === "Parallel" ? state.Branches : state.Type === "Map" ? [state.ItemProcessor] : [];
-  return bodies.flatMap((b) => Object.entries(b.States).flatMap(([n, s]) => [n, ...nestedNames(s)]));
+  return bodies.flatMap(stateNamesInOrder);
+}
+
+/** Every state name of a definition in reading order: each state, then the states nested in it. */
+export function stateNamesInOrder(body: StateMachineBody): string[] {
+  return Object.entries(body.States).flatMap(([name, state]) => {
+    const bodies = state.Type === "Parallel" ? state.Branches : state.Type === "Map" ? [state.ItemProcessor] : [];
+    return [name, ...bodies.flatMap(stateNamesInOrder)];
+  });
 }
