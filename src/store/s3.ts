@@ -67,8 +67,10 @@ interface AwsError {
 const status = (e: unknown): number | undefined => (e as AwsError).$metadata?.httpStatusCode;
 const isNotFound = (e: unknown): boolean =>
   (e as AwsError).name === "NoSuchKey" || (e as AwsError).name === "NotFound" || status(e) === 404;
-/** 412: the key exists (If-None-Match lost). 409: a concurrent conditional write to the key is in flight. */
-const isConditionLost = (e: unknown): boolean => status(e) === 412 || status(e) === 409;
+/** 412: the key exists (If-None-Match lost). */
+const isConditionLost = (e: unknown): boolean => status(e) === 412;
+/** 409: a concurrent conditional write to the key is in flight; S3 asks to retry (its outcome decides). */
+const isConditionConflict = (e: unknown): boolean => status(e) === 409;
 
 /** Multipart parts: 8 MiB × 4 in flight bounds upload memory (~32 MiB) whatever the file size. */
 const PART_BYTES = 8 * 1024 * 1024;
@@ -115,13 +117,16 @@ export class S3BlobStore implements BlobStore {
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body }));
       return true;
     }
-    if (await this.exists(Key)) return false;
-    try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, IfNoneMatch: "*" }));
-      return true;
-    } catch (e) {
-      if (isConditionLost(e)) return false;
-      throw e;
+    for (let conflicts = 0; ; conflicts++) {
+      if (await this.exists(Key)) return false;
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, IfNoneMatch: "*" }));
+        return true;
+      } catch (e) {
+        if (isConditionLost(e)) return false;
+        if (!isConditionConflict(e) || conflicts >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** conflicts));
+      }
     }
   }
 
