@@ -13,8 +13,8 @@
  * Why a child process: ListObjectsV2 paging fails with HTTP 500 unless s3rver runs with
  * `--openssl-legacy-provider` (its continuation tokens use a legacy cipher), a flag the test worker
  * cannot set on itself. The child also fixes two places where s3rver is less faithful than S3
- * (see CHILD below): listings page in S3's key order, and PUTs are atomic. It does NOT add
- * conditional writes: `If-None-Match` stays ignored, as the stores must not depend on it. The child listens on 127.0.0.1 port 0 (any free port, so several test
+ * (see CHILD below): listings page in S3's key order, and PUTs are atomic. Conditional writes
+ * (`If-None-Match: *`) stay ignored unless `conditionalWrites: true` asks for S3's behaviour. The child listens on 127.0.0.1 port 0 (any free port, so several test
  * files can run servers at once), stores objects in its own temp directory, reports the port over
  * IPC, and exits when `stop()` is called or when the parent goes away (IPC disconnect), so no
  * server outlives its test.
@@ -47,6 +47,11 @@ export interface StartS3rverOptions {
   bucket?: string;
   /** Milliseconds to wait for the server to listen. Default 20,000. */
   timeoutMs?: number;
+  /**
+   * Honour `If-None-Match: *` on PutObject (412 when the key exists, atomically) as real S3 does.
+   * Default false: s3rver ignores conditional headers, which is what the stores must cope with.
+   */
+  conditionalWrites?: boolean;
 }
 
 // The child's program: plain CommonJS so it needs no loader. It gets s3rver's resolved path from us.
@@ -118,6 +123,19 @@ const getObject = Store.prototype.getObject;
 Store.prototype.getObject = function (bucket, key, options) {
   return locked(bucket + "/" + key, () => getObject.call(this, bucket, key, options));
 };
+// Opt-in (S3RVER_CONDITIONAL=1): honour "If-None-Match: *" on PutObject as S3 does — the check and
+// the swap happen under the key's lock, so of concurrent conditional writers exactly one wins (412
+// for the others). Off by default: plain s3rver ignores the header, and the stores must not need it.
+const { AsyncLocalStorage } = require("async_hooks");
+const S3Error = require(path.join(lib, "models", "error.js"));
+const objectCtrl = require(path.join(lib, "controllers", "object.js"));
+const conditional = new AsyncLocalStorage();
+if (process.env.S3RVER_CONDITIONAL === "1") {
+  const put = objectCtrl.putObject;
+  objectCtrl.putObject = function (ctx) {
+    return conditional.run({ ifNoneMatch: ctx.headers["if-none-match"] === "*" }, () => put.call(this, ctx));
+  };
+}
 Store.prototype.putObject = async function (object) {
   const objectPath = this.getResourcePath(object.bucket, object.key, "object");
   await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
@@ -133,7 +151,12 @@ Store.prototype.putObject = async function (object) {
     throw e;
   }
   const md5 = hash.digest("hex");
+  const ifNoneMatch = (conditional.getStore() || {}).ifNoneMatch;
   await locked(object.bucket + "/" + object.key, async () => {
+    if (ifNoneMatch && fs.existsSync(objectPath)) {
+      await fs.promises.rm(temp, { force: true });
+      throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" });
+    }
     await fs.promises.rename(temp, objectPath);
     await this.putMetadata(object.bucket, object.key, object.metadata, md5);
   });
@@ -184,6 +207,7 @@ export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3r
       ...process.env,
       S3RVER_MODULE: createRequire(import.meta.url).resolve("s3rver"),
       S3RVER_DIR: directory,
+      S3RVER_CONDITIONAL: options.conditionalWrites ? "1" : "0",
     },
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });

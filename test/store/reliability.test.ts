@@ -14,16 +14,18 @@ import { FaultyBlobStore, InjectedFault, retrying } from "../helpers/faulty-blob
 import { startS3rver, type S3rverHandle } from "../helpers/s3rver.js";
 
 let s3: S3rverHandle;
+let s3Conditional: S3rverHandle;
 let scratch: string;
 let prefixes = 0;
 const s3Blob = (): S3BlobStore => new S3BlobStore({ client: s3.client, bucket: s3.bucket, prefix: `rel${prefixes++}` });
 
 beforeAll(async () => {
-  s3 = await startS3rver();
+  [s3, s3Conditional] = await Promise.all([startS3rver(), startS3rver({ conditionalWrites: true })]);
   scratch = await mkdtemp(path.join(tmpdir(), "runnable-rel-"));
 });
 afterAll(async () => {
   await s3?.stop();
+  await s3Conditional?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
@@ -141,5 +143,8 @@ function duplicateDelivery(name: string, blob: () => BlobStore, strict: boolean)
   });
 }
 
+// Plain s3rver ignores If-None-Match: the log still keeps one whole record, but late writers may
+// each believe they won. Where the server honours it (as S3 does), every writer gets the one record.
 duplicateDelivery("s3rver", s3Blob, false);
+duplicateDelivery("s3rver honouring If-None-Match", () => new S3BlobStore({ client: s3Conditional.client, bucket: s3Conditional.bucket, prefix: `c${prefixes++}` }), true);
 duplicateDelivery("filesystem", () => new FsBlobStore(path.join(scratch, `fs${prefixes++}`)), true);
