@@ -1,6 +1,6 @@
 /** Atomic local file writes shared by the filesystem and S3 stores (S3 getFile writes locally too). */
 import { randomBytes } from "node:crypto";
-import { link, mkdir, rename, rm } from "node:fs/promises";
+import { copyFile, constants, link, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
 /** Temp files live beside their target (same directory → same filesystem → rename is atomic). */
@@ -35,7 +35,11 @@ export async function commit(file: string, write: (temp: string) => Promise<void
       await link(temp, file);
       return true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") return false;
+      // Filesystems without hard links: an exclusive create still lets exactly one creator win,
+      // though a reader may then glimpse the file before its bytes are complete.
+      if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "EXDEV") return await createExclusive(temp, file);
       throw e;
     }
   } finally {
@@ -43,3 +47,13 @@ export async function commit(file: string, write: (temp: string) => Promise<void
   }
 }
 
+
+async function createExclusive(temp: string, file: string): Promise<boolean> {
+  try {
+    await copyFile(temp, file, constants.COPYFILE_EXCL);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+}
