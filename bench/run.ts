@@ -2,7 +2,7 @@
 // `bench()`, merges their figures with the machine's { nproc, node, date } and writes
 // bench/results.json. With names, only those modules run and their figures replace the old ones.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -20,6 +20,8 @@ const modules = readdirSync(here)
   .filter((name) => only.length === 0 || only.includes(name))
   .sort();
 
+// Other processes skew timings: the load when the bench started is kept beside the figures.
+const loadAtStart = Math.round(loadavg()[0]! * 100) / 100;
 const previous = only.length && existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as { figures?: Record<string, BenchFigures> }) : {};
 const figures: Record<string, BenchFigures> = { ...(previous.figures ?? {}) };
 let failed = false;
@@ -39,7 +41,7 @@ for (const name of modules) {
 
 // Figures are also flattened to the top level (e.g. results.local_step_overhead_ms) for quick reading.
 const flat = Object.assign({}, ...Object.values(figures).filter((f) => !("error" in f))) as BenchFigures;
-const results = { nproc: availableParallelism(), node: process.version, date: new Date().toISOString(), ...flat, figures };
+const results = { nproc: availableParallelism(), node: process.version, date: new Date().toISOString(), load_average_1m: loadAtStart, ...flat, figures };
 writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
 process.stdout.write(JSON.stringify(results, null, 2) + "\n");
 process.exitCode = failed ? 1 : 0;
