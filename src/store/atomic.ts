@@ -1,6 +1,6 @@
 /** Atomic local file writes shared by the filesystem and S3 stores (S3 getFile writes locally too). */
 import { randomBytes } from "node:crypto";
-import { copyFile, constants, link, mkdir, rename, rm } from "node:fs/promises";
+import { copyFile, constants, link, mkdir, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 
 /** Temp files live beside their target (same directory → same filesystem → rename is atomic). */
@@ -23,12 +23,15 @@ export function missing(e: unknown): boolean {
  * content is complete the moment it becomes visible. Returns false when create-only lost.
  */
 export async function commit(file: string, write: (temp: string) => Promise<void>, createOnly: boolean): Promise<boolean> {
+  // On an existing folder mkdir is a cheap EEXIST; `write` may consume a stream, so it runs once.
   await mkdir(path.dirname(file), { recursive: true });
   const temp = tempBeside(file);
+  let tempExists = true;
   try {
     await write(temp);
     if (!createOnly) {
       await rename(temp, file);
+      tempExists = false;
       return true;
     }
     try {
@@ -39,14 +42,13 @@ export async function commit(file: string, write: (temp: string) => Promise<void
       if (code === "EEXIST") return false;
       // Filesystems without hard links: an exclusive create still lets exactly one creator win,
       // though a reader may then glimpse the file before its bytes are complete.
-      if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "EXDEV") return await createExclusive(temp, file);
+      if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP") return await createExclusive(temp, file);
       throw e;
     }
   } finally {
-    await rm(temp, { force: true });
+    if (tempExists) await unlink(temp).catch(() => undefined);
   }
 }
-
 
 async function createExclusive(temp: string, file: string): Promise<boolean> {
   try {
