@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/clie
 import { randomUUID } from "node:crypto";
 import { DISTRIBUTED_MAP_RESOURCE, visitStates, type Json, type JsonObject } from "./definition.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
+import { INSTANCE_SLOT } from "./map-gate.js";
 import { runMachine, type MachineRunOptions, type TaskHandler } from "./machine.js";
 
 /**
@@ -64,7 +65,7 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
       [name]: {
         Type: "Map",
         ItemsPath: `$.${ITEMS_SLOT}`,
-        ...(original.ItemSelector !== undefined ? { ItemSelector: original.ItemSelector } : {}),
+        ...(original.ItemSelector !== undefined ? { ItemSelector: gatedBy(original.ItemSelector, `$.${INSTANCE_SLOT}`) } : {}),
         ItemProcessor: processor,
         ...(original.MaxConcurrency !== undefined ? { MaxConcurrency: original.MaxConcurrency } : {}),
         End: true,
@@ -77,7 +78,8 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
     const items = await readItems(deps.s3, reader, name);
     const stateInput = isObject(params.Input) ? params.Input : {};
     const parent = deps.run();
-    const result = await runMachine(inline, { ...stateInput, [ITEMS_SLOT]: items }, { ...parent, exempt: name });
+    const mapInput = { ...stateInput, [ITEMS_SLOT]: items, [INSTANCE_SLOT]: randomUUID() };
+    const result = await runMachine(inline, mapInput, { ...parent, exempt: { state: name, drop: ITEMS_SLOT } });
     if (result.status === "FAILED") {
       // A failed child surfaces on the Map state as on AWS: States.ExceedToleratedFailureThreshold
       // with the child's error in the cause (no ToleratedFailure settings: one failure is enough).
@@ -88,6 +90,11 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
     if (!isObject(params.Writer)) return result.output ?? [];
     return writeResults(deps.s3, params.Writer, result.output ?? []);
   };
+}
+
+/** The gate's instance key of a gated ItemSelector (`{ item, "key.$": "$" }`, see map-gate.ts) pointed at `path`. */
+function gatedBy(selector: Json, path: string): Json {
+  return isObject(selector) && "key.$" in selector ? { ...selector, "key.$": path } : selector;
 }
 
 async function readItems(s3: S3Client, reader: JsonObject, name: string): Promise<Json[]> {

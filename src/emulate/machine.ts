@@ -32,6 +32,10 @@ export interface ExecutionEvent {
 
 export type TaskHandler = (input: Json) => Promise<Json>;
 
+function isObject(v: Json | undefined): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
 export interface MachineRunOptions {
   /** `$$.Execution.Name`. */
   executionName: string;
@@ -42,8 +46,11 @@ export interface MachineRunOptions {
   retryIntervalMs?: number;
   /** Set when a handler found a terminal problem; the execution is then stopped. */
   control?: ExecutionControl;
-  /** A state whose input is exempt from the payload check (the stand-in of a Distributed Map gets its items there). */
-  exempt?: string;
+  /**
+   * A state whose input is exempt from the payload check, and the input field left out of its
+   * events (the Distributed Map stand-in's inline Map gets the whole item list there).
+   */
+  exempt?: { state: string; drop: string };
 }
 
 /** Lets task handlers end the whole execution with an error no Catch may handle. */
@@ -108,8 +115,12 @@ export async function runMachine(definition: JsonObject, input: JsonObject, opti
       // After a terminal error the execution is being stopped: what the interpreter still does is not Step Functions'.
       if (control.terminal) continue;
       const event = toEvent(raw as unknown as RawEvent);
+      if (options.exempt && event.state === options.exempt.state && isObject(event.input)) {
+        const { [options.exempt.drop]: _items, ...rest } = event.input;
+        event.input = rest;
+      }
       try {
-        if (event.type === "StateEntered" && event.state !== options.exempt) checkPayload(event.input, `the input of state "${event.state}"`);
+        if (event.type === "StateEntered" && event.state !== options.exempt?.state) checkPayload(event.input, `the input of state "${event.state}"`);
         if (event.type === "StateExited") checkPayload(event.output, `the output of state "${event.state}"`);
       } catch (err) {
         if (!(err instanceof DataLimitExceeded)) throw err;

@@ -15,6 +15,17 @@ import type { ExecutionEvent, TaskHandler } from "./machine.js";
 
 export const GATE_RESOURCE = "arn:aws:states:::runnable-emulator:mapGate";
 export const GATE_PREFIX = "@gate-";
+/**
+ * A Map input holding this field is identified by it alone (the Distributed Map stand-in puts a
+ * unique id there: its input also holds the whole item list, too big to copy into every iteration).
+ */
+export const INSTANCE_SLOT = "__runnableEmulatorMapRun";
+
+/** The identity of a Map instance as its gate sees it: `$.__runnableEmulatorMapRun` when present, else the whole input. */
+function instanceKey(map: string, input: Json | undefined): string {
+  const id = isObject(input) && INSTANCE_SLOT in input ? input[INSTANCE_SLOT] : input;
+  return `${map}\u0000${JSON.stringify(id ?? null)}`;
+}
 
 function isObject(v: Json | undefined): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -56,7 +67,7 @@ export class MapGates {
   /** Feed every execution event here. */
   observe(event: ExecutionEvent): void {
     if (!event.state || !this.maps.has(event.state)) return;
-    const key = `${event.state}\u0000${JSON.stringify(event.input ?? null)}`;
+    const key = instanceKey(event.state, event.input);
     if (event.type === "StateFailed") this.failed.add(key);
     // A retried Map starts afresh.
     if (event.type === "StateRetried" || event.type === "StateEntered") this.failed.delete(key);
@@ -70,7 +81,7 @@ export class MapGates {
         // Let the interpreter finish reporting a failure that happened in this same turn (all of it
         // runs in microtasks) before deciding: the Map's StateFailed event is seen by then.
         await new Promise((resolve) => setImmediate(resolve));
-        const key = `${map}\u0000${JSON.stringify(isObject(input) ? input.key ?? null : null)}`;
+        const key = `${map}\u0000${JSON.stringify(isObject(input) ? input.key ?? null : null)}`; // already the instance id
         if (this.failed.has(key)) {
           throw Object.assign(new Error(`Map "${map}" has failed: this iteration is not started`), { name: "States.Runtime" });
         }

@@ -107,6 +107,17 @@ describe("constructs and failures: local and emulator runs agree", () => {
     }, 60_000);
   }
 
+  it("a distributed Map where one item fails: the Map fails, later items do not start", async () => {
+    const r = await both(fixture("distributed-fails"), { items: [0, 1, 2, 3, 4] });
+    // As on AWS, a failed child fails a Distributed Map with States.ExceedToleratedFailureThreshold
+    // (the Map's recorded error); locally the Map reports the step's error. Everything else agrees.
+    expect(r.emulator.runLog.steps.wide?.attempts[0]?.error?.name).toBe("States.ExceedToleratedFailureThreshold");
+    r.emulator.runLog.steps.wide!.attempts[0]!.error!.name = "runnable.StepFailed";
+    expectParity(r);
+    expect(r.emulator.status).toBe("FAIL");
+    expect(Object.keys(r.emulator.runLog.steps).filter((k) => k.startsWith("wide.")).sort()).toEqual(["wide.0.check", "wide.1.check", "wide.2.check"]);
+  }, 60_000);
+
   it("a Batch step runs handlers/batch.ts as a container process, with the same results", async () => {
     const r = await both(fixture("batch"), { n: 50 });
     expectParity(r);
