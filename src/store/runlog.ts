@@ -5,6 +5,8 @@ import { mapLimit } from "./limit.js";
 import { loadRunObjects } from "./snapshot.js";
 import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionStart, RunHeader, RunLogStore } from "./types.js";
 
+/** Run-log objects kept in memory per store (≈ 1 KiB each) before the cache starts over. */
+const KNOWN_MAX = 100_000;
 /** Reads in flight while assembling: enough to hide S3 latency, few enough for file handles. */
 const READS_IN_FLIGHT = 64;
 /** Step paths and attempt keys become key segments: no "/" and nothing a filesystem would mangle. */
@@ -57,16 +59,46 @@ export function stepLog(records: AttemptRecord[]): StepLog {
  * and `…/snapshot.json`, a cache of the others that keeps assembly to a listing and a few reads.
  */
 export class BlobRunLogStore implements RunLogStore {
+  /**
+   * JSON text of run-log objects this store wrote or read, by key. They are create-only and never
+   * change, so reading one again from the store is wasted I/O (the local executor's final read of
+   * a 10,000-iteration Map would otherwise re-read every record it just wrote). Text, not objects:
+   * callers may mutate what they get. Bounded: cleared when full.
+   */
+  private readonly known = new Map<string, string>();
+
   constructor(readonly blob: BlobStore) {}
 
-  private async read<T>(key: string): Promise<T | undefined> {
-    const bytes = await this.blob.get(key);
-    if (bytes === undefined) return undefined;
+  private remember(key: string, text: string): void {
+    if (this.known.size >= KNOWN_MAX) this.known.clear();
+    this.known.set(key, text);
+  }
+
+  private parse<T>(key: string, text: string): T {
     try {
-      return JSON.parse(Buffer.from(bytes).toString("utf8")) as T;
+      return JSON.parse(text) as T;
     } catch (e) {
       throw new Error(`run-log object ${key} in ${this.blob.location} is not valid JSON`, { cause: e });
     }
+  }
+
+  private async read<T>(key: string): Promise<T | undefined> {
+    const cached = this.known.get(key);
+    if (cached !== undefined) return this.parse<T>(key, cached);
+    const bytes = await this.blob.get(key);
+    if (bytes === undefined) return undefined;
+    const text = Buffer.from(bytes).toString("utf8");
+    const value = this.parse<T>(key, text);
+    this.remember(key, text);
+    return value;
+  }
+
+  /** Create-only write of a run-log object; remembers it when it was created. */
+  private async create(key: string, value: unknown): Promise<boolean> {
+    const text = JSON.stringify(value);
+    const created = await this.blob.put(key, text, { ifAbsent: true });
+    if (created) this.remember(key, text);
+    return created;
   }
 
   private readAll<T>(keys: string[]): Promise<T[]> {
@@ -83,10 +115,9 @@ export class BlobRunLogStore implements RunLogStore {
    * but reported an error) succeeds; any other existing run with this id is refused.
    */
   async createRun(header: RunHeader): Promise<void> {
-    const body = JSON.stringify(header);
-    if (await this.blob.put(runKeys.header(header.runId), body, { ifAbsent: true })) return;
+    if (await this.create(runKeys.header(header.runId), header)) return;
     const existing = await this.blob.get(runKeys.header(header.runId));
-    if (existing === undefined || Buffer.from(existing).toString("utf8") !== body) throw new RunExistsError(header.runId);
+    if (existing === undefined || Buffer.from(existing).toString("utf8") !== JSON.stringify(header)) throw new RunExistsError(header.runId);
   }
 
   getHeader(runId: string): Promise<RunHeader | undefined> {
@@ -95,16 +126,16 @@ export class BlobRunLogStore implements RunLogStore {
 
   async startExecution(runId: string, execution: ExecutionStart): Promise<void> {
     // Create-only: a redelivered start keeps the first start time.
-    await this.blob.put(runKeys.execution(runId, execution.id, "start"), JSON.stringify(execution), { ifAbsent: true });
+    await this.create(runKeys.execution(runId, execution.id, "start"), execution);
   }
 
   async endExecution(runId: string, execution: ExecutionEnd): Promise<void> {
-    await this.blob.put(runKeys.execution(runId, execution.id, "end"), JSON.stringify(execution), { ifAbsent: true });
+    await this.create(runKeys.execution(runId, execution.id, "end"), execution);
   }
 
   async recordAttempt(runId: string, stepPath: string, record: AttemptRecord): Promise<AttemptRecord> {
     const key = runKeys.attempt(runId, stepPath, record.key);
-    if (await this.blob.put(key, JSON.stringify(record), { ifAbsent: true })) return record;
+    if (await this.create(key, record)) return record;
     // Duplicate delivery: the first record of this attempt key stands; report it to the caller.
     return (await this.read<AttemptRecord>(key)) ?? record;
   }

@@ -2,7 +2,7 @@ import type { BlobStore } from "./types.js";
 
 /** Name of a run's snapshot object, beside its run-log objects (`runs/<runId>/snapshot.json`). */
 export const SNAPSHOT = "snapshot.json";
-/** Write a new snapshot once this many objects had to be read one by one: each snapshot saves that many GETs next time. */
+/** Write a new snapshot once the old one lacks this many listed objects: it saves the next reader that many GETs. */
 const SNAPSHOT_AFTER = 32;
 
 interface Snapshot {
@@ -23,8 +23,8 @@ function parse(bytes: Uint8Array | undefined): Snapshot | undefined {
 /**
  * Every run-log object under `prefix` (a run's folder), parsed, by key. Run-log objects are
  * create-only and never change, so a snapshot (one object holding copies of many) is valid for
- * every key it holds that the listing still shows: only keys new since the snapshot are read one
- * by one. Assembling a 1,000-step run then costs a listing and one GET instead of 1,000 GETs.
+ * every key it holds that the listing still shows: only keys new since the snapshot are read
+ * through `readMany` (which may answer from memory). Assembling a 1,000-step run then costs a listing and one GET instead of 1,000 GETs.
  * The snapshot is rewritten (best effort: a failed write only loses the speed-up) when enough
  * objects were new.
  */
@@ -45,6 +45,7 @@ export async function loadRunObjects(
   }
   const values = await readMany(missing);
   missing.forEach((key, i) => objects.set(key, values[i]));
+  // Stale by many keys (however they were read): a new snapshot saves the next reader those reads.
   if (missing.length >= SNAPSHOT_AFTER) {
     const snapshot: Snapshot = { v: 1, objects: Object.fromEntries(objects) };
     await blob.put(snapshotKey, JSON.stringify(snapshot)).catch(() => undefined);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunExistsError, RunNotFoundError, UnsafePathError } from "../../src/sdk/errors.js";
+import { storesOn } from "../../src/store/index.js";
 import type { AttemptRecord, RunHeader, Stores } from "../../src/store/types.js";
 
 /** A backend under test. */
@@ -216,6 +217,21 @@ export function storeConformance(name: string, setup: () => Promise<StoreBackend
         expect((await runLog.allAttempts("r6")).get("m.0.s")?.map((a) => a.attempt)).toEqual([1, 2]);
         await blob.put("runs/r6/snapshot.json", "{ torn");
         expect(await runLog.readRunLog("r6")).toEqual(after);
+      });
+
+      it("two stores on one backend (two processes) see each other's records, and neither's caller can alter them", async () => {
+        const { blob } = await backend.fresh();
+        const [a, b] = [storesOn(blob).runLog, storesOn(blob).runLog];
+        await a.createRun(header("r7"));
+        await a.recordAttempt("r7", "x", attempt("local-0", 1, "SUCCESS"));
+        const seen = await a.readRunLog("r7");
+        seen.steps.x!.attempts[0]!.outputParameters.out = "mutated by a caller";
+        await b.recordAttempt("r7", "y", attempt("local-0", 1, "SUCCESS"));
+        expect(await b.recordAttempt("r7", "x", attempt("local-0", 1, "FAIL"))).toEqual(attempt("local-0", 1, "SUCCESS"));
+        const fromA = await a.readRunLog("r7");
+        expect(Object.keys(fromA.steps).sort()).toEqual(["x", "y"]);
+        expect(fromA.steps.x!.attempts[0]!.outputParameters).toEqual({ out: 1 });
+        expect(await b.readRunLog("r7")).toEqual(fromA);
       });
 
       it("lists runs oldest first (ids sort by time)", async () => {

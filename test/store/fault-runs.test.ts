@@ -26,8 +26,10 @@ import { FaultyBlobStore, InjectedFault, retrying } from "../helpers/faulty-blob
 import { startS3rver, type S3rverHandle } from "../helpers/s3rver.js";
 
 const EXAMPLES = ["map-reduce", "conditional", "on-failure", "shell-task"];
-const SEEDS = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
-const RATE = 0.12;
+const SEEDS = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+const RATE = 0.15;
+/** Retries that still meet faults before the store turns healthy. */
+const FAULTED_RETRIES = 3;
 
 let s3: S3rverHandle;
 let scratch: string;
@@ -49,7 +51,7 @@ afterAll(async () => {
 async function settle(faulty: FaultyBlobStore): Promise<void> {
   for (let before = -1; before !== faulty.calls; ) {
     before = faulty.calls;
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 60));
   }
 }
 
@@ -131,11 +133,12 @@ describe("example pipelines under injected store faults (s3rver)", () => {
         expect(["SUCCESS", "FAIL"], `seed ${seed}`).toContain(log.status);
         expectConsistent(log, run.built);
         let final = log;
-        for (let retry = 1; final.status !== "SUCCESS" && retry <= 4; retry++) {
-          // The first retry still meets faults; later ones find the store healthy again.
-          if (retry === 1) run.faulty.setPlan({ rate: RATE, seed: seed + 1000 });
+        for (let retry = 1; final.status !== "SUCCESS" && retry <= FAULTED_RETRIES + 2; retry++) {
+          // The first retries still meet faults; later ones find the store healthy again.
+          if (retry <= FAULTED_RETRIES) run.faulty.setPlan({ rate: RATE, seed: seed + 1000 * retry });
           await execute(run, `retry-${retry}`);
-          injected += retry === 1 ? run.faulty.injected.length : 0;
+          injected += run.faulty.injected.length;
+          run.faulty.injected.length = 0;
           run.faulty.setPlan({});
           final = await run.stores.runLog.readRunLog(run.runId);
           expect(["SUCCESS", "FAIL"], `seed ${seed} retry ${retry}`).toContain(final.status);
