@@ -17,7 +17,7 @@ import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
 import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
-import { makeTaskHandlers } from "./tasks.js";
+import { functionSizing, makeTaskHandlers } from "./tasks.js";
 
 /**
  * The emulator: runs the compiled state machine in aws-local-stepfunctions, every Task state
@@ -159,7 +159,7 @@ async function execute(
   const env = session.handlerEnv(source, name);
   const events: ExecutionEvent[] = [];
   const progress = options.onEvent;
-  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { graph: built.graph, pool, env, control, echo: session.echo });
+  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { fn: functionSizing(built.graph), pool, env, control, echo: session.echo });
   const handlers: Record<string, TaskHandler> = {};
   for (const [state, handler] of Object.entries(taskHandlers)) {
     handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;

@@ -1,4 +1,4 @@
-import { findNode, type RootGraph } from "../graph/index.js";
+import { walk, type RootGraph } from "../graph/index.js";
 import { runBatchJob } from "./batch-jobs.js";
 import type { Json, JsonObject, TaskInfo } from "./definition.js";
 import {
@@ -14,8 +14,31 @@ import type { WorkerPool } from "./workers.js";
  * container process. Payloads are checked against the 256 KiB limit on the way in and out.
  */
 
+/** The deployed step Lambda's size (see functionSizing). */
+export interface FunctionSize {
+  memoryMiB: number;
+  timeoutMs: number;
+}
+
+/**
+ * What the CDK stack gives the pipeline's one step Lambda (cdk/sources.ts `lambdaSizing`): the largest
+ * memory and timeout of its lambda steps (defaults 1024 MiB, 900 s; timeout capped at 900 s), or
+ * 256 MiB / 60 s when every step runs on Batch.
+ */
+export function functionSizing(graph: RootGraph): FunctionSize {
+  const memory: number[] = [];
+  const timeout: number[] = [];
+  walk(graph, (n) => {
+    if ((n.kind !== "function" && n.kind !== "shell") || n.compute !== "lambda") return;
+    memory.push(n.memoryMiB ?? LAMBDA_DEFAULT_MEMORY_MIB);
+    timeout.push(Math.min(LAMBDA_TIMEOUT_MS, (n.timeoutSeconds ?? LAMBDA_TIMEOUT_MS / 1000) * 1000));
+  });
+  return memory.length ? { memoryMiB: Math.max(...memory), timeoutMs: Math.max(...timeout) } : { memoryMiB: 256, timeoutMs: 60_000 };
+}
+
 export interface TaskHandlerDeps {
-  graph: RootGraph;
+  /** The step Lambda every lambda Task invokes. */
+  fn: FunctionSize;
   pool: WorkerPool;
   /** Environment of handler processes and batch jobs. */
   env: Record<string, string>;
@@ -57,11 +80,12 @@ function guarded(what: string, control: ExecutionControl, value: Json): void {
   }
 }
 
-/** Memory of the function/container running this event: the task step's own, else the default. */
-function memoryOf(graph: RootGraph, event: JsonObject, fallback: number): number {
-  if (event.action !== "task" || typeof event.path !== "string") return fallback;
-  const node = findNode(graph, event.path);
-  return node && (node.kind === "function" || node.kind === "shell") && node.memoryMiB ? node.memoryMiB : fallback;
+/** The container memory a Batch task asks for (its MEMORY resource requirement), else Batch's default. */
+function batchMemory(overrides: JsonObject): number {
+  const reqs = Array.isArray(overrides.ResourceRequirements) ? overrides.ResourceRequirements : [];
+  const memory = reqs.find((r) => isObject(r) && r.Type === "MEMORY");
+  const value = isObject(memory) ? Number(memory.Value) : NaN;
+  return Number.isFinite(value) && value > 0 ? value : 2048;
 }
 
 export function makeTaskHandlers(tasks: Iterable<TaskInfo>, deps: TaskHandlerDeps): Record<string, TaskHandler> {
@@ -80,13 +104,12 @@ function lambdaHandler(task: TaskInfo, deps: TaskHandlerDeps, counter: RetryCoun
     guarded(`the input of Task "${task.name}"`, deps.control, input);
     const request = isObject(input) ? input : {};
     const payload: Json = isObject(request.Payload) ? { ...request.Payload, retryCount: counter.next(task.name, request.Payload.indexes) } : request.Payload ?? null;
-    const memoryMiB = isObject(payload) ? memoryOf(deps.graph, payload, LAMBDA_DEFAULT_MEMORY_MIB) : LAMBDA_DEFAULT_MEMORY_MIB;
     // The process is killed at whichever comes first: the Task's timeout (States.Timeout; see
     // takeOverLambdaTimeouts) or the function's (Lambda reports Sandbox.Timedout).
-    const byTask = taskTimeout !== undefined && taskTimeout <= LAMBDA_TIMEOUT_MS;
+    const byTask = taskTimeout !== undefined && taskTimeout <= deps.fn.timeoutMs;
     const result = await deps.pool.invoke(payload, {
-      timeoutMs: byTask ? taskTimeout : LAMBDA_TIMEOUT_MS,
-      memoryMiB,
+      timeoutMs: byTask ? taskTimeout : deps.fn.timeoutMs,
+      memoryMiB: deps.fn.memoryMiB,
       functionName: typeof request.FunctionName === "string" ? request.FunctionName : "step",
       timeoutError: byTask ? "States.Timeout" : "Sandbox.Timedout",
     });
@@ -138,7 +161,7 @@ function batchHandler(task: TaskInfo, deps: TaskHandlerDeps, counter: RetryCount
       jobName: typeof params.JobName === "string" ? params.JobName : task.name,
       env: { ...deps.env, ...jobEnv, [BATCH_EVENT_ENV]: JSON.stringify(event) },
       timeoutMs: timeout ?? taskTimeoutMs(task.state) ?? 24 * 3600_000,
-      memoryMiB: memoryOf(deps.graph, event, 2048),
+      memoryMiB: batchMemory(overrides),
       ...(deps.echo ? { echo: true } : {}),
     });
     const output = job as unknown as Json;

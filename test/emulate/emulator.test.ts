@@ -7,7 +7,10 @@ import { describe, expect, it } from "vitest";
 import { inspectDefinition } from "../../src/emulate/definition.js";
 import { readEventLog, retryInEmulator, runInEmulator } from "../../src/emulate/index.js";
 import { runMachine } from "../../src/emulate/machine.js";
+import { functionSizing } from "../../src/emulate/tasks.js";
 import { TaskError } from "../../src/emulate/workers.js";
+import { buildGraph } from "../../src/graph/index.js";
+import { FunctionTask, Pipeline } from "../../src/sdk/index.js";
 import { createRun } from "../../src/runtime/index.js";
 import { load, tempDir, useEmulator } from "./compare.js";
 
@@ -81,6 +84,21 @@ describe("handler processes", () => {
     const start = { ...event, action: "start", path: "" };
     await expect(pool.invoke(start, { timeoutMs: 30_000, memoryMiB: 512, functionName: "step" })).resolves.toMatchObject({ status: "SUCCESS" });
   }, 60_000);
+});
+
+describe("the step Lambda's size, as the CDK stack deploys it", () => {
+  const graph = (steps: FunctionTask[]) => buildGraph(new Pipeline({ name: "p", steps })).graph;
+  const step = (name: string, extra: Partial<ConstructorParameters<typeof FunctionTask>[0]> = {}) => new FunctionTask({ name, function: () => 1, ...extra });
+
+  it("takes the largest memory and timeout of the lambda steps (defaults 1024 MiB, 900 s)", () => {
+    expect(functionSizing(graph([step("a", { resources: { memoryMiB: 512 }, timeoutSeconds: 10 }), step("b", { resources: { memoryMiB: 2048 }, timeoutSeconds: 60 })])))
+      .toEqual({ memoryMiB: 2048, timeoutMs: 60_000 });
+    expect(functionSizing(graph([step("a", { timeoutSeconds: 10 }), step("b")]))).toEqual({ memoryMiB: 1024, timeoutMs: 900_000 });
+  });
+
+  it("is small when every step runs on Batch", () => {
+    expect(functionSizing(graph([step("a", { compute: "batch", resources: { memoryMiB: 8192 } })]))).toEqual({ memoryMiB: 256, timeoutMs: 60_000 });
+  });
 });
 
 describe("memory limit", () => {
