@@ -14,10 +14,11 @@
  * `--openssl-legacy-provider` (its continuation tokens use a legacy cipher), a flag the test worker
  * cannot set on itself. The child also fixes two places where s3rver is less faithful than S3
  * (see CHILD below): listings page in S3's key order, and PUTs are atomic. Conditional writes
- * (`If-None-Match: *`) stay ignored unless `conditionalWrites: true` asks for S3's behaviour. The child listens on 127.0.0.1 port 0 (any free port, so several test
- * files can run servers at once), stores objects in its own temp directory, reports the port over
- * IPC, and exits when `stop()` is called or when the parent goes away (IPC disconnect), so no
- * server outlives its test.
+ * (`If-None-Match: *`) stay ignored unless `conditionalWrites: true` asks for S3's behaviour.
+ *
+ * The child listens on 127.0.0.1 port 0 (any free port, so several test files can run servers at
+ * once), stores objects in its own temp directory, reports the port over IPC, and exits when
+ * `stop()` is called or when the parent goes away (IPC disconnect), so no server outlives its test.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
