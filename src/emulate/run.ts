@@ -159,7 +159,8 @@ async function execute(
   const env = session.handlerEnv(source, name);
   const events: ExecutionEvent[] = [];
   const progress = options.onEvent;
-  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { fn: functionSizing(built.graph), pool, env, control, echo: session.echo });
+  const fn = functionSizing(built.graph);
+  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { fn, pool, env, control, echo: session.echo });
   const handlers: Record<string, TaskHandler> = {};
   for (const [state, handler] of Object.entries(taskHandlers)) {
     handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;
@@ -182,11 +183,12 @@ async function execute(
   await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify({ execution: executionName, status: result.status, error: result.error ?? null, events }));
   if (result.status === "FAILED" && !(await hasEnded(session, runId, executionName))) {
     // The machine died before its finalise state (a terminal error such as States.DataLimitExceeded,
-    // or an uncaught one): record the execution's failure, as a deployment's failure handler would.
+    // or an uncaught one). The emulator records the execution's failure so the run ends FAIL and the
+    // command can report it; on AWS such a run stays RUNNING (the execution history tells why).
     await pool.invoke({
       v: 1, action: "finalise", runId, path: "", indexes: [], execution: executionName, retryCount: 0, status: "FAIL",
       error: { Error: result.error!.Error.slice(0, 256), Cause: result.error!.Cause.slice(0, 4096) },
-    }, { timeoutMs: 60_000, memoryMiB: 1024, functionName: "finalise" }).catch(() => undefined);
+    }, { timeoutMs: fn.timeoutMs, memoryMiB: fn.memoryMiB, functionName: "finalise" }).catch(() => undefined);
   }
   const runLog = await stores.runLog.readRunLog(runId);
   const status = runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL";
