@@ -1,6 +1,6 @@
 import type { ProgressListener } from "../execute/events.js";
 import { findNode, toStepPath, type RootGraph } from "../graph/index.js";
-import { RunNotFoundError } from "../sdk/errors.js";
+import { UsageError } from "../sdk/errors.js";
 import type { Json, JsonObject } from "./definition.js";
 import type { ExecutionEvent, TaskHandler } from "./machine.js";
 import { openEmulatorStores, type EmulatorStorageOptions } from "./storage.js";
@@ -31,7 +31,9 @@ export async function readEventLog(runId: string, options: EmulatorStorageOption
     const { blob } = storage.stores;
     const keys = (await blob.list(`catalog/${runId}/.internal/`)).filter((k) => /\/events-[^/]+\.json$/.test(k));
     if (keys.length === 0) {
-      if (!(await storage.stores.runLog.getHeader(runId))) throw new RunNotFoundError(runId, `s3://${storage.bucket} at ${storage.endpoint}`);
+      if (!(await storage.stores.runLog.getHeader(runId))) {
+        throw new UsageError(`run "${runId}" has no execution event log in s3://${storage.bucket} at ${storage.endpoint}: only runs made with --mode emulator have one`);
+      }
       return [];
     }
     const logs = await Promise.all(keys.map(async (k) => JSON.parse(Buffer.from((await blob.get(k))!).toString("utf8")) as StoredEventLog));

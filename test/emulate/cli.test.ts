@@ -47,4 +47,13 @@ describe("runnable run --mode emulator", () => {
     expect(logs[0]!.events.find((e) => e.type === "StateFailed" && e.state === "gate")?.error).toBe("runnable.StepFailed");
     counter.cleanup();
   }, 120_000);
+
+  it("`logs --events` of a local run says only emulator runs have an event log", async () => {
+    const local = await runCli(["run", join(REPO, "examples", "conditional", "pipeline.ts"), "--run-id", "loc-1"], { cwd: work.dir });
+    expect(local.code, local.stderr).toBe(0);
+    const events = await runCli(["logs", "loc-1", "--events"], { cwd: work.dir });
+    expect(events.code).toBe(2);
+    expect(events.stderr).toContain('run "loc-1" has no execution event log');
+    expect(events.stderr).toContain("only runs made with --mode emulator have one");
+  }, 60_000);
 });
