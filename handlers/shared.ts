@@ -5,8 +5,8 @@ import { pathToFileURL } from "node:url";
 import { buildGraph, type BuiltPipeline } from "../src/graph/index.js";
 import { isPipeline } from "../src/sdk/node.js";
 import type { Pipeline } from "../src/sdk/pipeline.js";
-import { S3BlobStore, createS3Client, storesOn } from "../src/store/index.js";
-import type { BlobStore, FileDigest, Stores } from "../src/store/types.js";
+import { s3Stores } from "../src/store/index.js";
+import type { Stores } from "../src/store/types.js";
 
 /**
  * What every deployed entry point (Lambda, Batch container, emulator worker) shares: the pipeline
@@ -32,8 +32,9 @@ export const ENV = {
 } as const;
 
 /**
- * Builds S3 stores from `RUNNABLE_BUCKET`, `RUNNABLE_PREFIX`, `AWS_REGION`, `RUNNABLE_S3_ENDPOINT`,
- * with run-log reads cached for the life of the container (see ImmutableReadCache).
+ * Builds S3 stores from `RUNNABLE_BUCKET`, `RUNNABLE_PREFIX`, `AWS_REGION`, `RUNNABLE_S3_ENDPOINT`.
+ * Made once per container: the run-log store keeps the create-only records it has read or written,
+ * so a warm container reads each record once.
  */
 export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): Stores {
   const bucket = env[ENV.bucket];
@@ -41,69 +42,7 @@ export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): Stores {
   const endpoint = env[ENV.endpoint] || undefined;
   const prefix = env[ENV.prefix] || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
-  const client = createS3Client({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) });
-  return storesOn(new ImmutableReadCache(new S3BlobStore({ client, bucket, ...(prefix ? { prefix } : {}) })));
-}
-
-/** Run-log objects written create-only (header, execution edges, attempts): once read, they never change. */
-const IMMUTABLE = /^runs\/[^/]+\/(header\.json|executions\/[^/]+\.json|steps\/[^/]+\/[^/]+\.json)$/;
-
-/**
- * A warm container resolves every step's scope from the run log, so the same attempt records are
- * read again and again (a 100-step pipeline: thousands of GETs). Run-log objects are create-only,
- * so a read (or a successful create) can be kept for the container's life; everything else —
- * listings, the run snapshot, catalog files and objects — always goes to the store. Bounded in bytes.
- */
-export class ImmutableReadCache implements BlobStore {
-  private readonly cache = new Map<string, Uint8Array>();
-  private bytes = 0;
-
-  constructor(private readonly inner: BlobStore, private readonly maxBytes = 64 * 1024 * 1024) {
-    if (inner.listPrefixes) this.listPrefixes = (prefix) => inner.listPrefixes!(prefix);
-  }
-
-  listPrefixes?: (prefix: string) => Promise<string[]>;
-
-  get location(): string {
-    return this.inner.location;
-  }
-
-  async get(key: string): Promise<Uint8Array | undefined> {
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    const value = await this.inner.get(key);
-    if (value && IMMUTABLE.test(key)) this.keep(key, value);
-    return value;
-  }
-
-  async put(key: string, body: Uint8Array | string, options?: { ifAbsent?: boolean }): Promise<boolean> {
-    const written = await this.inner.put(key, body, options);
-    if (written && options?.ifAbsent && IMMUTABLE.test(key)) this.keep(key, typeof body === "string" ? Buffer.from(body) : body);
-    return written;
-  }
-
-  putFile(key: string, file: string): Promise<FileDigest> {
-    return this.inner.putFile(key, file);
-  }
-
-  getFile(key: string, file: string): Promise<FileDigest | undefined> {
-    return this.inner.getFile(key, file);
-  }
-
-  list(prefix: string): Promise<string[]> {
-    return this.inner.list(prefix);
-  }
-
-  private keep(key: string, value: Uint8Array): void {
-    if (value.byteLength > this.maxBytes / 16) return;
-    this.cache.set(key, value);
-    this.bytes += value.byteLength;
-    for (const [old, v] of this.cache) {
-      if (this.bytes <= this.maxBytes) break;
-      this.cache.delete(old);
-      this.bytes -= v.byteLength;
-    }
-  }
+  return s3Stores({ bucket, ...(prefix ? { prefix } : {}), ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) });
 }
 
 /** Turns a loaded module into a Pipeline: its default export is a Pipeline or a (possibly async) function returning one. */
