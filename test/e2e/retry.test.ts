@@ -59,6 +59,8 @@ describe("run failure, logs and retry through the CLI", () => {
     const done = parseResult(retry);
     expect(done.runId).toBe("r1");
     expect(done.status).toBe("SUCCESS");
+    expect(retry.stderr).toMatch(/SKIPPED load\s+\(succeeded before\)/);
+    expect(retry.stderr).toMatch(/SUCCESS check .*\(attempt 2\)/);
     expect(statuses(done.runLog)).toEqual({ load: "SUCCESS", check: "SUCCESS", finish: "SUCCESS" });
     // check's attempts are numbered on; load ran once in all.
     expect(done.runLog.steps.check!.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAIL"], [2, "SUCCESS"]]);
