@@ -1,6 +1,7 @@
 import type { BuiltPipeline } from "../src/graph/index.js";
 import { walk } from "../src/graph/index.js";
 import type { TaskNode } from "../src/graph/types.js";
+import { TIMEOUT_GRACE_SECONDS } from "../src/compile/asl/task.js";
 
 export { loadPipelineSources, type PipelineFileEntry, type PipelineSource } from "../src/api/pipelines.js";
 
@@ -26,7 +27,10 @@ export function lambdaSizing(built: BuiltPipeline, defaults: LambdaDefaults = {}
   // Bookkeeping actions are tiny: a pipeline without lambda steps gets a small, short function.
   if (tasks.length === 0) return { memoryMiB: 256, timeoutSeconds: 60 };
   const memoryMiB = Math.max(...tasks.map((t) => t.memoryMiB ?? memoryDefault));
-  const timeoutSeconds = Math.min(LAMBDA_MAX_TIMEOUT, Math.max(...tasks.map((t) => t.timeoutSeconds ?? timeoutDefault)));
+  // Same headroom as the compiled Task's TimeoutSeconds: the handler must outlive the step's own
+  // timeout long enough to record the timed-out attempt.
+  const longest = Math.max(...tasks.map((t) => (t.timeoutSeconds === undefined ? timeoutDefault : t.timeoutSeconds + TIMEOUT_GRACE_SECONDS)));
+  const timeoutSeconds = Math.min(LAMBDA_MAX_TIMEOUT, longest);
   return { memoryMiB, timeoutSeconds };
 }
 

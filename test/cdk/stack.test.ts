@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { placeholdersOf } from "../../cdk/construct.js";
+import { buildGraph } from "../../src/graph/index.js";
+import { FunctionTask, Pipeline } from "../../src/index.js";
 import { type PipelineSource, lambdaSizing, loadPipelineSources } from "../../cdk/sources.js";
 import { RunnableStack } from "../../cdk/stack.js";
 import { compile } from "../../src/compile/index.js";
@@ -225,5 +227,14 @@ describe("deployment shape", () => {
     const tiny = sources.find((s) => s.built.graph.name === "tiny")!;
     expect(lambdaSizing(tiny.built, { timeoutSeconds: 300 })).toEqual({ memoryMiB: 2048, timeoutSeconds: 300 });
     expect(lambdaSizing(tiny.built, { timeoutSeconds: 5000, memoryMiB: 4096 })).toEqual({ memoryMiB: 4096, timeoutSeconds: 900 });
+  });
+
+  it("gives a step with its own timeout the Task's grace so the handler can record the timeout", () => {
+    const steps = [
+      new FunctionTask({ name: "quick", function: () => 1, timeoutSeconds: 2 }),
+      new FunctionTask({ name: "slow", function: () => 1, timeoutSeconds: 890 }),
+    ];
+    expect(lambdaSizing(buildGraph(new Pipeline({ steps: steps.slice(0, 1) })), {}).timeoutSeconds).toBe(32);
+    expect(lambdaSizing(buildGraph(new Pipeline({ steps })), {}).timeoutSeconds).toBe(900);
   });
 });

@@ -15,8 +15,12 @@ export const MAX_LAMBDA_SECONDS = 900;
  */
 export const TIMEOUT_GRACE_SECONDS = 30;
 
-/** Errors the step's own retry policy applies to on Lambda: the step failed or timed out. */
-export const STEP_RETRY_ERRORS = [ERRORS.stepFailed, ERRORS.timeout, "States.Timeout"];
+/**
+ * Errors the step's own retry policy applies to on Lambda: the step failed or timed out — including
+ * a handler Lambda killed at its own timeout (`Sandbox.Timedout`) or dying otherwise, e.g. out of
+ * memory (`Lambda.Unknown`), before it could record the failure itself.
+ */
+export const STEP_RETRY_ERRORS = [ERRORS.stepFailed, ERRORS.timeout, "States.Timeout", "Sandbox.Timedout", "Lambda.Unknown"];
 
 /** The step's RetrySpec as an ASL retrier (none for a single attempt). ASL intervals are whole seconds ≥ 1. */
 export function stepRetriers(retry: RetrySpec, errors: string[]): Retrier[] {
