@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import type { CommandContext, RegisterCommand } from "./context.js";
 import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
@@ -26,6 +27,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   };
   const program = new Command("runnable")
     .description("Run TypeScript pipelines locally, in a Step Functions emulator, or on AWS.")
+    .version(packageVersion(), "-V, --version", "print the runnable-ts version")
     .option("--verbose", "show stack traces of errors")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
@@ -42,4 +44,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.err(formatError(error, argv.includes("--verbose")));
     return exitCodeOf(error);
   }
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
 }

@@ -1,6 +1,6 @@
 // The CLI's arguments, loading, output channels and exit codes, checked by spawning `runnable`
 // in temp working directories as a user would.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseResult, REPO, runCli, runsIn, tempDir, writePipeline } from "../helpers/cli.js";
@@ -24,6 +24,9 @@ describe("arguments and usage errors exit 2", () => {
     const r = await runCli(["--help"], { cwd: work.dir });
     expect(r.code).toBe(0);
     for (const c of ["run", "logs", "retry", "graph"]) expect(r.stdout).toContain(c);
+    const version = await runCli(["--version"], { cwd: work.dir });
+    expect(version.code).toBe(0);
+    expect(version.stdout).toBe(`${(JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version}\n`);
   });
 
   it("an unknown command or option, a bad --mode or a missing argument exits 2 with one message", async () => {
