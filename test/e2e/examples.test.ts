@@ -1,18 +1,26 @@
 // Every example, run as a user runs it: `node bin/runnable.js run examples/<x>/pipeline.ts` in a
 // fresh working directory, asserting exit code, every step's status, final parameters and catalog md5s.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunLog } from "../../src/sdk/runlog.js";
 import { md5, parseResult, REPO, runCli, statuses, tempDir, verifyCatalog } from "../helpers/cli.js";
 
-const example = (name: string) => join(REPO, "examples", name, "pipeline.ts");
+const tested = new Set<string>();
+const example = (name: string) => {
+  tested.add(name);
+  return join(REPO, "examples", name, "pipeline.ts");
+};
 
 let work: ReturnType<typeof tempDir>;
 beforeAll(() => {
   work = tempDir("runnable-e2e-");
 });
-afterAll(() => work.cleanup());
+afterAll(() => {
+  work.cleanup();
+  // A new example folder must get its own end-to-end test here.
+  expect([...tested].sort()).toEqual(readdirSync(join(REPO, "examples")).sort());
+});
 
 function gets(log: RunLog): Record<string, string[]> {
   const out: Record<string, string[]> = {};
