@@ -1,27 +1,25 @@
 // Failure handling: a retry policy and an onFailure recovery.
 //   npx runnable run examples/on-failure/pipeline.ts
-// - `fetch` fails on its first two attempts (a flaky source) and succeeds on the third: retry.attempts = 3.
+// - `fetch` stands for a flaky source: it fails on its first two attempts and succeeds on the third
+//   (retry.attempts = 3). It tells attempts apart with $RUNNABLE_ATTEMPT rather than a file, so it
+//   behaves the same locally, in the emulator and on Lambda, where each attempt may land elsewhere.
 // - `parse` always fails; its onFailure pipeline (`use_defaults`) replaces the rest of the pipeline,
 //   so `publish` never runs and the run ends SUCCESS — the outcome of the recovery pipeline.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { FunctionTask, Pipeline } from "runnable-ts";
+import { FunctionTask, Pipeline, ShellTask } from "runnable-ts";
 
-/** Fails until it has been called three times in this working directory. */
-function flakyFetch(): string {
-  const tries = existsSync("fetch-attempts.txt") ? Number(readFileSync("fetch-attempts.txt", "utf8")) + 1 : 1;
-  writeFileSync("fetch-attempts.txt", String(tries));
-  if (tries < 3) throw new Error(`source unavailable (attempt ${tries})`);
-  return "id,value\n1,oops";
-}
+const flakyFetch = [
+  'if [ "$RUNNABLE_ATTEMPT" -lt 3 ]; then echo "source unavailable (attempt $RUNNABLE_ATTEMPT)" >&2; exit 1; fi',
+  `echo 'raw="id,value;1,oops"' >> "$RUNNABLE_OUTPUT"`,
+].join("\n");
 
 function parse({ raw }: { raw: string }): number {
-  throw new Error(`cannot parse ${raw.split("\n").length} lines: column "value" is not a number`);
+  throw new Error(`cannot parse ${raw.split(";").length} lines: column "value" is not a number`);
 }
 
 export default new Pipeline({
   name: "on-failure",
   steps: [
-    new FunctionTask({ name: "fetch", function: flakyFetch, returns: ["raw"], retry: { attempts: 3, intervalSeconds: 0 } }),
+    new ShellTask({ name: "fetch", command: flakyFetch, returns: ["raw"], retry: { attempts: 3, intervalSeconds: 0 } }),
     new FunctionTask({
       name: "parse",
       function: parse,

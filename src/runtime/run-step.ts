@@ -105,7 +105,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
         inputs = view.read();
       }
     } else {
-      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: scope, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
+      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: scope, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
       try {
         catalog.push(await putOne(ctx, runId, `${stepPath}.execution.log`, run.logFile));
       } finally {

@@ -27,6 +27,8 @@ export function envValue(value: JsonValue): string {
  */
 export async function runShell(options: {
   step: string; command: string; cwd: string; parameters: Record<string, JsonValue>; timeoutMs?: number; timeoutName: string;
+  /** Exposed as RUNNABLE_RUN_ID / RUNNABLE_ATTEMPT so a command can tell runs and retries apart statelessly. */
+  runId: string; attempt: number;
 }): Promise<ShellRun> {
   const dir = await mkdtemp(path.join(tmpdir(), "runnable-shell-"));
   const outputFile = path.join(dir, "output");
@@ -34,7 +36,11 @@ export async function runShell(options: {
   const log = await open(logFile, "w");
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [k, v] of Object.entries(options.parameters)) env[k] = envValue(v);
+  // Set after the parameters: the RUNNABLE_ prefix is reserved, a parameter cannot shadow these.
   env.RUNNABLE_OUTPUT = outputFile;
+  env.RUNNABLE_RUN_ID = options.runId;
+  env.RUNNABLE_STEP = options.step;
+  env.RUNNABLE_ATTEMPT = String(options.attempt);
   const cleanup = () => rm(dir, { recursive: true, force: true });
   let error: Error | undefined;
   try {

@@ -121,7 +121,7 @@ describe("small examples", () => {
   });
 
   it("on-failure: retries a flaky step, recovers a failing one, skips the rest, ends SUCCESS", async () => {
-    const { dir, cleanup } = tempDir(); // own directory: the flaky step counts its attempts in a file
+    const { dir, cleanup } = tempDir();
     try {
       const run = await runCli(["run", example("on-failure"), "--json"], { cwd: dir });
       expect(run.code, run.stderr).toBe(0);
@@ -130,8 +130,9 @@ describe("small examples", () => {
       expect(statuses(runLog)).toEqual({ fetch: "SUCCESS", parse: "FAIL", "parse.onFailure.use_defaults": "SUCCESS" });
       expect(runLog.steps.fetch!.attempts.map((a) => a.status)).toEqual(["FAIL", "FAIL", "SUCCESS"]);
       expect(runLog.steps.fetch!.attempts[0]!.error?.message).toContain("source unavailable (attempt 1)");
+      expect(runLog.steps.fetch!.attempts[1]!.error?.message).toContain("source unavailable (attempt 2)");
       expect(runLog.steps.parse!.attempts[0]!.error?.message).toContain('column "value" is not a number');
-      expect(runLog.finalParameters).toMatchObject({ raw: "id,value\n1,oops", total: 0, source: "defaults" });
+      expect(runLog.finalParameters).toMatchObject({ raw: "id,value;1,oops", total: 0, source: "defaults" });
       expect(runLog.finalParameters).not.toHaveProperty("published");
     } finally {
       cleanup();

@@ -28,14 +28,10 @@ function expectParity(r: { local: RunResult; emulator: RunResult }): void {
   expect(r.emulator.status).toBe(r.local.status);
 }
 
-// Examples whose outcome depends on state kept in the working directory between attempts behave
-// differently on Lambda (each attempt gets a fresh directory, maybe another container).
-const CWD_STATEFUL = new Set(["on-failure"]);
-
 describe("examples: local and emulator runs agree", () => {
   const examples = readdirSync(join(REPO, "examples"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   it("finds the examples", () => expect(examples.length).toBeGreaterThanOrEqual(5));
-  for (const name of examples.filter((e) => !CWD_STATEFUL.has(e))) {
+  for (const name of examples) {
     it(name, async () => {
       const r = await both(join(REPO, "examples", name, "pipeline.ts"));
       expectParity(r);

@@ -38,8 +38,7 @@ async function newRun(p: Loaded, parameters: Record<string, unknown> = {}): Prom
 }
 
 describe("examples driven step by step through the Lambda handler", () => {
-  // on-failure keeps state in the working directory between attempts: on Lambda each attempt has a fresh one.
-  const examples = readdirSync(join(REPO, "examples"), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== "on-failure").map((d) => d.name);
+  const examples = readdirSync(join(REPO, "examples"), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
   for (const name of examples) {
     it(`${name}: same statuses, final parameters, catalog md5s and step paths as the local executor`, async () => {
       const p = await load(join(REPO, "examples", name, "pipeline.ts"));

@@ -33,6 +33,19 @@ describe("ShellTask", () => {
     expect(readFileSync(copy, "utf8")).toBe("out-line\nerr-line\n");
   });
 
+  it("tells the command its run id, step path and attempt number, which parameters cannot shadow", async () => {
+    const run = await runLocal(new Pipeline({ steps: [
+      new ShellTask({
+        name: "flaky",
+        command: 'echo "seen=$RUNNABLE_RUN_ID/$RUNNABLE_STEP/$RUNNABLE_ATTEMPT" >> "$RUNNABLE_OUTPUT"; [ "$RUNNABLE_ATTEMPT" -ge 2 ]',
+        returns: ["seen"], retry: { attempts: 2, intervalSeconds: 0 },
+      }),
+    ] }), { parameters: { RUNNABLE_ATTEMPT: 99 } });
+    expect(run.status).toBe("SUCCESS");
+    expect(run.log.steps.flaky!.attempts.map((a) => a.status)).toEqual(["FAIL", "SUCCESS"]);
+    expect(run.log.finalParameters.seen).toBe(`${run.runId}/flaky/2`);
+  });
+
   it("fails a step whose command does not write a declared return", async () => {
     const run = await runLocal(new Pipeline({ steps: [new ShellTask({ name: "quiet", command: "true", returns: ["x"] })] }));
     expect(run.log.steps.quiet!.attempts[0]!.error!.message).toMatch(/step "quiet" declares returns "x" but the command wrote no such line to \$RUNNABLE_OUTPUT/);
