@@ -44,8 +44,8 @@ export function awsBackend(pipelines: ReadonlyMap<string, DeployedPipeline>, sto
     async start(name, run) {
       const p = get(name);
       // The header needs the graph only (name, dagHash, reference checks), never the functions.
-      // mode "emulator": the run executes the compiled state machine, as in the emulator.
-      await createRun(stores, { built: { graph: p.graph, nodes: new Map() }, parameters: run.parameters, runId: run.runId, tag: run.tag, mode: "emulator" });
+      // mode "aws": the run executes the deployed state machine (`runnable serve` records "emulator"); `runnable retry` refuses it.
+      await createRun(stores, { built: { graph: p.graph, nodes: new Map() }, parameters: run.parameters, runId: run.runId, tag: run.tag, mode: "aws" });
       return startExecution(p, run.runId);
     },
     // A repeated identical request may follow a crash between the header write and StartExecution:

@@ -66,8 +66,11 @@ export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** The one-screen summary printed after a run or retry. `catalogDir`: where the run's files are, when on disk. */
-export function summary(result: RunResult, root: string, catalogDir?: string): string {
+/**
+ * The one-screen summary printed after a run or retry. `catalogDir`: where the run's files are, when on
+ * disk. `storeFlags`: options the hinted `logs`/`retry` commands need to find the run (e.g. `--s3-endpoint …`).
+ */
+export function summary(result: RunResult, root: string, catalogDir?: string, storeFlags: readonly string[] = []): string {
   const log = result.runLog;
   const steps = Object.entries(log.steps);
   const ok = steps.filter(([, s]) => s.status === "SUCCESS").length;
@@ -83,7 +86,7 @@ export function summary(result: RunResult, root: string, catalogDir?: string): s
     lines.push(`  failed: ${path}${err ? ` — ${err.name}: ${err.message.split("\n")[0]}` : ""}`);
   }
   if (failed.length > 5) lines.push(`  … and ${failed.length - 5} more`);
-  const rootFlag = root === ".runnable" ? "" : ` --root ${root}`;
+  const rootFlag = (root === ".runnable" ? "" : ` --root ${root}`) + storeFlags.map((f) => ` ${f}`).join("");
   lines.push(`run log: runnable logs ${result.runId}${rootFlag}`);
   if (catalogDir) lines.push(`files:   ${catalogDir}`);
   if (result.status !== "SUCCESS") lines.push(`fix the cause, then re-run what failed: runnable retry ${result.runId}${rootFlag}`);

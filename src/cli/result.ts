@@ -11,6 +11,8 @@ export interface ShowOptions {
   json: boolean;
   /** Store root, for the summary's hints. */
   root: string;
+  /** Further options the hinted `logs`/`retry` commands need (e.g. `--s3-endpoint URL`). */
+  storeFlags?: string[];
 }
 
 /**
@@ -29,7 +31,7 @@ export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: 
     restore();
   }
   const catalogDir = join(options.root, "catalog", result.runId);
-  io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined));
+  io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined, options.storeFlags));
   if (options.json) io.out(JSON.stringify(result, null, 2) + "\n");
   return result.status === "SUCCESS" ? EXIT.ok : EXIT.failed;
 }
@@ -42,4 +44,12 @@ function divertStdout(): () => void {
   return () => {
     process.stdout.write = original;
   };
+}
+
+/** The `--s3-endpoint`/`--bucket` a run was made with, for the summary's `logs`/`retry` hints. */
+export function storeFlags(flags: { s3Endpoint?: string; bucket?: string }): string[] {
+  return [
+    ...(flags.s3Endpoint !== undefined ? [`--s3-endpoint ${flags.s3Endpoint}`] : []),
+    ...(flags.bucket !== undefined ? [`--bucket ${flags.bucket}`] : []),
+  ];
 }

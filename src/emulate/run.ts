@@ -1,7 +1,7 @@
 import { compile } from "../compile/index.js";
 import type { ProgressListener } from "../execute/events.js";
 import { resolve } from "node:path";
-import { importPipeline } from "../execute/index.js";
+import { importPipeline, refuseAwsRetry } from "../execute/index.js";
 import { buildGraph, type BuiltPipeline } from "../graph/index.js";
 import { createRun } from "../runtime/index.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
@@ -83,13 +83,14 @@ export async function runInEmulator(options: EmulatorRunOptions): Promise<RunRes
 /**
  * Re-runs a failed emulator run: a new execution (`retry-<n>`) of the same state machine; the
  * handlers skip every step that already succeeded. Refused while the run is RUNNING, when it
- * succeeded, or when the pipeline's graph changed (dagHash).
+ * succeeded, when the pipeline's graph changed (dagHash), or when it was started on AWS (mode "aws").
  */
 export async function retryInEmulator(runId: string, options: EmulatorRetryOptions = {}): Promise<RunResult> {
   return withSession(options, async (session) => {
     const { stores } = session.storage;
     const header = await stores.runLog.getHeader(runId);
     if (!header) throw new RunNotFoundError(runId, `s3://${session.storage.bucket} at ${session.storage.endpoint}`);
+    refuseAwsRetry(header);
     const log = await stores.runLog.readRunLog(runId);
     if (log.status === "RUNNING") throw new UsageError(`run ${runId} is still RUNNING (no execution has ended): it cannot be retried`);
     if (log.status === "SUCCESS") throw new UsageError(`run ${runId} already succeeded: nothing to retry`);

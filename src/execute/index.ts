@@ -16,7 +16,7 @@ import { STEP_NAME } from "../sdk/types.js";
 import { BlobCatalogStore } from "../store/catalog.js";
 import { FsBlobStore } from "../store/fs.js";
 import { BlobRunLogStore, runKeys } from "../store/runlog.js";
-import type { Stores } from "../store/types.js";
+import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 import { executeLocal } from "./local.js";
 
@@ -55,7 +55,7 @@ interface EmulatorModule {
     built: BuiltPipeline; source: string | undefined; root: string; parameters: Record<string, JsonValue>;
     runId?: string; tag?: string; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string; maxConcurrency?: number;
   }): Promise<RunResult>;
-  retryInEmulator(runId: string, options: { root: string; pipeline?: Pipeline; onEvent?: ProgressListener }): Promise<RunResult>;
+  retryInEmulator(runId: string, options: { root: string; pipeline?: Pipeline; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string }): Promise<RunResult>;
 }
 
 async function loadEmulator(): Promise<EmulatorModule> {
@@ -144,6 +144,23 @@ export interface RetryOptions {
   maxConcurrency?: number;
   sleep?: (ms: number) => Promise<void>;
   workDir?: string;
+  /** Emulator runs: the S3 endpoint the run used (e.g. a running s3rver). Given (or `bucket`): the run is looked up there only. */
+  s3Endpoint?: string;
+  /** Emulator runs: the bucket the run used. Default "runnable". */
+  bucket?: string;
+}
+
+/**
+ * Refuses to retry a run started through the deployed runs API (mode "aws"): its steps ran on
+ * Lambda/Batch, a retry here would run them on this machine instead. Step Functions would need a new
+ * execution of the deployed state machine, which the API does not offer (yet).
+ */
+export function refuseAwsRetry(header: RunHeader): void {
+  if (header.mode !== "aws") return;
+  throw new UsageError(
+    `run ${header.runId} was started on AWS through the runs API: it cannot be retried with \`runnable retry\` (remote retry is not supported). ` +
+    `Start a new run through the API instead: runnable runs start --remote ${header.pipeline}`,
+  );
 }
 
 /**
@@ -155,11 +172,22 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   checkRunId(runId);
   const root = options.root ?? DEFAULT_ROOT;
   const stores = fsStores(root);
-  const header = await stores.runLog.getHeader(runId);
+  const s3 = {
+    ...(options.s3Endpoint !== undefined ? { s3Endpoint: options.s3Endpoint } : {}),
+    ...(options.bucket !== undefined ? { bucket: options.bucket } : {}),
+  };
+  const onS3 = Object.keys(s3).length > 0;
+  // An explicit S3 endpoint/bucket names where the run lives: the filesystem store is not consulted.
+  const header = onS3 ? undefined : await stores.runLog.getHeader(runId);
+  if (header) refuseAwsRetry(header);
   if (!header || header.mode === "emulator") {
-    if (!header && !existsSync(path.join(root, "s3"))) throw new RunNotFoundError(runId, stores.blob.location);
+    if (!onS3 && !header && !existsSync(path.join(root, "s3"))) throw new RunNotFoundError(runId, stores.blob.location);
     const emulator = await loadEmulator();
-    return emulator.retryInEmulator(runId, { root, ...(options.pipeline ? { pipeline: options.pipeline } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+    return emulator.retryInEmulator(runId, {
+      root, ...s3,
+      ...(options.pipeline ? { pipeline: options.pipeline } : {}),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
   }
   const log = await stores.runLog.readRunLog(runId);
   if (log.status === "RUNNING") throw new UsageError(`run ${runId} is still RUNNING (no execution has ended): it cannot be retried`);
@@ -189,19 +217,26 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
 
 /**
  * The run log of a run under `root`: the filesystem store, else (when `<root>/s3` exists) the
- * emulator's S3 store. Throws RunNotFoundError.
+ * emulator's S3 store. With `s3Endpoint` or `bucket` (an emulator run made with them), only that S3
+ * store is read. Throws RunNotFoundError.
  */
-export async function readRunLog(runId: string, options: { root?: string } = {}): Promise<RunLog> {
+export async function readRunLog(runId: string, options: { root?: string; s3Endpoint?: string; bucket?: string } = {}): Promise<RunLog> {
   checkRunId(runId);
   const root = options.root ?? DEFAULT_ROOT;
-  const stores = fsStores(root);
-  try {
-    return await stores.runLog.readRunLog(runId);
-  } catch (e) {
-    if (!(e instanceof RunNotFoundError) || !existsSync(path.join(root, "s3"))) throw e;
+  const s3 = {
+    ...(options.s3Endpoint !== undefined ? { s3Endpoint: options.s3Endpoint } : {}),
+    ...(options.bucket !== undefined ? { bucket: options.bucket } : {}),
+  };
+  if (Object.keys(s3).length === 0) {
+    const stores = fsStores(root);
+    try {
+      return await stores.runLog.readRunLog(runId);
+    } catch (e) {
+      if (!(e instanceof RunNotFoundError) || !existsSync(path.join(root, "s3"))) throw e;
+    }
   }
   const { openEmulatorStores } = await import("../emulate/storage.js");
-  const emulator = await openEmulatorStores(root);
+  const emulator = await openEmulatorStores(root, s3);
   try {
     return await emulator.stores.runLog.readRunLog(runId);
   } finally {

@@ -17,7 +17,8 @@ export interface CreateRunOptions {
   tag?: string;
   /** Absolute path of the pipeline file, kept so `runnable retry` can load it again. */
   source?: string;
-  mode: "local" | "emulator";
+  /** Recorded in the header: "local", "emulator", or "aws" (started through the deployed runs API). */
+  mode: NonNullable<RunHeader["mode"]>;
   /** Clock. Default `new Date()`. */
   now?: Date;
 }

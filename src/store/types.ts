@@ -43,8 +43,11 @@ export interface RunHeader {
   codeIdentity: CodeIdentity;
   /** The pipeline file (absolute path) when known, so `runnable retry <runId>` can load it again. */
   source?: string;
-  /** The mode the run was started in; retries use the same. */
-  mode?: "local" | "emulator";
+  /**
+   * Where the run executes; retries use the same. "aws": started through the deployed runs API (the
+   * state machine on Step Functions), which `runnable retry` refuses. Absent in headers written before modes were recorded.
+   */
+  mode?: "local" | "emulator" | "aws";
 }
 
 /** One execution of a run: the first, then one per `runnable retry`. */

@@ -6,7 +6,8 @@ import { deployedPipelines, handleProxyEvent } from "../../handlers/api.js";
 import { awsBackend, executionArnOf } from "../../src/api/aws.js";
 import { loadPipelineSources } from "../../src/api/pipelines.js";
 import type { RunsBackend } from "../../src/api/routes.js";
-import { s3Stores } from "../../src/store/index.js";
+import { fsStores, s3Stores } from "../../src/store/index.js";
+import { runCli, tempDir } from "../helpers/cli.js";
 import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 
 // The API Lambda's code path: API Gateway proxy events → shared routes → run header on S3 (over the
@@ -114,4 +115,35 @@ describe("API Lambda", () => {
     expect(runs.map((r) => r.runId)).toContain("aws-1");
     expect([...runs].sort((a, b) => b.startedAt.localeCompare(a.startedAt))).toEqual(runs);
   });
+
+  it("records API-started runs as mode \"aws\", and `runnable retry` refuses them (exit 2) wherever their log is read", async () => {
+    expect((await send("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "aws-fail", parameters: { items: [1] } }))).status).toBe(201);
+    const stores = s3Stores({ bucket: s3.bucket, client: s3.client });
+    const header = (await stores.runLog.getHeader("aws-fail"))!;
+    expect(header.mode).toBe("aws");
+    // What the deployed state machine leaves behind when the run fails.
+    await stores.runLog.startExecution("aws-fail", { id: "aws-fail", startedAt: new Date().toISOString() });
+    await stores.runLog.endExecution("aws-fail", { id: "aws-fail", endedAt: new Date().toISOString(), status: "FAIL", finalParameters: {} });
+    const work = tempDir("runnable-aws-retry-");
+    try {
+      const expectRefused = (r: { code: number; stdout: string; stderr: string }): void => {
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain("run aws-fail was started on AWS through the runs API");
+        expect(r.stderr).toContain("remote retry is not supported");
+        expect(r.stderr).toContain("runnable runs start --remote quick");
+      };
+      // The bucket read directly (as an emulator run's store)…
+      expectRefused(await runCli(["retry", "aws-fail", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket], {
+        cwd: work.dir, env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" },
+      }));
+      // …or copied to a local root (same key layout): refused before anything runs here.
+      await fsStores(join(work.dir, ".runnable")).runLog.createRun(header);
+      expectRefused(await runCli(["retry", "aws-fail"], { cwd: work.dir }));
+      // Nothing was started: the run still has its one (failed) execution.
+      expect(await stores.blob.list("runs/aws-fail/executions/")).toEqual(["runs/aws-fail/executions/aws-fail.end.json", "runs/aws-fail/executions/aws-fail.start.json"]);
+      expect((await stores.runLog.readRunLog("aws-fail")).status).toBe("FAIL");
+    } finally {
+      work.cleanup();
+    }
+  }, 60_000);
 });

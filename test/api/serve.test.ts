@@ -1,5 +1,5 @@
 import { Sha256 } from "@aws-crypto/sha256-js";
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunsClient } from "../../src/api/client.js";
 import type { RunLog } from "../../src/sdk/runlog.js";
+import type { RunHeader } from "../../src/store/types.js";
 import { BIN, REPO, runCli } from "../helpers/cli.js";
 import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 
@@ -172,5 +173,52 @@ describe("remote commands against runnable serve", () => {
     const noApi = await runCli(["runs", "logs", "--remote", "cli-1"], { cwd: work, env: { ...env, RUNNABLE_API_URL: "" } });
     expect(noApi.code).toBe(2);
     expect(noApi.stderr).toContain("--api");
+  }, 180_000);
+
+  it("`logs --remote <runId>` prints the run log as the local `logs` does; unknown runs exit 2", async () => {
+    const env = { ...CREDENTIALS, AWS_REGION: "us-east-1" };
+    expect((await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "logs-remote-1", parameters: { items: [4, 5] }, tag: "lr" }))).status).toBe(201);
+    const log = await waitForEnd("logs-remote-1");
+    const remote = await runCli(["logs", "--remote", "logs-remote-1", "--api", url], { cwd: work, env });
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(JSON.parse(remote.stdout)).toEqual(log);
+    // The same bytes as the local command reading the run's S3 store directly (emulator run, --s3-endpoint).
+    const direct = await runCli(["logs", "logs-remote-1", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket], { cwd: work, env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" } });
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(remote.stdout).toBe(direct.stdout);
+    // The API URL from the environment, flag after the id; `runs logs --remote` still answers the same.
+    const fromEnv = await runCli(["logs", "logs-remote-1", "--remote"], { cwd: work, env: { ...env, RUNNABLE_API_URL: url } });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(fromEnv.stdout).toBe(remote.stdout);
+    const old = await runCli(["runs", "logs", "--remote", "logs-remote-1", "--api", url], { cwd: work, env });
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stdout).toBe(remote.stdout);
+
+    const unknown = await runCli(["logs", "--remote", "no-such-run", "--api", url], { cwd: work, env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr).toMatch(/^error: .*404 run "no-such-run" not found\n$/);
+    const invalid = await runCli(["logs", "--remote", "bad id!", "--api", url], { cwd: work, env });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain("is invalid");
+    const noApi = await runCli(["logs", "--remote", "logs-remote-1"], { cwd: work, env: { ...env, RUNNABLE_API_URL: "" } });
+    expect(noApi.code).toBe(2);
+    expect(noApi.stderr).toContain("--api");
+    const mixed = await runCli(["logs", "--remote", "logs-remote-1", "--api", url, "--events"], { cwd: work, env });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain("--events cannot be used with it");
+    const apiAlone = await runCli(["logs", "logs-remote-1", "--api", url], { cwd: work, env });
+    expect(apiAlone.code).toBe(2);
+    expect(apiAlone.stderr).toContain("only apply with --remote");
+    // A 5xx/network failure is a failure (exit 1), not a refusal.
+    const down = await runCli(["logs", "--remote", "logs-remote-1", "--api", "http://127.0.0.1:9/"], { cwd: work, env });
+    expect(down.code).toBe(1);
+  }, 180_000);
+
+  it("records runs started through `runnable serve` as emulator runs", async () => {
+    expect((await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "mode-1", parameters: { items: [1] } }))).status).toBe(201);
+    await waitForEnd("mode-1");
+    const got = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: "runs/mode-1/header.json" }));
+    expect((JSON.parse(await got.Body!.transformToString()) as RunHeader).mode).toBe("emulator");
   }, 180_000);
 });

@@ -25,8 +25,11 @@ interface RemoteFlags {
   region?: string;
 }
 
-/** Loaded on use: the AWS credential chain stays out of every other command's start-up. */
-async function client(flags: RemoteFlags): Promise<RunsClient> {
+/**
+ * The SigV4 client for `--api` (else $RUNNABLE_API_URL), shared by `runs …` and `logs --remote`.
+ * Loaded on use: the AWS credential chain stays out of every other command's start-up.
+ */
+export async function remoteClient(flags: { api?: string; region?: string }): Promise<RunsClient> {
   const api = flags.api ?? process.env[API_URL_ENV];
   if (!api) throw new UsageError(`--api <url> is required (or set ${API_URL_ENV}): the ApiUrl output of the deployed stack, or the URL \`runnable serve\` prints`);
   try {
@@ -39,7 +42,7 @@ async function client(flags: RemoteFlags): Promise<RunsClient> {
 }
 
 /** 4xx answers are the caller's input (exit 2); the rest are failures (exit 1). */
-async function guarded(ctx: CommandContext, work: () => Promise<number>): Promise<number> {
+export async function guarded(ctx: CommandContext, work: () => Promise<number>): Promise<number> {
   try {
     return await work();
   } catch (err) {
@@ -66,7 +69,7 @@ export function registerRemote(program: Command, ctx: CommandContext): void {
     .option("--tag <tag>", "label recorded in the run log")
     .option("--wait", "poll until the run ends; exit 0 on SUCCESS, 1 on FAIL"))
     .action(ctx.action(async (flags: RemoteFlags & { parameters?: string; runId?: string; tag?: string; wait?: boolean }) => {
-      const api = await client(flags);
+      const api = await remoteClient(flags);
       const parameters = resolveParameters(flags.parameters ? { parametersFile: flags.parameters } : {});
       return guarded(ctx, async () => {
         const started = await api.startRun(flags.remote, {
@@ -91,7 +94,7 @@ export function registerRemote(program: Command, ctx: CommandContext): void {
     .description("print a run's log (JSON) from the runs API")
     .requiredOption("--remote <runId>", "run id"))
     .action(ctx.action(async (flags: RemoteFlags) => {
-      const api = await client(flags);
+      const api = await remoteClient(flags);
       return guarded(ctx, async () => {
         print(ctx, await api.runLog(flags.remote));
         return EXIT.ok;
@@ -103,7 +106,7 @@ export function registerRemote(program: Command, ctx: CommandContext): void {
     .requiredOption("--remote <pipeline>", "pipeline name")
     .option("--limit <n>", "how many (1–100)", "20"))
     .action(ctx.action(async (flags: RemoteFlags & { limit: string }) => {
-      const api = await client(flags);
+      const api = await remoteClient(flags);
       return guarded(ctx, async () => {
         print(ctx, await api.listRuns(flags.remote, Number(flags.limit)));
         return EXIT.ok;

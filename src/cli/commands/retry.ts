@@ -1,9 +1,20 @@
 import type { Command } from "commander";
 import { retryRun } from "../../execute/index.js";
 import type { CommandContext } from "../context.js";
-import { showRun } from "../result.js";
+import { showRun, storeFlags } from "../result.js";
 
-/** `runnable retry <runId>`: re-run a failed run, skipping the steps that succeeded. */
+interface RetryFlags {
+  root: string;
+  json?: boolean;
+  s3Endpoint?: string;
+  bucket?: string;
+}
+
+/**
+ * `runnable retry <runId>`: re-run a failed run, skipping the steps that succeeded. An emulator run
+ * made with `--s3-endpoint`/`--bucket` is retried with the same options (its run log lives there).
+ * Runs started on AWS through the runs API are refused (exit 2).
+ */
 export function registerRetry(program: Command, ctx: CommandContext): void {
   program
     .command("retry")
@@ -11,6 +22,12 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .argument("<runId>", "id of the run to retry")
     .option("--root <dir>", "directory of run logs and catalogs", ".runnable")
     .option("--json", "print the RunResult (with its run log) as JSON on stdout")
-    .action(ctx.action(async (runId: string, flags: { root: string; json?: boolean }) =>
-      showRun(ctx.io, { json: flags.json === true, root: flags.root }, (onEvent) => retryRun(runId, { root: flags.root, onEvent }))));
+    .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
+    .option("--bucket <name>", "emulator runs: bucket the run used (default \"runnable\")")
+    .action(ctx.action(async (runId: string, flags: RetryFlags) =>
+      showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) => retryRun(runId, {
+        root: flags.root, onEvent,
+        ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
+        ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
+      }))));
 }

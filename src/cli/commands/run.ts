@@ -6,7 +6,7 @@ import { RUN_ID } from "../../runtime/protocol.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { defaultParametersFile, loadPipeline } from "../load.js";
-import { showRun } from "../result.js";
+import { showRun, storeFlags } from "../result.js";
 
 interface RunFlags {
   parameters?: string;
@@ -53,7 +53,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         throw new UsageError(`--max-concurrency must be a positive integer, got ${flags.maxConcurrency}`);
       }
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
-      return showRun(ctx.io, { json: flags.json === true, root: flags.root }, (onEvent) =>
+      return showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) =>
         runPipeline(pipeline, {
           mode: flags.mode,
           root: flags.root,
