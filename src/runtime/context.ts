@@ -1,6 +1,7 @@
 import type { BuiltPipeline } from "../graph/build.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { AttemptRecord, RunLogStore, Stores } from "../store/types.js";
+import { maskRecord } from "./secrets.js";
 
 /** Parameters in scope of a step: JSON values, `object()` returns as `{"$object": ref}`. */
 export type Scope = Record<string, JsonValue>;
@@ -66,12 +67,13 @@ export async function allAttemptsOf(ctx: StepContext, runId: string): Promise<Ma
 
 /**
  * Records an attempt (create-only by key: a redelivered attempt gets the stored record back) and
- * keeps the in-memory view in step.
+ * keeps the in-memory view in step. Every attempt record passes here: secrets are masked on the way
+ * in (see secrets.ts), so the returned record — and every later step's scope — holds `***` instead.
  */
 export async function recordAttempt(
   ctx: StepContext, runId: string, stepPath: string, record: AttemptRecord, existing: AttemptRecord[],
 ): Promise<AttemptRecord> {
-  const stored = await ctx.stores.runLog.recordAttempt(runId, stepPath, record);
+  const stored = await ctx.stores.runLog.recordAttempt(runId, stepPath, maskRecord(record));
   settle(ctx.stores.runLog, runId, stepPath, [...existing.filter((a) => a.key !== stored.key), stored].sort((a, b) => a.attempt - b.attempt));
   if (ctx.attempts) {
     const list = ctx.attempts.get(stepPath) ?? [];

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "../sdk/errors.js";
 import { PARAMETER_NAME, type JsonValue } from "../sdk/types.js";
+import { maskParameters, readSecrets } from "./secrets.js";
 
 /** Where the initial parameters of a run come from. Later sources override earlier ones. */
 export interface ParameterSources {
@@ -18,7 +19,9 @@ const ENV_PREFIX = "RUNNABLE_PRM_";
 /**
  * Folds the initial parameters of a run: file ← options ← `RUNNABLE_PRM_<name>` environment
  * variables (JSON-parsed when the text parses, else kept as the string). Throws UsageError naming
- * the file or field at fault.
+ * the file or field at fault. Secrets of the same environment (`RUNNABLE_SECRET_<name>`) are masked:
+ * a parameter named like a secret becomes `***` (the secret wins in the steps' scope), and a secret's
+ * value inside any parameter is replaced by `***` — the result is what the run header records.
  */
 export function resolveParameters(sources: ParameterSources = {}): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {};
@@ -37,7 +40,9 @@ export function resolveParameters(sources: ParameterSources = {}): Record<string
     checkName(name, `environment variable ${key}`);
     out[name] = parseLoose(text);
   }
-  return out;
+  const secrets = readSecrets(env);
+  if (secrets.invalid.length) throw new UsageError(`environment variable ${secrets.invalid[0]}: secret names must match ${PARAMETER_NAME.source}`);
+  return maskParameters(out, secrets);
 }
 
 /** JSON-parses a value when it parses (`3`, `true`, `[1]`, `"x"`), else keeps the text. */

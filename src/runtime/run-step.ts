@@ -9,6 +9,7 @@ import { attemptsOf, nextAttempt, nowOf, recordAttempt, succeeded, type Scope, t
 import { parameterView, prefetchObjects } from "./objects.js";
 import { ERRORS } from "./protocol.js";
 import { resolveScope } from "./scope.js";
+import { checkSecrets, maskFile, readSecrets } from "./secrets.js";
 import { runShell } from "./shell.js";
 
 /** Time kept back from a deadline so the failed attempt can still be recorded. */
@@ -85,19 +86,24 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
   const startedAt = nowOf(ctx).toISOString();
   const scope = ctx.scope ?? await resolveScope(runId, stepPath, ctx);
   const limit = timeLimit(node, ctx.deadline);
+  // Secrets join the scope here only (they win over a parameter of the same name); recordAttempt
+  // masks them out of everything recorded, and the shell log is masked before it is stored.
+  const secrets = readSecrets();
+  const full: Scope = Object.keys(secrets.values).length ? { ...scope, ...secrets.values } : scope;
   const catalog: CatalogEntry[] = [];
-  let inputs: Scope = node.kind === "shell" ? scope : {};
+  let inputs: Scope = node.kind === "shell" ? full : {};
   let outputs: Record<string, JsonValue> = {};
   let metrics: Record<string, JsonValue> = {};
   let error: StepError | null = null;
   try {
+    checkSecrets(secrets);
     if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));
     let values: Record<string, unknown>;
     if (node.kind === "function") {
       const sdk = ctx.built.nodes.get(node.path);
       if (!(sdk instanceof FunctionTask)) throw new Error(`step "${stepPath}": no function found for "${node.path}" in the loaded pipeline`);
       const cache = await prefetchObjects(ctx, runId, Object.values(scope));
-      const view = parameterView(scope, cache);
+      const view = parameterView(full, cache);
       try {
         const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => sdk.function(view.params)), limit);
         values = bindFunctionResult(stepPath, node.returns, result);
@@ -105,8 +111,9 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
         inputs = view.read();
       }
     } else {
-      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: scope, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
+      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
       try {
+        await maskFile(run.logFile, secrets);
         catalog.push(await putOne(ctx, runId, `${stepPath}.execution.log`, run.logFile));
       } finally {
         await run.cleanup();

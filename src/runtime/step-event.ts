@@ -10,6 +10,7 @@ import { listLength, prefetchObjects } from "./objects.js";
 import { ERRORS, PROTOCOL_VERSION, type StepEvent, type StepResult } from "./protocol.js";
 import { runStep, toStepError } from "./run-step.js";
 import { pipelineOutcome, resolveScope } from "./scope.js";
+import { maskParameters } from "./secrets.js";
 
 const indexCache = new WeakMap<RootGraph, Map<string, NodeGraph>>();
 
@@ -110,7 +111,7 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       const outcome = pipelineOutcome(await allAttemptsOf(ctx, runId), ctx.built.graph, "");
       const status = event.status ?? outcome.status;
       await ctx.stores.runLog.endExecution(runId, {
-        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: { ...header.parameters, ...outcome.outputs },
+        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...outcome.outputs }),
       });
       return { v: PROTOCOL_VERSION, status };
     }

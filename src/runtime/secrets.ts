@@ -1,0 +1,131 @@
+import { readFile, writeFile } from "node:fs/promises";
+import type { StepError } from "../sdk/runlog.js";
+import { PARAMETER_NAME, type JsonValue } from "../sdk/types.js";
+import type { AttemptRecord } from "../store/types.js";
+
+/**
+ * Secrets: `RUNNABLE_SECRET_<name>` environment variables of the process that runs a step. They
+ * join a FunctionTask's argument and a ShellTask's environment as `<name>` (always strings, never
+ * JSON-parsed) but never the run log: everything this module's callers write to the store passes
+ * through the masks below. Read from `process.env` on every use, so a warm Lambda container, a Batch
+ * job and the emulator's handler processes (which inherit the CLI's environment) see what their
+ * environment holds at the time.
+ */
+export const SECRET_PREFIX = "RUNNABLE_SECRET_";
+
+/** What replaces a secret in anything recorded. */
+export const MASK = "***";
+
+/** Values shorter than this are only masked by name (as text they would match too much). */
+export const MIN_MASKED_LENGTH = 4;
+
+export interface Secrets {
+  /** name → value of every well-named secret. */
+  values: Record<string, string>;
+  /** Every secret name (also ill-formed ones), for masking by name. */
+  names: Set<string>;
+  /** Texts to mask wherever they occur (longest first, so a secret containing another is masked whole). */
+  needles: string[];
+  /** Variables whose name is not a valid parameter name. */
+  invalid: string[];
+}
+
+export function readSecrets(env: NodeJS.ProcessEnv = process.env): Secrets {
+  const values: Record<string, string> = {};
+  const names = new Set<string>();
+  const needles = new Set<string>();
+  const invalid: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith(SECRET_PREFIX) || value === undefined) continue;
+    const name = key.slice(SECRET_PREFIX.length);
+    names.add(name);
+    if (value.length >= MIN_MASKED_LENGTH) needles.add(value);
+    if (PARAMETER_NAME.test(name)) values[name] = value;
+    else invalid.push(key);
+  }
+  return { values, names, needles: [...needles].sort((a, b) => b.length - a.length), invalid };
+}
+
+/** Throws (naming the variable, never its value) when a secret's name is not a parameter name. */
+export function checkSecrets(secrets: Secrets): void {
+  if (secrets.invalid.length) {
+    throw new Error(`environment variable ${secrets.invalid[0]}: secret name must match ${PARAMETER_NAME.source} (the text after ${SECRET_PREFIX})`);
+  }
+}
+
+export function maskText(text: string, secrets: Secrets): string {
+  let out = text;
+  for (const n of secrets.needles) if (out.includes(n)) out = out.split(n).join(MASK);
+  return out;
+}
+
+/** Masks every occurrence of a secret inside string values (and keys), deep; the same object when nothing changed. */
+export function maskValue(value: JsonValue, secrets: Secrets): JsonValue {
+  if (secrets.needles.length === 0) return value;
+  if (typeof value === "string") return maskText(value, secrets);
+  if (value === null || typeof value !== "object") return value;
+  let changed = false;
+  if (Array.isArray(value)) {
+    const out = value.map((v) => {
+      const m = maskValue(v, secrets);
+      if (m !== v) changed = true;
+      return m;
+    });
+    return changed ? out : value;
+  }
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const mk = maskText(k, secrets);
+    const mv = maskValue(v, secrets);
+    if (mk !== k || mv !== v) changed = true;
+    out[mk] = mv;
+  }
+  return changed ? out : value;
+}
+
+/**
+ * Masks a set of named values for the run log: a name that is a secret's records `***` whatever its
+ * value (a parameter of that name is shadowed by the secret, so its value is kept out too), and any
+ * secret occurring inside another value is replaced by `***`.
+ */
+export function maskParameters(params: Record<string, JsonValue>, secrets: Secrets = readSecrets()): Record<string, JsonValue> {
+  if (secrets.names.size === 0) return params;
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(params)) out[k] = secrets.names.has(k) ? MASK : maskValue(v, secrets);
+  return out;
+}
+
+export function maskError(error: StepError, secrets: Secrets = readSecrets()): StepError {
+  if (secrets.needles.length === 0) return error;
+  return {
+    name: maskText(error.name, secrets), message: maskText(error.message, secrets),
+    ...(error.stack !== undefined ? { stack: maskText(error.stack, secrets) } : {}),
+  };
+}
+
+/** The attempt as the run log may hold it: parameters, outputs, metrics and error masked. */
+export function maskRecord(record: AttemptRecord, secrets: Secrets = readSecrets()): AttemptRecord {
+  if (secrets.names.size === 0) return record;
+  return {
+    ...record,
+    inputParameters: maskParameters(record.inputParameters, secrets),
+    outputParameters: maskParameters(record.outputParameters, secrets),
+    metrics: maskParameters(record.metrics, secrets),
+    error: record.error ? maskError(record.error, secrets) : null,
+  };
+}
+
+/**
+ * Masks secrets in a file in place (a shell step's execution log, before it is stored). Works on
+ * bytes (latin1 maps each byte to one code unit), so output that is not UTF-8 survives unchanged.
+ */
+export async function maskFile(file: string, secrets: Secrets = readSecrets()): Promise<void> {
+  if (secrets.needles.length === 0) return;
+  const text = (await readFile(file)).toString("latin1");
+  let out = text;
+  for (const n of secrets.needles) {
+    const bytes = Buffer.from(n, "utf8").toString("latin1");
+    if (out.includes(bytes)) out = out.split(bytes).join(MASK);
+  }
+  if (out !== text) await writeFile(file, Buffer.from(out, "latin1"));
+}
