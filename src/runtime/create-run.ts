@@ -6,6 +6,7 @@ import type { JsonValue } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import { codeIdentity } from "./identity.js";
 import { checkRunId, newRunId } from "./run-id.js";
+import { maskParameters } from "./secrets.js";
 
 export interface CreateRunOptions {
   built: BuiltPipeline;
@@ -38,7 +39,9 @@ export async function createRun(stores: Stores, options: CreateRunOptions): Prom
     tag: options.tag ?? "",
     startedAt: (options.now ?? new Date()).toISOString(),
     dagHash: options.built.graph.dagHash,
-    parameters: options.parameters,
+    // Already masked when folded by resolveParameters; parameters that arrive another way (runs API,
+    // serve) must not carry a secret into the header either.
+    parameters: maskParameters(options.parameters),
     codeIdentity: codeIdentity(options.source ? path.dirname(options.source) : process.cwd()),
     ...(options.source ? { source: options.source } : {}),
     mode: options.mode,

@@ -9,7 +9,10 @@ import { runPipeline } from "../../src/execute/index.js";
 import { resolveParameters } from "../../src/runtime/index.js";
 import { maskParameters, readSecrets } from "../../src/runtime/secrets.js";
 import { UsageError } from "../../src/sdk/errors.js";
-import { fsStores } from "../../src/store/index.js";
+import { buildGraph } from "../../src/graph/index.js";
+import { Pipeline, Stub } from "../../src/index.js";
+import { createRun } from "../../src/runtime/create-run.js";
+import { fsStores, memoryStores } from "../../src/store/index.js";
 import { load, tempDir, useEmulator } from "../emulate/compare.js";
 
 const SECRET = "tok-9f8e7d6c5b4a-SECRET";
@@ -89,6 +92,13 @@ describe("secrets, locally", () => {
 });
 
 describe("secret masking rules", () => {
+  it("keeps a secret out of the run header also when parameters arrive unfolded (runs API, serve)", async () => {
+    const stores = memoryStores();
+    const built = buildGraph(new Pipeline({ steps: [new Stub({ name: "s" })] }));
+    const header = await createRun(stores, { built, parameters: { api_token: SECRET, note: `uses ${SECRET}` }, mode: "emulator" });
+    expect((await stores.runLog.getHeader(header.runId))!.parameters).toEqual({ api_token: "***", note: "uses ***" });
+  });
+
   it("masks short secrets by name only, and refuses an ill-formed secret name before anything runs", () => {
     const secrets = readSecrets({ RUNNABLE_SECRET_pin: "12", RUNNABLE_SECRET_key: "abcd" });
     expect(maskParameters({ pin: "12", note: "pin 12", list: ["xabcdx", 1], key: "other" }, secrets))
