@@ -38,7 +38,7 @@ export interface JobDescription {
 export function runBatchJob(options: BatchJobOptions): Promise<JobDescription> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", TSX, `--max-old-space-size=${options.memoryMiB}`, ENTRY], {
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...options.env, RUNNABLE_HANDLER_PROCESS: String(process.pid) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let tail = "";

@@ -175,7 +175,7 @@ export class WorkerPool {
     this.stats.coldStarts++;
     const child = fork(CHILD, [], {
       execArgv: ["--import", TSX, `--max-old-space-size=${key}`],
-      env: { ...process.env, ...this.options.env, RUNNABLE_PIPELINE_FILE: this.options.pipelineFile, RUNNABLE_PIPELINE_NAME: this.options.pipelineName },
+      env: { ...process.env, ...this.options.env, RUNNABLE_PIPELINE_FILE: this.options.pipelineFile, RUNNABLE_PIPELINE_NAME: this.options.pipelineName, RUNNABLE_HANDLER_PROCESS: String(process.pid) },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
     });
