@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { glob } from "tinyglobby";
 import picomatch from "picomatch";
 import type { CatalogSpec } from "../graph/types.js";
@@ -32,19 +33,30 @@ export async function catalogGet(ctx: StepContext, runId: string, spec: CatalogS
 
 /**
  * Stores the working-directory files matching the step's `put` patterns. A plain name the step did
- * not create fails the step; a glob matching nothing stores nothing. Symlinks leading outside the
- * working directory are refused.
+ * not create fails the step; a glob matching nothing stores nothing. A symlink is stored as its
+ * target's content when it stays inside the working directory, and refused (UnsafePathError) when it
+ * leads outside — whether named plainly or matched by a glob (globs with "**" do not match symlinks).
  */
 export async function catalogPut(ctx: StepContext, runId: string, spec: CatalogSpec): Promise<CatalogEntry[]> {
   if (spec.put.length === 0) return [];
-  const names = new Set<string>();
+  const files = new Map<string, string>();
   for (const pattern of spec.put) {
-    const found = await glob([pattern], { cwd: ctx.workDir, onlyFiles: true, dot: true, followSymbolicLinks: false, expandDirectories: false });
-    if (found.length === 0 && !isGlob(pattern)) throw new Error(`catalog.put: "${pattern}" was not found in the working directory ${ctx.workDir} after the step`);
-    for (const f of found.sort()) names.add(checkCatalogName(f));
+    // Symlinks are matched (then checked by resolveInside) except under "**", where following them
+    // could walk the whole file system through a link to "/".
+    const candidates = isGlob(pattern)
+      ? (await glob([pattern], { cwd: ctx.workDir, onlyFiles: true, dot: true, followSymbolicLinks: !pattern.includes("**"), expandDirectories: false })).sort()
+      : [checkCatalogName(pattern)];
+    for (const name of candidates) {
+      const file = await resolveInside(ctx.workDir, checkCatalogName(name));
+      const kind = await stat(file).then((st) => (st.isFile() ? "file" : "other"), () => "missing");
+      if (kind === "file") files.set(name, file);
+      else if (!isGlob(pattern)) {
+        throw new Error(`catalog.put: "${pattern}" ${kind === "missing" ? "was not found" : "is not a file"} in the working directory ${ctx.workDir} after the step`);
+      }
+    }
   }
   const entries: CatalogEntry[] = [];
-  for (const name of names) entries.push(await putOne(ctx, runId, name, await resolveInside(ctx.workDir, name), spec.storeCopy));
+  for (const [name, file] of files) entries.push(await putOne(ctx, runId, name, file, spec.storeCopy));
   return entries;
 }
 

@@ -167,4 +167,21 @@ describe("catalog", () => {
     expect(result.status).toBe("FAIL");
     expect(result.runLog.steps.leak!.attempts[0]!.error).toMatchObject({ name: "UnsafePathError", message: expect.stringMatching(/symlink that leads outside the working directory/) });
   });
+
+  it("refuses a symlinked file leading outside, named plainly or matched by a glob, and stores one that stays inside", async () => {
+    const outside = tempDir();
+    writeFileSync(join(outside, "passwd"), "root:x:0:0");
+    for (const pattern of ["esc.txt", "*.txt"]) {
+      const workDir = tempDir();
+      symlinkSync(join(outside, "passwd"), join(workDir, "esc.txt"));
+      const result = await runPipeline(new Pipeline({ steps: [new FunctionTask({ name: "leak", catalog: new Catalog({ put: [pattern] }), function: () => null })] }), { root: root(), workDir });
+      expect(result.runLog.steps.leak!.attempts[0]!.error).toMatchObject({ name: "UnsafePathError", message: expect.stringMatching(/"esc.txt" is a symlink that leads outside the working directory/) });
+    }
+    const workDir = tempDir();
+    writeFileSync(join(workDir, "real.txt"), "inside");
+    symlinkSync("real.txt", join(workDir, "alias.txt"));
+    const ok = await runPipeline(new Pipeline({ steps: [new FunctionTask({ name: "keep", catalog: new Catalog({ put: ["alias.txt"] }), function: () => null })] }), { root: root(), workDir });
+    expect(ok.status).toBe("SUCCESS");
+    expect(ok.runLog.steps.keep!.catalog).toMatchObject([{ name: "alias.txt", stage: "put", size: 6 }]);
+  });
 });
