@@ -38,24 +38,35 @@ async function writeRandomFile(file: string, mb: number): Promise<void> {
   }
 }
 
-/** Runs `fn`, sampling this process's RSS; returns seconds taken and the peak RSS in MB. */
-async function measured<T>(fn: () => Promise<T>): Promise<{ seconds: number; peakRssMb: number; value: T }> {
-  let peak = process.memoryUsage.rss();
+interface Measured<T> { seconds: number; peakRssMb: number; growthMb: number; value: T }
+
+/**
+ * Runs `fn`, sampling this process's RSS; returns seconds taken, the peak RSS in MB and its growth
+ * over the RSS at the start (the process already holds whatever earlier benches loaded).
+ */
+async function measured<T>(fn: () => Promise<T>): Promise<Measured<T>> {
+  const base = process.memoryUsage.rss();
+  let peak = base;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
   const start = performance.now();
   try {
     const value = await fn();
-    return { seconds: (performance.now() - start) / 1000, peakRssMb: Math.round(Math.max(peak, process.memoryUsage.rss()) / MB), value };
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { seconds: (performance.now() - start) / 1000, peakRssMb: Math.round(peak / MB), growthMb: Math.round((peak - base) / MB), value };
   } finally {
     clearInterval(timer);
   }
 }
 
-async function best<T>(times: number, fn: () => Promise<T>): Promise<{ seconds: number; peakRssMb: number; value: T }> {
+function worst<T>(a: Measured<T>, b: Measured<T>): Pick<Measured<T>, "peakRssMb" | "growthMb"> {
+  return { peakRssMb: Math.max(a.peakRssMb, b.peakRssMb), growthMb: Math.max(a.growthMb, b.growthMb) };
+}
+
+async function best<T>(times: number, fn: () => Promise<T>): Promise<Measured<T>> {
   let result = await measured(fn);
   for (let i = 1; i < times; i++) {
     const next = await measured(fn);
-    if (next.seconds < result.seconds) result = { ...next, peakRssMb: Math.max(next.peakRssMb, result.peakRssMb) };
+    if (next.seconds < result.seconds) result = { ...next, ...worst(next, result) };
   }
   return result;
 }
@@ -78,7 +89,7 @@ async function md5Figures(file: string, dir: string): Promise<Record<string, unk
     const x = await measured(md5sum);
     if (x.seconds < a.seconds) a = x;
     const y = await measured(put);
-    if (y.seconds < b.seconds) b = { ...y, peakRssMb: Math.max(y.peakRssMb, b.peakRssMb) };
+    if (y.seconds < b.seconds) b = { ...y, ...worst(y, b) };
   }
   await rm(root, { recursive: true, force: true });
   if (a.value !== b.value) throw new Error(`md5 mismatch: store ${b.value}, md5sum ${a.value}`);
@@ -87,6 +98,7 @@ async function md5Figures(file: string, dir: string): Promise<Record<string, unk
     md5sum_mb_per_s: round(FILE_MB / a.seconds),
     md5_vs_md5sum: Math.round((100 * a.seconds) / b.seconds) / 100,
     md5_peak_rss_mb: b.peakRssMb,
+    md5_rss_growth_mb: b.growthMb,
   };
 }
 
@@ -141,6 +153,7 @@ async function s3Figures(file: string, dir: string): Promise<Record<string, unkn
       s3_put_mb_per_s: round(FILE_MB / put.seconds),
       s3_get_mb_per_s: round(FILE_MB / get.seconds),
       s3_peak_rss_mb: Math.max(put.peakRssMb, get.peakRssMb),
+      s3_rss_growth_mb: Math.max(put.growthMb, get.growthMb),
       runlog_assemble_ms_s3_cold: s3Ms.cold,
       runlog_assemble_ms_s3: s3Ms.warm,
     };
