@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildGraph, type BuiltPipeline } from "../graph/build.js";
 import { createRun } from "../runtime/create-run.js";
 import { resolveParameters } from "../runtime/parameters.js";
@@ -68,6 +68,88 @@ async function loadEmulator(): Promise<EmulatorModule> {
   }
 }
 
+/**
+ * Set in the environment of the emulator's handler processes (Lambda workers and Batch job
+ * processes) to the emulator's pid. A run started inside one — a pipeline module that calls
+ * `execute()` when it is imported — would start runs recursively: it is refused instead. The pid
+ * (compared with the process's parent) keeps the marker from refusing runs in processes the steps
+ * themselves start (a ShellTask running `runnable run …`), which inherit the environment.
+ */
+export const HANDLER_PROCESS_ENV = "RUNNABLE_HANDLER_PROCESS";
+
+let handlerRefusalShown = false;
+
+/** Refuses (UsageError) to start or retry a run inside an emulator handler process. */
+function refuseInHandlerProcess(what: string): void {
+  const marker = process.env[HANDLER_PROCESS_ENV];
+  if (marker === undefined || marker !== String(process.ppid)) return;
+  const file = process.env.RUNNABLE_PIPELINE_FILE;
+  const error = new UsageError(
+    `${what} was called inside an emulator handler process${file ? ` (pipeline file "${file}")` : ""}: runs are not started from handler processes. ` +
+    "Most likely the pipeline module starts a run when it is imported, and handler processes import it to find its functions: " +
+    "keep the Pipeline in a module of its own that default-exports it, and call execute() from the script that imports it.",
+  );
+  // Also on stderr (once per process), which the emulator shows: the failed import leaves no step
+  // to record the error on, only the execution's failure (`runnable logs --events`).
+  if (!handlerRefusalShown) process.stderr.write(`runnable: ${error.message}\n`);
+  handlerRefusalShown = true;
+  throw error;
+}
+
+function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/**
+ * The files this process was started with: the main script (`process.argv[1]`) and modules
+ * preloaded with `--import`/`--require` (also through NODE_OPTIONS), real paths.
+ */
+function entryFiles(): string[] {
+  const files: string[] = [];
+  if (process.argv[1]) files.push(process.argv[1]);
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/).filter(Boolean)];
+  for (let i = 0; i < args.length; i++) {
+    const m = /^(--import|--require|-r|--loader|--experimental-loader)(?:=(.*))?$/.exec(args[i]!);
+    if (!m) continue;
+    const value = m[2] ?? args[++i];
+    if (!value) continue;
+    if (value.startsWith("file:")) files.push(fileURLToPath(value));
+    else if (value.startsWith(".") || path.isAbsolute(value)) files.push(value);
+  }
+  return files.map(realPath);
+}
+
+/** Whether `source` is a file this process was started with (the main script or a preloaded module). */
+export function isEntryFile(source: string): boolean {
+  const real = realPath(source);
+  const bare = real.slice(0, real.length - path.extname(real).length);
+  // `node script` / `tsx script` may name the main script without its extension.
+  return entryFiles().some((f) => f === real || (path.extname(f) === "" && f === bare));
+}
+
+/**
+ * Refuses (UsageError, nothing written) an emulator run whose handler processes could not import
+ * the pipeline: no source file, or the source is the script being run — importing it would call
+ * `execute()` again in every handler process, starting runs recursively.
+ */
+function checkEmulatorSource(source: string | undefined, what = 'execute({ mode: "emulator" })'): void {
+  const fix = "Move the Pipeline to e.g. pipeline.ts, default-export it, and import it here.";
+  if (!source) {
+    throw new UsageError(
+      `${what} needs the pipeline in a module of its own that default-exports it: handler processes import that module to find its functions, and the file that built this Pipeline cannot be told. ${fix}`,
+    );
+  }
+  if (isEntryFile(source)) {
+    throw new UsageError(
+      `${what} needs the pipeline in a module of its own that default-exports it: handler processes import "${source}" to find its functions, and that file is the script being run. ${fix}`,
+    );
+  }
+}
+
 /** The folder name of a pipeline file when it is a valid pipeline name (examples/ml-pipeline/pipeline.ts → "ml-pipeline"). */
 export function nameFromSource(source: string | undefined): string | undefined {
   if (!source) return undefined;
@@ -87,7 +169,9 @@ async function result(stores: Stores, runId: string): Promise<RunResult> {
  * final scope (the run log's finalParameters).
  */
 export async function runPipeline(pipeline: Pipeline, options: RunPipelineOptions = {}): Promise<RunResult> {
+  refuseInHandlerProcess("execute()");
   const source = options.source ?? pipeline.source;
+  if (options.mode === "emulator") checkEmulatorSource(source);
   const built = buildGraph(pipeline, { fallbackName: options.fallbackName ?? nameFromSource(source) ?? "pipeline" });
   const parameters = resolveParameters({
     ...(options.parametersFile !== undefined ? { parametersFile: options.parametersFile } : {}),
@@ -169,6 +253,7 @@ export function refuseAwsRetry(header: RunHeader): void {
  * when it already succeeded, or when the pipeline's graph changed since the run (dagHash).
  */
 export async function retryRun(runId: string, options: RetryOptions = {}): Promise<RunResult> {
+  refuseInHandlerProcess("retryRun()");
   checkRunId(runId);
   const root = options.root ?? DEFAULT_ROOT;
   const stores = fsStores(root);
@@ -180,6 +265,8 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   // An explicit S3 endpoint/bucket names where the run lives: the filesystem store is not consulted.
   const header = onS3 ? undefined : await stores.runLog.getHeader(runId);
   if (header) refuseAwsRetry(header);
+  // An emulator run recorded with the script being run as its source (made before this was refused).
+  if (header?.mode === "emulator" && header.source && isEntryFile(header.source)) checkEmulatorSource(header.source, `retrying emulator run ${runId}`);
   if (!header || header.mode === "emulator") {
     if (!onS3 && !header && !existsSync(path.join(root, "s3"))) throw new RunNotFoundError(runId, stores.blob.location);
     const emulator = await loadEmulator();
