@@ -3,12 +3,6 @@ import type { Json } from "./definition.js";
 /** Step Functions' limit on a state's input, output, and an execution's input: 256 KiB of UTF-8 JSON. */
 export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
 
-/** The Lambda function timeout the emulator gives every step-handler invocation (the Lambda maximum). */
-export const LAMBDA_TIMEOUT_MS = 900_000;
-
-/** Lambda's default memory when the step sets none. */
-export const LAMBDA_DEFAULT_MEMORY_MIB = 1024;
-
 /**
  * "No Task timeout" (AWS's default) for the interpreter, which otherwise applies 60 s. ASL allows
  * 99,999,999 s, but the interpreter's setTimeout overflows past 2^31-1 ms (and then fires at once).

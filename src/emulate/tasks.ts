@@ -1,8 +1,9 @@
-import { walk, type RootGraph } from "../graph/index.js";
+import { lambdaSizing } from "../compile/sizing.js";
+import type { RootGraph } from "../graph/index.js";
 import { runBatchJob } from "./batch-jobs.js";
 import type { Json, JsonObject, TaskInfo } from "./definition.js";
 import {
-  LAMBDA_DEFAULT_MEMORY_MIB, LAMBDA_TIMEOUT_MS, NO_TASK_TIMEOUT_SECONDS, checkPayload, DataLimitExceeded,
+  NO_TASK_TIMEOUT_SECONDS, checkPayload, DataLimitExceeded,
 } from "./limits.js";
 import type { ExecutionControl, TaskHandler } from "./machine.js";
 import type { WorkerPool } from "./workers.js";
@@ -20,20 +21,10 @@ export interface FunctionSize {
   timeoutMs: number;
 }
 
-/**
- * What the CDK stack gives the pipeline's one step Lambda (cdk/sources.ts `lambdaSizing`): the largest
- * memory and timeout of its lambda steps (defaults 1024 MiB, 900 s; timeout capped at 900 s), or
- * 256 MiB / 60 s when every step runs on Batch.
- */
+/** What the CDK stack gives the pipeline's one step Lambda (src/compile/sizing.ts, shared with cdk/). */
 export function functionSizing(graph: RootGraph): FunctionSize {
-  const memory: number[] = [];
-  const timeout: number[] = [];
-  walk(graph, (n) => {
-    if ((n.kind !== "function" && n.kind !== "shell") || n.compute !== "lambda") return;
-    memory.push(n.memoryMiB ?? LAMBDA_DEFAULT_MEMORY_MIB);
-    timeout.push(Math.min(LAMBDA_TIMEOUT_MS, (n.timeoutSeconds ?? LAMBDA_TIMEOUT_MS / 1000) * 1000));
-  });
-  return memory.length ? { memoryMiB: Math.max(...memory), timeoutMs: Math.max(...timeout) } : { memoryMiB: 256, timeoutMs: 60_000 };
+  const { memoryMiB, timeoutSeconds } = lambdaSizing(graph);
+  return { memoryMiB, timeoutMs: timeoutSeconds * 1000 };
 }
 
 export interface TaskHandlerDeps {

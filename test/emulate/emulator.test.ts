@@ -90,9 +90,9 @@ describe("the step Lambda's size, as the CDK stack deploys it", () => {
   const graph = (steps: FunctionTask[]) => buildGraph(new Pipeline({ name: "p", steps })).graph;
   const step = (name: string, extra: Partial<ConstructorParameters<typeof FunctionTask>[0]> = {}) => new FunctionTask({ name, function: () => 1, ...extra });
 
-  it("takes the largest memory and timeout of the lambda steps (defaults 1024 MiB, 900 s)", () => {
+  it("takes the largest memory and timeout (+30 s grace) of the lambda steps (defaults 1024 MiB, 900 s)", () => {
     expect(functionSizing(graph([step("a", { resources: { memoryMiB: 512 }, timeoutSeconds: 10 }), step("b", { resources: { memoryMiB: 2048 }, timeoutSeconds: 60 })])))
-      .toEqual({ memoryMiB: 2048, timeoutMs: 60_000 });
+      .toEqual({ memoryMiB: 2048, timeoutMs: 90_000 });
     expect(functionSizing(graph([step("a", { timeoutSeconds: 10 }), step("b")]))).toEqual({ memoryMiB: 1024, timeoutMs: 900_000 });
   });
 
