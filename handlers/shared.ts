@@ -25,6 +25,8 @@ export const ENV = {
   prefix: "RUNNABLE_PREFIX",
   /** Optional S3 endpoint (a local s3rver in the emulator and tests). */
   endpoint: "RUNNABLE_S3_ENDPOINT",
+  /** "1" when the endpoint honours `If-None-Match: *` atomically (the emulator's own server): create-only writes skip their HEAD. */
+  conditionalWrites: "RUNNABLE_S3_CONDITIONAL_WRITES",
   /** Pipeline file imported by the generic `handler` exports. */
   pipelineFile: "RUNNABLE_PIPELINE_FILE",
   /** Pipeline name used when the Pipeline has none (the CLI uses the file's folder name). */
@@ -32,7 +34,8 @@ export const ENV = {
 } as const;
 
 /**
- * Builds S3 stores from `RUNNABLE_BUCKET`, `RUNNABLE_PREFIX`, `AWS_REGION`, `RUNNABLE_S3_ENDPOINT`.
+ * Builds S3 stores from `RUNNABLE_BUCKET`, `RUNNABLE_PREFIX`, `AWS_REGION`, `RUNNABLE_S3_ENDPOINT`
+ * (and `RUNNABLE_S3_CONDITIONAL_WRITES`).
  * Made once per container: the run-log store keeps the create-only records it has read or written,
  * so a warm container reads each record once.
  */
@@ -42,7 +45,11 @@ export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): Stores {
   const endpoint = env[ENV.endpoint] || undefined;
   const prefix = env[ENV.prefix] || undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
-  return s3Stores({ bucket, ...(prefix ? { prefix } : {}), ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) });
+  const conditionalWrites = env[ENV.conditionalWrites] === "1";
+  return s3Stores({
+    bucket, ...(prefix ? { prefix } : {}), ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}),
+    ...(conditionalWrites ? { conditionalWrites } : {}),
+  });
 }
 
 /** Turns a loaded module into a Pipeline: its default export is a Pipeline or a (possibly async) function returning one. */

@@ -37,9 +37,12 @@ export async function openEmulatorStores(root: string, options: EmulatorStorageO
   const region = options.region ?? "us-east-1";
   const server = options.s3Endpoint ? undefined : await startLocalS3(join(resolve(root), "s3"), bucket);
   const endpoint = options.s3Endpoint ?? server!.endpoint;
+  // Our own server honours If-None-Match as S3 does (see s3server.ts); a given endpoint may not.
+  const conditionalWrites = server !== undefined;
   const env: Record<string, string> = {
     RUNNABLE_BUCKET: bucket,
     RUNNABLE_S3_ENDPOINT: endpoint,
+    ...(conditionalWrites ? { RUNNABLE_S3_CONDITIONAL_WRITES: "1" } : {}),
     AWS_REGION: region,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     ...(process.env.AWS_ACCESS_KEY_ID ? {} : LOCAL_CREDENTIALS),
@@ -55,7 +58,7 @@ export async function openEmulatorStores(root: string, options: EmulatorStorageO
     throw err;
   }
   return {
-    stores: s3Stores({ bucket, endpoint, region, client }),
+    stores: s3Stores({ bucket, endpoint, region, client, conditionalWrites }),
     endpoint,
     bucket,
     handlerEnv: env,

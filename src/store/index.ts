@@ -48,6 +48,8 @@ export interface S3StoresOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** A ready client. Default: `createS3Client({ endpoint, region, credentials })`. */
   client?: S3Client;
+  /** The server honours `If-None-Match: *` atomically (see S3BlobStoreOptions). Default false. */
+  conditionalWrites?: boolean;
 }
 
 /** Stores in an S3 bucket: `s3://<bucket>/<prefix>runs/…` and `…/catalog/…`. */
@@ -60,6 +62,10 @@ export function s3Stores(options: S3StoresOptions): Stores {
       ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     });
   return storesOn(
-    new S3BlobStore({ client, bucket: options.bucket, ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) }),
+    new S3BlobStore({
+      client, bucket: options.bucket,
+      ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+      ...(options.conditionalWrites !== undefined ? { conditionalWrites: options.conditionalWrites } : {}),
+    }),
   );
 }

@@ -58,6 +58,13 @@ export interface S3BlobStoreOptions {
   bucket: string;
   /** Key prefix inside the bucket (a trailing "/" is added). Default: none, keys at the bucket's root. */
   prefix?: string;
+  /**
+   * The server is known to honour `If-None-Match: *` atomically (412 when the key exists), as the
+   * emulator's own S3 server does: create-only writes are then decided by the conditional PUT
+   * alone, without the HEAD before it. Default false: HEAD first, so a server that ignores the
+   * header (plain s3rver) still refuses keys that already existed.
+   */
+  conditionalWrites?: boolean;
 }
 
 interface AwsError {
@@ -80,17 +87,20 @@ const PARTS_IN_FLIGHT = 4;
  * A BlobStore in an S3 bucket under an optional prefix. PutObject is atomic on S3 (readers see the
  * whole old or new object). Create-only (`ifAbsent`) checks with HEAD and then writes with
  * `If-None-Match: *`: real S3 rejects the write with 412 when the key appeared in between; servers
- * that ignore the header (s3rver) still refuse keys that already existed before the write.
+ * that ignore the header (s3rver) still refuse keys that already existed before the write. With
+ * `conditionalWrites` (a server known to honour the header) the HEAD is left out: one request.
  */
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
   readonly bucket: string;
   readonly prefix: string;
   readonly location: string;
+  private readonly conditionalWrites: boolean;
 
   constructor(options: S3BlobStoreOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
+    this.conditionalWrites = options.conditionalWrites ?? false;
     const p = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
     this.prefix = p ? `${p}/` : "";
     this.location = `s3://${this.bucket}/${this.prefix}`;
@@ -118,7 +128,7 @@ export class S3BlobStore implements BlobStore {
       return true;
     }
     for (let conflicts = 0; ; conflicts++) {
-      if (await this.exists(Key)) return false;
+      if (!this.conditionalWrites && await this.exists(Key)) return false;
       try {
         await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, IfNoneMatch: "*" }));
         return true;
