@@ -106,7 +106,8 @@ Store.prototype.listObjects = async function (bucket, options) {
   // prefixes before it (the rest come with later pages).
   const last = page.length ? Buffer.from(page[page.length - 1]) : undefined;
   const commonPrefixes = last ? prefixes.filter((p) => !isTruncated || Buffer.compare(Buffer.from(p), last) < 0) : prefixes;
-  const metadata = await Promise.all(page.map((key) => this.getMetadata(bucket, key).catch((e) => {
+  // A listing shows each object's ETag, size and time: its md5 and a stat, not its stored headers.
+  const metadata = await Promise.all(page.map((key) => listed(this, bucket, key).catch((e) => {
     if (e.code === "ENOENT") return undefined;
     throw e;
   })));
@@ -199,6 +200,18 @@ Store.prototype.putMetadata = async function (bucket, key, metadata, md5) {
   if (md5) fs.writeFileSync(this.getResourcePath(bucket, key, "object.md5"), md5);
   fs.writeFileSync(this.getResourcePath(bucket, key, "metadata.json"), JSON.stringify(json, null, 2));
 };
+async function listed(store, bucket, key) {
+  const objectPath = store.getResourcePath(bucket, key, "object");
+  let md5;
+  try {
+    md5 = fs.readFileSync(objectPath + ".md5", "utf8");
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+    return store.getMetadata(bucket, key);
+  }
+  const stat = fs.statSync(objectPath);
+  return { etag: JSON.stringify(md5), "last-modified": stat.mtime.toUTCString(), "content-length": stat.size };
+}
 const getMetadata = Store.prototype.getMetadata;
 Store.prototype.getMetadata = async function (bucket, key) {
   const objectPath = this.getResourcePath(bucket, key, "object");
