@@ -52,7 +52,9 @@ export async function runLocal(p: Loaded, parameters: Record<string, JsonValue>)
 
 /** Replaces the run id (object references carry it) and per-run temp folders inside values. */
 function scrub(value: unknown, runId: string): unknown {
-  return JSON.parse(JSON.stringify(value).split(runId).join("<run>").replace(/\/tmp\/[A-Za-z]+-[A-Za-z0-9]{6}/g, "<tmp>"));
+  // Temp folders are made by tempDir(): `<tmpdir>/<letters->` + 6 random characters.
+  const tmp = new RegExp(`${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/[A-Za-z]+-[A-Za-z0-9]{6}`, "g");
+  return JSON.parse(JSON.stringify(value).split(runId).join("<run>").replace(tmp, "<tmp>"));
 }
 
 /** The comparable view of a run log. */
