@@ -1,6 +1,7 @@
 import type { BuiltPipeline } from "../graph/build.js";
 import type { MapNodeGraph, NodeGraph, PipelineGraph, TaskNode } from "../graph/types.js";
 import { lastOf, succeeded, type Scope, type StepContext } from "../runtime/context.js";
+import { readSecrets } from "../runtime/secrets.js";
 import { itemOf } from "../runtime/objects.js";
 import { PROTOCOL_VERSION, type StepAction, type StepEvent, type StepResult } from "../runtime/protocol.js";
 import { handleStepEvent } from "../runtime/step-event.js";
@@ -75,7 +76,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   const emit = options.onEvent ?? (() => {});
   const sleep = options.sleep ?? realSleep;
   const base: StepContext = {
-    built, stores, workDir: options.workDir ?? process.cwd(), objectCache: new Map(),
+    built, stores, workDir: options.workDir ?? process.cwd(), objectCache: new Map(), secrets: readSecrets(),
     attempts: await stores.runLog.allAttempts(runId), ...(options.now ? { now: options.now } : {}),
   };
   const view = base.attempts!;

@@ -1,7 +1,7 @@
 import type { BuiltPipeline } from "../graph/build.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { AttemptRecord, RunLogStore, Stores } from "../store/types.js";
-import { maskRecord } from "./secrets.js";
+import { maskRecord, readSecrets, type Secrets } from "./secrets.js";
 
 /** Parameters in scope of a step: JSON values, `object()` returns as `{"$object": ref}`. */
 export type Scope = Record<string, JsonValue>;
@@ -27,6 +27,15 @@ export interface StepContext {
    * outcomes never re-list the store; handlers leave it out and read the store.
    */
   attempts?: Map<string, AttemptRecord[]>;
+  /**
+   * The `RUNNABLE_SECRET_*` environment, read once by the caller (the local executor, per run);
+   * else read per use. Reading process.env costs ≈ 20 µs, which a 10,000-item Map feels.
+   */
+  secrets?: Secrets;
+}
+
+export function secretsOf(ctx: StepContext): Secrets {
+  return ctx.secrets ?? readSecrets();
 }
 
 export function nowOf(ctx: StepContext): Date {
@@ -73,7 +82,7 @@ export async function allAttemptsOf(ctx: StepContext, runId: string): Promise<Ma
 export async function recordAttempt(
   ctx: StepContext, runId: string, stepPath: string, record: AttemptRecord, existing: AttemptRecord[],
 ): Promise<AttemptRecord> {
-  const stored = await ctx.stores.runLog.recordAttempt(runId, stepPath, maskRecord(record));
+  const stored = await ctx.stores.runLog.recordAttempt(runId, stepPath, maskRecord(record, secretsOf(ctx)));
   settle(ctx.stores.runLog, runId, stepPath, [...existing.filter((a) => a.key !== stored.key), stored].sort((a, b) => a.attempt - b.attempt));
   if (ctx.attempts) {
     const list = ctx.attempts.get(stepPath) ?? [];

@@ -5,11 +5,11 @@ import type { JsonValue } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
 import { bindFunctionResult, bindShellOutput, encodeReturns } from "./bind.js";
 import { catalogGet, catalogPut, putOne } from "./catalog-io.js";
-import { attemptsOf, nextAttempt, nowOf, recordAttempt, succeeded, type Scope, type StepContext } from "./context.js";
+import { attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext } from "./context.js";
 import { parameterView, prefetchObjects } from "./objects.js";
 import { ERRORS } from "./protocol.js";
 import { resolveScope } from "./scope.js";
-import { checkSecrets, maskFile, readSecrets } from "./secrets.js";
+import { checkSecrets, maskFile } from "./secrets.js";
 import { runShell } from "./shell.js";
 
 /** Time kept back from a deadline so the failed attempt can still be recorded. */
@@ -88,7 +88,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
   const limit = timeLimit(node, ctx.deadline);
   // Secrets join the scope here only (they win over a parameter of the same name); recordAttempt
   // masks them out of everything recorded, and the shell log is masked before it is stored.
-  const secrets = readSecrets();
+  const secrets = secretsOf(ctx);
   const full: Scope = Object.keys(secrets.values).length ? { ...scope, ...secrets.values } : scope;
   const catalog: CatalogEntry[] = [];
   let inputs: Scope = node.kind === "shell" ? full : {};

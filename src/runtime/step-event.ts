@@ -4,7 +4,7 @@ import type { StepError, StepType } from "../sdk/runlog.js";
 import type { AttemptRecord } from "../store/types.js";
 import { aslError, chooseBranch, conditionalOutputs, mapOutputs, parallelOutputs } from "./composite.js";
 import {
-  allAttemptsOf, attemptsOf, nextAttempt, nowOf, recordAttempt, succeeded, type Scope, type StepContext,
+  allAttemptsOf, attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext,
 } from "./context.js";
 import { listLength, prefetchObjects } from "./objects.js";
 import { ERRORS, PROTOCOL_VERSION, type StepEvent, type StepResult } from "./protocol.js";
@@ -111,7 +111,7 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       const outcome = pipelineOutcome(await allAttemptsOf(ctx, runId), ctx.built.graph, "");
       const status = event.status ?? outcome.status;
       await ctx.stores.runLog.endExecution(runId, {
-        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...outcome.outputs }),
+        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...outcome.outputs }, secretsOf(ctx)),
       });
       return { v: PROTOCOL_VERSION, status };
     }
