@@ -180,7 +180,8 @@ Store.prototype.putObject = async function (object) {
   const temp = objectPath + ".tmp-" + crypto.randomBytes(8).toString("hex");
   const { size, md5 } = await writeTemp(temp, object.content);
   // The request (a PutObject's body stream) carries the conditional header.
-  const ifNoneMatch = (object.content && object.content.headers && object.content.headers["if-none-match"]) === "*";
+  const ifNoneMatch = process.env.RUNNABLE_S3RVER_CONDITIONAL !== "0" &&
+    (object.content && object.content.headers && object.content.headers["if-none-match"]) === "*";
   await locked(object.bucket + "/" + object.key, async () => {
     if (ifNoneMatch && fs.existsSync(objectPath)) {
       fs.rmSync(temp, { force: true });
@@ -281,12 +282,22 @@ process.on("disconnect", () => process.exit(0));
 process.on("SIGTERM", () => server.close().then(() => process.exit(0)));
 `;
 
+/** Options of startLocalS3. */
+export interface LocalS3Options {
+  /**
+   * Honour `If-None-Match: *` on PutObject as S3 does (default true). Tests turn it off to check
+   * that the stores stay correct against a server that ignores it, as plain s3rver does.
+   */
+  conditionalWrites?: boolean;
+}
+
 /** Starts s3rver on 127.0.0.1 (a free port) serving `directory`, with `bucket` created. */
-export async function startLocalS3(directory: string, bucket: string): Promise<LocalS3Server> {
+export async function startLocalS3(directory: string, bucket: string, options: LocalS3Options = {}): Promise<LocalS3Server> {
   await mkdir(directory, { recursive: true });
   const module = createRequire(import.meta.url).resolve("s3rver");
   const child = spawn(process.execPath, ["--openssl-legacy-provider", "-e", SERVER_CODE], {
-    env: { ...process.env, RUNNABLE_S3RVER_MODULE: module, RUNNABLE_S3RVER_DIR: directory, RUNNABLE_S3RVER_BUCKET: bucket },
+    env: { ...process.env, RUNNABLE_S3RVER_MODULE: module, RUNNABLE_S3RVER_DIR: directory, RUNNABLE_S3RVER_BUCKET: bucket,
+      RUNNABLE_S3RVER_CONDITIONAL: options.conditionalWrites === false ? "0" : "1" },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const port = await waitForPort(child);
