@@ -8,10 +8,11 @@ import { registerLogs } from "./commands/logs.js";
 import { registerRetry } from "./commands/retry.js";
 import { registerRemote } from "./commands/remote.js";
 import { registerRun } from "./commands/run.js";
+import { registerRuns } from "./commands/runs.js";
 import { registerServe } from "./commands/serve.js";
 
 /** Every command, one file each under ./commands. Add a command: one import and one entry here. */
-const COMMANDS: RegisterCommand[] = [registerRun, registerLogs, registerRetry, registerGraph, registerServe, registerRemote, registerCompile];
+const COMMANDS: RegisterCommand[] = [registerRun, registerLogs, registerRetry, registerGraph, registerServe, registerRemote, registerRuns, registerCompile];
 
 /**
  * The `runnable` CLI. Takes `process.argv`-style arguments and resolves to the exit code: 0 success,

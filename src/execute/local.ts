@@ -183,6 +183,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
 
   async function runMap(node: MapNodeGraph, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
     const { count = 0 } = await send("mapStart", node, indexes, scope);
+    emit({ type: "map-items", stepPath, kind: node.kind, items: count });
     const list = scope[node.iterateOn];
     const items = Array.from({ length: count }, (_, i) => i);
     const results = await pool(items, options.maxConcurrency ?? node.maxConcurrency, (i) =>
@@ -203,6 +204,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   }
 
   await send("start", undefined, [], undefined);
+  emit({ type: "run-start", stepPath: runId, graph: built.graph });
   let outcome: Outcome;
   try {
     outcome = await runPipe(built.graph, "", [], header.parameters);

@@ -179,15 +179,15 @@ describe("remote commands against runnable serve", () => {
     const env = { ...CREDENTIALS, AWS_REGION: "us-east-1" };
     expect((await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "logs-remote-1", parameters: { items: [4, 5] }, tag: "lr" }))).status).toBe(201);
     const log = await waitForEnd("logs-remote-1");
-    const remote = await runCli(["logs", "--remote", "logs-remote-1", "--api", url], { cwd: work, env });
+    const remote = await runCli(["logs", "--json", "--remote", "logs-remote-1", "--api", url], { cwd: work, env });
     expect(remote.code, remote.stderr).toBe(0);
     expect(JSON.parse(remote.stdout)).toEqual(log);
     // The same bytes as the local command reading the run's S3 store directly (emulator run, --s3-endpoint).
-    const direct = await runCli(["logs", "logs-remote-1", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket], { cwd: work, env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" } });
+    const direct = await runCli(["logs", "--json", "logs-remote-1", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket], { cwd: work, env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" } });
     expect(direct.code, direct.stderr).toBe(0);
     expect(remote.stdout).toBe(direct.stdout);
     // The API URL from the environment, flag after the id; `runs logs --remote` still answers the same.
-    const fromEnv = await runCli(["logs", "logs-remote-1", "--remote"], { cwd: work, env: { ...env, RUNNABLE_API_URL: url } });
+    const fromEnv = await runCli(["logs", "--json", "logs-remote-1", "--remote"], { cwd: work, env: { ...env, RUNNABLE_API_URL: url } });
     expect(fromEnv.code, fromEnv.stderr).toBe(0);
     expect(fromEnv.stdout).toBe(remote.stdout);
     const old = await runCli(["runs", "logs", "--remote", "logs-remote-1", "--api", url], { cwd: work, env });
@@ -207,11 +207,11 @@ describe("remote commands against runnable serve", () => {
     const mixed = await runCli(["logs", "--remote", "logs-remote-1", "--api", url, "--events"], { cwd: work, env });
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain("--events cannot be used with it");
-    const apiAlone = await runCli(["logs", "logs-remote-1", "--api", url], { cwd: work, env });
+    const apiAlone = await runCli(["logs", "--json", "logs-remote-1", "--api", url], { cwd: work, env });
     expect(apiAlone.code).toBe(2);
     expect(apiAlone.stderr).toContain("only apply with --remote");
     // A 5xx/network failure is a failure (exit 1), not a refusal.
-    const down = await runCli(["logs", "--remote", "logs-remote-1", "--api", "http://127.0.0.1:9/"], { cwd: work, env });
+    const down = await runCli(["logs", "--json", "--remote", "logs-remote-1", "--api", "http://127.0.0.1:9/"], { cwd: work, env });
     expect(down.code).toBe(1);
   }, 180_000);
 
