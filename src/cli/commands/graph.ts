@@ -5,7 +5,7 @@ import type { RootGraph } from "../../graph/types.js";
 import type { CommandContext } from "../context.js";
 import { toDot } from "../dot.js";
 import { EXIT } from "../io.js";
-import { loadPipeline } from "../load.js";
+import { loadPipelineFile } from "../../load/index.js";
 import { toMermaid } from "../mermaid.js";
 
 const FORMATS: Record<string, (graph: RootGraph) => Promise<string> | string> = {
@@ -27,7 +27,7 @@ export function registerGraph(program: Command, ctx: CommandContext): void {
     .addOption(new Option("--format <format>", "output format").choices(Object.keys(FORMATS)).default("mermaid"))
     .option("-o, --output <file>", "write to this file instead of stdout")
     .action(ctx.action(async (file: string, flags: { format: string; output?: string }) => {
-      const { pipeline, fallbackName } = await loadPipeline(file);
+      const { pipeline, fallbackName } = await loadPipelineFile(file);
       const text = await FORMATS[flags.format]!(buildGraph(pipeline, { fallbackName }).graph);
       if (flags.output !== undefined) {
         writeFileSync(flags.output, text);

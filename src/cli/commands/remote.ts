@@ -63,7 +63,7 @@ export function remoteOptions(c: Command): Command {
 }
 
 export function registerRemote(program: Command, ctx: CommandContext): void {
-  const runs = program.command("runs").description("start and inspect runs through the runs API (deployed, or `runnable serve`)");
+  const runs = program.command("runs").description("list and compare runs (local, emulator); start and inspect them through the runs API");
   const common = remoteOptions;
 
   common(runs.command("start")
