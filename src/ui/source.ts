@@ -7,7 +7,10 @@ import type { RunLog } from "../sdk/runlog.js";
 import { BlobCatalogStore } from "../store/catalog.js";
 import { FsBlobStore } from "../store/fs.js";
 import { BlobRunLogStore } from "../store/runlog.js";
-import type { RunHeader, Stores } from "../store/types.js";
+import type { Stores } from "../store/types.js";
+import type { RunListing } from "../view/answers.js";
+
+export type { RunListing } from "../view/answers.js";
 import { mapLimit } from "../store/limit.js";
 
 /**
@@ -16,16 +19,6 @@ import { mapLimit } from "../store/limit.js";
  * bucket (an emulator endpoint, or AWS), or a runs API. Reads only: nothing here creates or changes
  * a run or a bucket.
  */
-
-/** One line of a run list. */
-export interface RunListing extends Pick<RunLog, "runId" | "pipeline" | "status" | "tag" | "startedAt" | "endedAt" | "parameters"> {
-  /** Where it ran: "local", "emulator" or "aws"; absent for runs recorded before modes were. */
-  mode?: RunHeader["mode"];
-  /** 1, then one more per retry. */
-  executions: number;
-  /** Which store of the source holds it ("local", "emulator", "s3", "api"). */
-  store: string;
-}
 
 export interface CatalogFile {
   size: number;

@@ -1,4 +1,3 @@
-import { canonicalJson } from "../graph/hash.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { RunLog, RunStatus } from "../sdk/runlog.js";
 import { runDuration } from "./format.js";
@@ -11,14 +10,16 @@ import { stepRows } from "./steps.js";
 
 export interface DiffRow {
   name: string;
-  /** One value per run (undefined: the run has none). */
+  /** One value per run (undefined, and null in JSON, where the run has none: see `present`). */
   values: (JsonValue | undefined)[];
+  /** Whether each run has the name (a value can itself be null). */
+  present: boolean[];
   same: boolean;
 }
 
 export interface CatalogRow {
   name: string;
-  /** md5 per run (undefined: not in that run's catalog). */
+  /** md5 per run (undefined, null in JSON: not in that run's catalog). */
   md5: (string | undefined)[];
   size: (number | undefined)[];
   changed: boolean;
@@ -54,12 +55,20 @@ export function runCatalog(log: RunLog): Map<string, { md5: string; size: number
   return out;
 }
 
+/** JSON with object keys sorted: equal values give equal text (no hashing: this module runs in the browser too). */
+function sortedJson(value: JsonValue): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(",")}]`;
+  if (value !== null && typeof value === "object") return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${sortedJson(value[k]!)}`).join(",")}}`;
+  return JSON.stringify(value);
+}
+
 function diff(records: Record<string, JsonValue>[]): DiffRow[] {
   const names = [...new Set(records.flatMap((r) => Object.keys(r)))].sort();
   return names.map((name) => {
-    const values = records.map((r) => (Object.hasOwn(r, name) ? r[name] : undefined));
-    const texts = values.map((v) => (v === undefined ? "\u0000missing" : canonicalJson(v)));
-    return { name, values, same: texts.every((t) => t === texts[0]) };
+    const present = records.map((r) => Object.hasOwn(r, name));
+    const values = records.map((r, i) => (present[i] ? r[name] : undefined));
+    const texts = values.map((v, i) => (present[i] ? sortedJson(v!) : "\u0000missing"));
+    return { name, values, present, same: texts.every((t) => t === texts[0]) };
   });
 }
 

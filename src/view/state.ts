@@ -1,5 +1,5 @@
 import { locate } from "../graph/paths.js";
-import type { MapNodeGraph, NodeGraph, RootGraph } from "../graph/types.js";
+import type { MapNodeGraph, NodeGraph, PipelineGraph, RootGraph } from "../graph/types.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { RunLog, StepLog } from "../sdk/runlog.js";
 
@@ -76,7 +76,33 @@ export function runState(graph: RootGraph, log?: RunLog): RunState {
     s.iterations = { succeeded: body?.succeeded ?? 0, failed: failedInside, running, ...(total !== undefined ? { total } : {}) };
     if (s.status === "PENDING" && (s.iterations.succeeded || s.iterations.failed || running)) s.status = "RUNNING";
   }
+  if (log?.status === "RUNNING") markRunning(graph, state);
   return state;
+}
+
+/**
+ * A step's record is written when it ends: while a run goes, the step being worked on shows as the
+ * first unfinished one of each pipeline that has been entered (the root; each branch of a running
+ * Parallel; the taken branch of a running Conditional). A failed step without onFailure in a running
+ * run is being retried (`runnable retry`).
+ */
+function markRunning(graph: RootGraph, state: RunState): void {
+  const walkPipeline = (p: PipelineGraph): void => {
+    for (const node of p.steps) {
+      const s = state.get(node.path)!;
+      if (s.status === "SUCCESS") continue;
+      if (s.status === "FAIL" && node.onFailure) return walkPipeline(node.onFailure);
+      if (s.status === "PENDING" || s.status === "FAIL") s.status = "RUNNING";
+      if (node.kind === "parallel") for (const b of Object.values(node.branches)) walkPipeline(b);
+      if (node.kind === "conditional") {
+        const branches = [...Object.values(node.branches), ...(node.default ? [node.default] : [])];
+        const taken = branches.find((b) => b.steps.some((n) => (state.get(n.path)?.stepPaths.length ?? 0) > 0));
+        if (taken) walkPipeline(taken);
+      }
+      return;
+    }
+  };
+  walkPipeline(graph);
 }
 
 function totalOf(maps: MapNodeGraph[], totals: Map<string, number>): number | undefined {

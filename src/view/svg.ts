@@ -14,9 +14,12 @@ export interface SvgOptions {
   detail?: (path: string) => string | undefined;
   /** Definition path of the highlighted box. */
   selected?: string;
+  /** Embed the style (a file of its own). Default true; the web UI serves it in its stylesheet instead (its CSP allows no inline style). */
+  standalone?: boolean;
 }
 
-const STYLE = [
+/** The drawing's style: embedded in standalone SVG files, part of the web UI's stylesheet. */
+export const SVG_STYLE = [
   "text{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;fill:#1f2328}",
   ".sub{font-size:10.5px;fill:#57606a}",
   ".box rect,.box path{fill:#fff;stroke:#8c959f;stroke-width:1.2}",
@@ -35,6 +38,15 @@ const STYLE = [
   ".edge path{fill:none;stroke:#6e7781;stroke-width:1.3}",
   ".edge.dashed path{stroke-dasharray:5 4;stroke:#bc4c00}",
   ".edge text{font-size:10.5px;fill:#57606a}",
+  ".timeline text{font:11px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;fill:#57606a}",
+  ".timeline .label{fill:#1f2328}",
+  ".timeline .tick{stroke:#eaeef2}",
+  ".timeline .bar{fill:#8c959f}",
+  ".timeline .bar.s-SUCCESS{fill:#2da44e}",
+  ".timeline .bar.s-FAIL{fill:#cf222e}",
+  ".timeline .bar.s-RUNNING{fill:#0969da}",
+  ".timeline .bar.retry{stroke:#1f2328;stroke-width:1}",
+  ".timeline .attempt{fill:#fff;font-size:10px}",
 ].join("\n");
 
 export function escapeXml(text: string): string {
@@ -46,7 +58,7 @@ export function renderSvg(layout: DagLayout, options: SvgOptions = {}): string {
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}" viewBox="0 0 ${layout.width} ${layout.height}" role="img">`,
-    `<style>${STYLE}</style>`,
+    ...(options.standalone === false ? [] : [`<style>${SVG_STYLE}</style>`]),
     `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#6e7781"/></marker></defs>`,
   );
   // Outer groups first, so nested ones are drawn over them.

@@ -116,7 +116,7 @@ describe("runnable runs compare", () => {
     expect(cmp.stdout).toMatch(/each\.\*\.square\s+\d+ ms\s+\d+ ms/);
     expect(cmp.stdout).toMatch(/catalog files: 1 changed, 0 same md5\n.*\n\s+total\.txt\s+[0-9a-f]{8} 2 B\s+[0-9a-f]{8} 2 B/);
     const json = JSON.parse((await run(["runs", "compare", "sq-1", "sq-2", "--json"])).stdout) as { parameters: unknown[] };
-    expect(json.parameters).toEqual([{ name: "n", values: [5, 5], same: true }, { name: "scale", values: [1, 2], same: false }]);
+    expect(json.parameters).toEqual([{ name: "n", values: [5, 5], present: [true, true], same: true }, { name: "scale", values: [1, 2], present: [true, true], same: false }]);
     const one = await run(["runs", "compare", "sq-1"]);
     expect(one.code).toBe(2);
     expect(one.stderr).toContain("runs compare takes 2 to 5 run ids, got 1");

@@ -25,10 +25,10 @@ describe("compare", () => {
     const b = mlRun({ runId: "b", parameters: { max_depth: 8, seed: 42 }, accuracy: 0.9, modelMd5: "cccccccccccccccccccccccccccccccc" });
     const c = compareRuns([a, b]);
     expect(c.parameters).toEqual([
-      { name: "max_depth", values: [6, 8], same: false },
-      { name: "seed", values: [42, 42], same: true },
+      { name: "max_depth", values: [6, 8], present: [true, true], same: false },
+      { name: "seed", values: [42, 42], present: [true, true], same: true },
     ]);
-    expect(c.metrics).toEqual([{ name: "accuracy", values: [0.851, 0.9], same: false }]);
+    expect(c.metrics).toEqual([{ name: "accuracy", values: [0.851, 0.9], present: [true, true], same: false }]);
     expect(c.catalog.filter((f) => f.changed).map((f) => f.name)).toEqual(["model.json"]);
     expect(c.steps.map((s) => s.path)).toEqual(["load", "train.rf.fit", "train.xgb.fit", "train", "score.*.eval", "score", "report"]);
     const text = compareText(c);
@@ -60,9 +60,19 @@ describe("run state", () => {
     delete log.steps["score.3.eval"];
     log.endedAt = null;
     const state = runState(mlGraph(), log);
+    // Records are written when steps end: what runs now is the first unfinished step (here the Map).
     expect(state.get("report")!.status).toBe("PENDING");
     expect(state.get("score")!.status).toBe("RUNNING");
     expect(iterationText(state.get("score")!.iterations!)).toBe("2/300 ✓ 1 ✗");
+  });
+
+  it("while running, the first unfinished step of the pipeline is the one running", () => {
+    const log = mlRun({ status: "RUNNING" });
+    log.endedAt = null;
+    log.steps = { load: log.steps.load!, "train.rf.fit": log.steps["train.rf.fit"]! };
+    const state = runState(mlGraph(), log);
+    expect(["load", "train", "train.rf.fit", "train.xgb.fit", "score", "report"].map((p) => state.get(p)!.status))
+      .toEqual(["SUCCESS", "RUNNING", "SUCCESS", "RUNNING", "PENDING", "PENDING"]);
   });
 
   it("after the run, steps never reached are NOT_RUN (an untaken Conditional branch)", () => {

@@ -1,5 +1,5 @@
 import type { JsonValue } from "../../sdk/types.js";
-import type { RunComparison } from "../../view/compare.js";
+import type { DiffRow, RunComparison } from "../../view/compare.js";
 import { formatBytes, formatDuration, formatTime, millisBetween, shortRecord, shortValue } from "../../view/format.js";
 import type { RunListing } from "../../ui/source.js";
 import { table } from "./table.js";
@@ -18,18 +18,18 @@ export function runsText(runs: RunListing[], now: number = Date.now()): string {
   ], rows).join("\n") + "\n";
 }
 
-const cell = (v: JsonValue | undefined): string => (v === undefined ? "—" : shortValue(v, 28));
+const cell = (v: JsonValue | undefined, present: boolean): string => (present ? shortValue(v ?? null, 28) : "—");
 
 /** `runnable runs compare`: what differs between runs, run by run in columns. */
 export function compareText(c: RunComparison, options: { all?: boolean } = {}): string {
   const out: string[] = [];
   const head = (title: string) => [{ title }, ...c.runs.map((r, i) => ({ title: `[${i + 1}]`, right: false }))];
   out.push(...c.runs.map((r, i) => `[${i + 1}] ${r.runId}  ${r.pipeline}  ${r.status}  ${formatTime(r.startedAt)}  ${formatDuration(r.durationMs)}${r.tag ? `  tag ${r.tag}` : ""}`));
-  const section = (title: string, rows: { name: string; values: (JsonValue | undefined)[]; same: boolean }[]) => {
+  const section = (title: string, rows: DiffRow[]) => {
     const shown = options.all ? rows : rows.filter((r) => !r.same);
     const same = rows.length - rows.filter((r) => !r.same).length;
     out.push("", `${title}: ${rows.length - same} differ${same ? `, ${same} equal${options.all ? "" : " (--all shows them)"}` : ""}`);
-    if (shown.length) out.push(...table(head(title === "parameters" ? "PARAMETER" : "METRIC"), shown.map((r) => [`${r.same ? " " : "≠"} ${r.name}`, ...r.values.map(cell)]), "  "));
+    if (shown.length) out.push(...table(head(title === "parameters" ? "PARAMETER" : "METRIC"), shown.map((r) => [`${r.same ? " " : "≠"} ${r.name}`, ...r.values.map((v, i) => cell(v, r.present[i]!))]), "  "));
   };
   section("parameters", c.parameters);
   section("metrics", c.metrics);
