@@ -207,6 +207,17 @@ describe("runnable ui in a browser", () => {
     await shot("compare");
   });
 
+  it("`runnable graph --format svg` is an SVG document the browser parses, with a box per step", async () => {
+    const made = await runCli(["graph", join(REPO, "examples", "ml-pipeline", "pipeline.ts"), "--format", "svg", "-o", "ml.svg"], { cwd: work.dir });
+    expect(made.code, made.stderr).toBe(0);
+    const text = readFileSync(join(work.dir, "ml.svg"), "utf8");
+    const parsed = await page.evaluate((svg) => {
+      const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+      return { error: doc.querySelector("parsererror")?.textContent ?? null, root: doc.documentElement.localName, boxes: doc.querySelectorAll("[data-path]").length };
+    }, text);
+    expect(parsed).toEqual({ error: null, root: "svg", boxes: 7 });
+  });
+
   it("reads emulator runs on a separate S3 endpoint (`--s3-endpoint --bucket`)", async () => {
     const other = await startUi(["--s3-endpoint", s3.endpoint, "--bucket", s3.bucket], work.dir);
     try {
