@@ -119,6 +119,10 @@ export function progressView(io: CliIo, options: ProgressOptions = {}): Progress
         running.delete(event.stepPath);
         stepEnded(event);
         return;
+      case "warning":
+        // What would fail once deployed (local runs): always shown, like a finished step.
+        pending.push(`warning: ${event.message ?? ""}`);
+        return;
       case "run-end":
         return;
     }

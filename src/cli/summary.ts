@@ -19,6 +19,7 @@ export function summary(result: RunResult, root: string, catalogDir?: string, st
     `${result.status === "SUCCESS" ? "SUCCESS" : "FAIL"}  run ${result.runId}  (pipeline ${log.pipeline}, ${took})`,
     `steps: ${ok} succeeded, ${failed.length} failed`,
   ];
+  if (log.error) lines.push(`  run failed: ${log.error.name}: ${log.error.message}`);
   for (const [path, step] of failed.slice(0, 5)) {
     const err = step.attempts.at(-1)?.error;
     lines.push(`  failed: ${path}${err ? ` — ${err.name}: ${err.message.split("\n")[0]}` : ""}`);

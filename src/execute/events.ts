@@ -3,8 +3,9 @@ import type { StepError } from "../sdk/runlog.js";
 
 /** What the executor reports while a run progresses (the CLI renders these on stderr). */
 export interface ProgressEvent {
-  /** "run-start" carries the graph; "map-items" a Map's iteration count once its list is known. */
-  type: "run-start" | "step-start" | "step-end" | "map-items" | "run-end";
+  /** "run-start" carries the graph; "map-items" a Map's iteration count once its list is known;
+   *  "warning": something that would fail once deployed (local runs only; see `message`). */
+  type: "run-start" | "step-start" | "step-end" | "map-items" | "run-end" | "warning";
   /** Step path (`fanout.2.score`); the run id for "run-start"/"run-end". */
   stepPath: string;
   /** Node kind: "function", "shell", "stub", "parallel", "map", "conditional", "success", "fail". */
@@ -21,6 +22,8 @@ export interface ProgressEvent {
   graph?: RootGraph;
   /** "map-items": the Map's number of iterations. */
   items?: number;
+  /** For "warning": what would fail on AWS (and in the emulator), and why. */
+  message?: string;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;

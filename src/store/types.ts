@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { JsonValue } from "../sdk/types.js";
 import type { RootGraph } from "../graph/types.js";
-import type { AttemptLog, CatalogEntry, CodeIdentity, RunLog, RunStatus, StepType } from "../sdk/runlog.js";
+import type { AttemptLog, CatalogEntry, CodeIdentity, RunLog, RunStatus, StepError, StepType } from "../sdk/runlog.js";
 
 /** md5 (hex) and size of a stored file. */
 export interface FileDigest {
@@ -65,6 +65,8 @@ export interface ExecutionEnd {
   endedAt: string;
   status: "SUCCESS" | "FAIL";
   finalParameters: Record<string, JsonValue>;
+  /** Why the execution failed when no step's record says it (e.g. a Step Functions quota ended it). */
+  error?: StepError;
 }
 
 /** What one step attempt stores: the run-log attempt plus what the step log is assembled from. */

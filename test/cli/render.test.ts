@@ -80,6 +80,15 @@ describe("progress", () => {
     expect(io.errText()).not.toContain("fan.8.score");
   });
 
+  it("warnings (what would fail once deployed) print as their own line", () => {
+    const io = fakeIo(false);
+    const { view, tick } = driven(io);
+    view.onEvent({ type: "warning", stepPath: "each", kind: "map", message: "Map \"each\" has 50000 items" });
+    tick();
+    view.close();
+    expect(io.errText()).toBe('warning: Map "each" has 50000 items\n');
+  });
+
   it("terminal: the live region is cut to the terminal's width so it can be redrawn in place", () => {
     const io = fakeIo(true, 30);
     const { view, tick } = driven(io);
