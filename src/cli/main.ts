@@ -10,8 +10,10 @@ import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
  */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let code: number = EXIT.ok;
+  const verbose = argv.includes("--verbose");
   const ctx: CommandContext = {
     io,
+    verbose,
     action: (fn) => async (...args) => {
       code = await fn(...args);
     },
@@ -37,7 +39,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       // Help or the version printed as asked exits 0 (`runnable` alone prints the help as an error).
       return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
     }
-    io.err(formatError(error, argv.includes("--verbose")));
+    io.err(formatError(error, verbose));
     return exitCodeOf(error);
   }
 }

@@ -14,6 +14,8 @@ export interface ShowOptions {
   root: string;
   /** Further options the hinted `logs`/`retry` commands need (e.g. `--s3-endpoint URL`). */
   storeFlags?: string[];
+  /** Stack traces of failed steps under their progress lines. */
+  verbose?: boolean;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface ShowOptions {
  * the RunResult (stdout). Exit code: 0 when the run succeeded, 1 when it failed.
  */
 export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: (e: ProgressEvent) => void) => Promise<RunResult>): Promise<number> {
-  const view = progressView(io);
+  const view = progressView(io, { verbose: options.verbose === true });
   // With --json, stdout must hold only the JSON document: whatever steps print goes to stderr.
   const restore = options.json ? divertStdout() : () => {};
   let result: RunResult;

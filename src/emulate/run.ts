@@ -14,9 +14,10 @@ import {
 } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
 import { MAX_HISTORY_EVENTS, type StateKind } from "../compile/history.js";
-import { eventKey, progressFrom, type StoredEventLog } from "./event-log.js";
+import { eventKey, type StoredEventLog } from "./event-log.js";
 import { HistoryCounter, HistoryLimitExceeded, historyKinds } from "./history.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
+import { emulatorProgress } from "./progress.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
 import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
@@ -175,10 +176,12 @@ async function execute(
   const progress = options.onEvent;
   const fn = functionSizing(built.graph);
   const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { fn, pool, env, control, echo: session.echo });
+  const { stores } = session.storage;
+  const reporter = progress && emulatorProgress(built.graph, progress, {
+    execution: executionName, attempts: (stepPath) => stores.runLog.attempts(runId, stepPath),
+  });
   const handlers: Record<string, TaskHandler> = {};
-  for (const [state, handler] of Object.entries(taskHandlers)) {
-    handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;
-  }
+  for (const [state, handler] of Object.entries(taskHandlers)) handlers[state] = reporter ? reporter.wrap(handler) : handler;
   const history = new HistoryCounter(prepared.kinds, options.historyQuota ?? MAX_HISTORY_EVENTS);
   const runOptions = (): MachineRunOptions => ({
     executionName, handlers, control, onEvent, history,
@@ -195,7 +198,6 @@ async function execute(
   for (const [state, original] of prepared.maps) handlers[state] = distributedMapHandler(state, original, { s3: session.s3Client, run: runOptions });
   progress?.({ type: "run-start", stepPath: runId, graph: built.graph });
   const result = await runMachine(prepared.definition, { runId }, runOptions());
-  const { stores } = session.storage;
   const log: StoredEventLog = {
     execution: executionName, status: result.status, error: result.error ?? null,
     history: { events: history.events, quota: history.limit }, events,
@@ -211,6 +213,7 @@ async function execute(
       error: { Error: result.error!.Error.slice(0, 256), Cause: reason.slice(0, 4096) },
     }, { timeoutMs: fn.timeoutMs, memoryMiB: fn.memoryMiB, functionName: "finalise" }).catch(() => undefined);
   }
+  await reporter?.settled();
   const runLog = await stores.runLog.readRunLog(runId);
   const status = runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL";
   progress?.({ type: "run-end", stepPath: runId, status });
