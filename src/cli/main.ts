@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { COMMANDS, commandOf } from "./commands/index.js";
 import type { CommandContext } from "./context.js";
+import { cliCommand } from "./invocation.js";
 import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
 
 /**
@@ -14,6 +15,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const ctx: CommandContext = {
     io,
     verbose,
+    cli: cliCommand(),
     action: (fn) => async (...args) => {
       code = await fn(...args);
     },
@@ -24,7 +26,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .option("--verbose", "show stack traces of errors")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
-    .showHelpAfterError("(run `runnable --help` for usage)");
+    .showHelpAfterError(`(run \`${ctx.cli} --help\` for usage)`);
   try {
     // Only the command being run is loaded; the overview help and unknown-command suggestions need
     // just the names and summaries.

@@ -16,6 +16,8 @@ export interface ShowOptions {
   storeFlags?: string[];
   /** Stack traces of failed steps under their progress lines. */
   verbose?: boolean;
+  /** How the hints name the CLI (`npx runnable`). Default "runnable". */
+  cli?: string;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: 
     restore();
   }
   const catalogDir = join(options.root, "catalog", result.runId);
-  io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined, options.storeFlags));
+  io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined, options.storeFlags, options.cli));
   for (const w of warnings) io.err(`warning: ${w}\n`);
   if (options.json) io.out(JSON.stringify(result, null, 2) + "\n");
   return result.status === "SUCCESS" ? EXIT.ok : EXIT.failed;

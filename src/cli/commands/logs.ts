@@ -54,7 +54,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
         const api = await remoteClient(flags);
         return guarded(ctx, async () => {
           const log = await api.runLog(runId);
-          ctx.io.out(flags.json ? JSON.stringify(log, null, 2) + "\n" : logsText(log, viewOptions(flags)));
+          ctx.io.out(flags.json ? JSON.stringify(log, null, 2) + "\n" : logsText(log, viewOptions(flags, ctx)));
           return EXIT.ok;
         });
       }
@@ -75,7 +75,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
           return EXIT.ok;
         }
         const graph = await source.readGraph(runId);
-        ctx.io.out(logsText(log, { ...viewOptions(flags), ...(graph ? { graph } : {}), storeFlags: source.storeFlags }));
+        ctx.io.out(logsText(log, { ...viewOptions(flags, ctx), ...(graph ? { graph } : {}), storeFlags: source.storeFlags }));
         return EXIT.ok;
       } finally {
         await source.close();
@@ -83,7 +83,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
     }));
 }
 
-function viewOptions(flags: LogsFlags): LogsViewOptions {
+function viewOptions(flags: LogsFlags, ctx: CommandContext): LogsViewOptions {
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
-  return { ...(flags.expand ? { expand: true } : {}), ...(columns ? { columns } : {}) };
+  return { ...(flags.expand ? { expand: true } : {}), ...(columns ? { columns } : {}), ...(ctx.cli ? { cli: ctx.cli } : {}) };
 }

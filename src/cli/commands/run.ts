@@ -53,7 +53,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         throw new UsageError(`--max-concurrency must be a positive integer, got ${flags.maxConcurrency}`);
       }
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
-      return showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true }, (onEvent) =>
+      return showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, ...(ctx.cli ? { cli: ctx.cli } : {}) }, (onEvent) =>
         runPipeline(pipeline, {
           mode: flags.mode,
           root: flags.root,
