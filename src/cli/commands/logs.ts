@@ -3,6 +3,7 @@ import { checkRunId } from "../../runtime/run-id.js";
 import { UsageError } from "../../sdk/errors.js";
 import { openSource } from "../../ui/source.js";
 import type { CommandContext } from "../context.js";
+import { explainingNotFound } from "../not-found.js";
 import { logsText, type LogsViewOptions } from "../views/logs.js";
 import { EXIT } from "../io.js";
 import { API_URL_ENV, guarded, remoteClient } from "./remote.js";
@@ -67,9 +68,10 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
         return EXIT.ok;
       }
       checkRunId(runId);
-      const source = await openSource({ root: flags.root, ...storeOptions });
+      const where = { root: flags.root, ...storeOptions };
+      const source = await openSource(where);
       try {
-        const log = await source.readRunLog(runId);
+        const log = await explainingNotFound(where, ctx.cli, () => source.readRunLog(runId));
         if (flags.json) {
           ctx.io.out(JSON.stringify(log, null, 2) + "\n");
           return EXIT.ok;
