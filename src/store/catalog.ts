@@ -1,4 +1,4 @@
-import { RUN_ID } from "../runtime/protocol.js";
+import { RUN_ID } from "../core/protocol.js";
 import { hashFile } from "./digest.js";
 import { checkKey } from "./keys.js";
 import { checkCatalogName } from "./safe-path.js";
