@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { RunLog, RunResult } from "../../src/sdk/runlog.js";
 
-/** The repository root. */
+/** The repository root, and the `runnable` command of this checkout (it runs the sources, see bin/runnable.js). */
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+export const BIN = join(REPO, "bin", "runnable.js");
 /**
  * Node arguments that start the `runnable` CLI: its entry in the sources through tsx (what `npm run
  * runnable` runs; the source condition comes with NODE_OPTIONS, see vitest.config.ts), or with
