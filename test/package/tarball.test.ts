@@ -67,7 +67,8 @@ describe("the installed package", () => {
     for (const file of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.d.ts.map", "dist/cdk/index.js", "dist/cdk/index.d.ts", "bin/runnable.js"]) {
       expect(existsSync(join(root, file)), file).toBe(true);
     }
-    expect(readdirSync(root).sort()).toEqual(["LICENSE", "README.md", "bin", "cdk", "dist", "handlers", "package.json", "src"].filter((f) => f !== "LICENSE" || existsSync(join(REPO, "LICENSE"))));
+    expect(readdirSync(root).sort()).toEqual(["README.md", "bin", "cdk", "cdk.json", "dist", "handlers", "package.json", "src", "templates"]);
+    for (const asset of ["index.html", "app.js", "app.css"]) expect(existsSync(join(root, "dist", "src", "ui", "web", asset)), asset).toBe(true);
     expect(existsSync(join(root, "cdk", "app.ts"))).toBe(false);
   });
 });
