@@ -1,9 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { ownModule, ownModuleExecArgv } from "../core/package.js";
 import { TaskError } from "./workers.js";
 
 /** What handlers/batch.ts reads for the StepResult's file descriptor (kept here: src/ never imports handlers/). */
@@ -16,8 +14,7 @@ const RESULT_FD_ENV = "RUNNABLE_RESULT_FD";
  * the job description as the Cause, as the `.sync` integration does.
  */
 
-const ENTRY = fileURLToPath(new URL("../../handlers/batch.ts", import.meta.url));
-const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs")).href;
+const ENTRY = ownModule("handlers/batch");
 
 export interface BatchJobOptions {
   jobName: string;
@@ -43,7 +40,7 @@ export function runBatchJob(options: BatchJobOptions): Promise<JobDescription> {
   return new Promise((resolve, reject) => {
     // The handler's StepResult comes on fd 3, apart from what the step prints: on AWS it is a line of
     // the job's log, here stdout is echoed as the step's output (the CLI's stdout) and must not hold it.
-    const child = spawn(process.execPath, ["--import", TSX, `--max-old-space-size=${options.memoryMiB}`, ENTRY], {
+    const child = spawn(process.execPath, [...ownModuleExecArgv(), `--max-old-space-size=${options.memoryMiB}`, ENTRY], {
       env: { ...process.env, ...options.env, RUNNABLE_HANDLER_PROCESS: String(process.pid), [RESULT_FD_ENV]: "3" },
       stdio: ["ignore", "pipe", "pipe", "pipe"],
     });

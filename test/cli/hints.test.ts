@@ -38,20 +38,20 @@ describe("hints name the command as the user started it", () => {
     const run = await runCli(["run", failing, "--run-id", "via-node"], { cwd: work.dir });
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`re-run what failed: ${CLI_HINT} retry via-node\n`);
-    expect(cliCommand({ env: {}, script: BIN, cwd: REPO })).toBe("node bin/runnable.js");
+    expect(cliCommand({ env: {}, script: join(REPO, "src", "cli", "bin.ts"), cwd: REPO, bin: BIN })).toBe("node bin/runnable.js");
   }, 60_000);
 });
 
 describe("cliCommand", () => {
   const bin = "/p/node_modules/.bin/runnable";
   it("npx / npm exec: `npx <the bin npm ran>`, not a command an npm process further up ran", () => {
-    expect(cliCommand({ env: { npm_command: "exec", npm_lifecycle_script: "'runnable'" }, script: bin, cwd: "/p" })).toBe("npx runnable");
+    expect(cliCommand({ env: { npm_command: "exec", npm_lifecycle_script: "'runnable'" }, script: bin, cwd: "/p", bin: "/p/node_modules/runnable-ts/bin/runnable.js" })).toBe("npx runnable");
     // `npx vitest` started the tests, which start `node bin/runnable.js`: npm's variables are inherited.
-    expect(cliCommand({ env: { npm_command: "exec", npm_lifecycle_script: "vitest run" }, script: BIN, cwd: REPO })).toBe("node bin/runnable.js");
+    expect(cliCommand({ env: { npm_command: "exec", npm_lifecycle_script: "vitest run" }, script: join(REPO, "src", "cli", "bin.ts"), cwd: REPO, bin: BIN })).toBe("node bin/runnable.js");
   });
 
   it("an npm script that only starts the CLI: `npm run <script> --`; one with its own arguments: npx", () => {
-    const run = (line: string, event = "runnable") => cliCommand({ env: { npm_command: "run", npm_lifecycle_event: event, npm_lifecycle_script: line, PATH: "/p/node_modules/.bin" }, script: bin, cwd: "/p" });
+    const run = (line: string, event = "runnable") => cliCommand({ env: { npm_command: "run", npm_lifecycle_event: event, npm_lifecycle_script: line, PATH: "/p/node_modules/.bin" }, script: bin, cwd: "/p", bin: "/p/node_modules/runnable-ts/bin/runnable.js" });
     expect(run("node bin/runnable.js")).toBe("npm run runnable --");
     expect(run("runnable", "rn")).toBe("npm run rn --");
     // npm puts node_modules/.bin on the script's PATH, not on the user's: never a bare `runnable` here.
@@ -63,8 +63,10 @@ describe("cliCommand", () => {
     try {
       mkdirSync(join(dir.dir, "bin"));
       symlinkSync(BIN, join(dir.dir, "bin", "runnable"));
-      expect(cliCommand({ env: { PATH: `/nowhere:${join(dir.dir, "bin")}` }, script: join(dir.dir, "bin", "runnable"), cwd: "/" })).toBe("runnable");
-      expect(cliCommand({ env: { PATH: "/usr/bin" }, script: bin, cwd: "/p" })).toBe("npx runnable");
+      expect(cliCommand({ env: { PATH: `/nowhere:${join(dir.dir, "bin")}` }, script: join(dir.dir, "bin", "runnable"), cwd: "/", bin: BIN })).toBe("runnable");
+      // `npm link` of a checkout: bin/runnable.js starts the sources in a child, whose script is src/cli/bin.ts.
+      expect(cliCommand({ env: { PATH: join(dir.dir, "bin") }, script: join(REPO, "src", "cli", "bin.ts"), cwd: "/", bin: BIN })).toBe("runnable");
+      expect(cliCommand({ env: { PATH: "/usr/bin" }, script: bin, cwd: "/p", bin: "/p/node_modules/runnable-ts/bin/runnable.js" })).toBe("npx runnable");
     } finally {
       dir.cleanup();
     }
