@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { WILDCARD_REASONS, acknowledge } from "./nag.js";
 
 /** AWS SDK v3 clients taken from the Lambda runtime instead of the bundle. */
-export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-s3", "@aws-sdk/client-sfn"];
+export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-lambda", "@aws-sdk/client-s3", "@aws-sdk/client-sfn"];
 
 export interface BundledFunctionProps {
   entry: string;

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { UsageError } from "../sdk/errors.js";
 import type { CommandContext, RegisterCommand } from "./context.js";
-import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
+import { EXIT, errorJson, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
+import { registerCheck } from "./commands/check.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerGraph } from "./commands/graph.js";
 import { registerLogs } from "./commands/logs.js";
@@ -11,7 +13,7 @@ import { registerRun } from "./commands/run.js";
 import { registerServe } from "./commands/serve.js";
 
 /** Every command, one file each under ./commands. Add a command: one import and one entry here. */
-const COMMANDS: RegisterCommand[] = [registerRun, registerLogs, registerRetry, registerGraph, registerServe, registerRemote, registerCompile];
+const COMMANDS: RegisterCommand[] = [registerRun, registerCheck, registerLogs, registerRetry, registerGraph, registerServe, registerRemote, registerCompile];
 
 /**
  * The `runnable` CLI. Takes `process.argv`-style arguments and resolves to the exit code: 0 success,
@@ -33,15 +35,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError("(run `runnable --help` for usage)");
   for (const register of COMMANDS) register(program, ctx);
+  // With --json, stdout holds one JSON document also when the command fails before producing one.
+  const json = argv.includes("--json");
   try {
     await program.parseAsync([...argv]);
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander already printed its one-line message (or the help).
-      return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? EXIT.ok : EXIT.invalid;
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT.ok;
+      if (json) io.out(errorJson(new UsageError(error.message.replace(/^error: /, ""))));
+      return EXIT.invalid;
     }
     io.err(formatError(error, argv.includes("--verbose")));
+    if (json) io.out(errorJson(error));
     return exitCodeOf(error);
   }
 }

@@ -7,7 +7,7 @@ import { PROTOCOL_VERSION, type StepAction, type StepEvent, type StepResult } fr
 import { handleStepEvent } from "../runtime/step-event.js";
 import { toStepError } from "../runtime/run-step.js";
 import type { StepError } from "../sdk/runlog.js";
-import { ON_FAILURE } from "../sdk/types.js";
+import { ON_FAILURE, type StepFunction } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 
@@ -26,6 +26,8 @@ export interface LocalOptions {
   /** Waits between retries; injectable so tests do not sleep. Default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
+  /** Stand-ins for steps by definition path (see `resolveMocks`). */
+  mocks?: ReadonlyMap<string, StepFunction>;
 }
 
 interface Outcome {
@@ -78,6 +80,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   const base: StepContext = {
     built, stores, workDir: options.workDir ?? process.cwd(), objectCache: new Map(), secrets: readSecrets(),
     attempts: await stores.runLog.allAttempts(runId), ...(options.now ? { now: options.now } : {}),
+    ...(options.mocks?.size ? { mocks: options.mocks } : {}),
   };
   const view = base.attempts!;
 

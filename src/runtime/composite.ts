@@ -3,7 +3,6 @@ import type { ConditionalNode, MapNodeGraph, NodeGraph, ParallelNode, ReturnSpec
 import { MapNode } from "../sdk/composites.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
-import { bindFunctionResult } from "./bind.js";
 import type { Scope, StepContext } from "./context.js";
 import { isObjectRef, materialise, prefetchObjects, storeObject } from "./objects.js";
 import { nonJson } from "./parameters.js";
@@ -86,7 +85,8 @@ export async function mapOutputs(
         err.message = `Map "${stepPath}": reducer failed for "${s.name}": ${err.message}`;
         throw err;
       }
-      const bound = bindFunctionResult(stepPath, [s], result)[s.name];
+      // The name is bound to reducer(values) itself (Contract), never to a property of it.
+      const bound = result;
       if (s.kind === "object") outputs[s.name] = { ...(await storeObject(ctx, runId, stepPath, s.name, bound)) };
       else {
         const why = nonJson(bound);
