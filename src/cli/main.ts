@@ -1,19 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../sdk/errors.js";
-import type { CommandContext, RegisterCommand } from "./context.js";
+import { COMMANDS, commandOf } from "./commands/index.js";
+import type { CommandContext } from "./context.js";
 import { EXIT, errorJson, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
-import { registerCheck } from "./commands/check.js";
-import { registerCompile } from "./commands/compile.js";
-import { registerGraph } from "./commands/graph.js";
-import { registerLogs } from "./commands/logs.js";
-import { registerRetry } from "./commands/retry.js";
-import { registerRemote } from "./commands/remote.js";
-import { registerRun } from "./commands/run.js";
-import { registerServe } from "./commands/serve.js";
-
-/** Every command, one file each under ./commands. Add a command: one import and one entry here. */
-const COMMANDS: RegisterCommand[] = [registerRun, registerCheck, registerLogs, registerRetry, registerGraph, registerServe, registerRemote, registerCompile];
 
 /**
  * The `runnable` CLI. Takes `process.argv`-style arguments and resolves to the exit code: 0 success,
@@ -34,16 +24,21 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError("(run `runnable --help` for usage)");
-  for (const register of COMMANDS) register(program, ctx);
   // With --json, stdout holds one JSON document also when the command fails before producing one.
   const json = argv.includes("--json");
   try {
+    // Only the command being run is loaded; the overview help and unknown-command suggestions need
+    // just the names and summaries.
+    const chosen = commandOf(argv.slice(2));
+    if (chosen) (await chosen.load())(program, ctx);
+    else for (const c of COMMANDS) program.command(c.name).description(c.summary);
     await program.parseAsync([...argv]);
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander already printed its one-line message (or the help).
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT.ok;
+      // Help or the version printed as asked exits 0 (`runnable` alone prints the help as an error).
+      if (error.exitCode === 0) return EXIT.ok;
       if (json) io.out(errorJson(new UsageError(error.message.replace(/^error: /, ""))));
       return EXIT.invalid;
     }

@@ -1,6 +1,5 @@
 import type { TaskNode } from "../graph/types.js";
 import type { CatalogEntry, StepError } from "../sdk/runlog.js";
-import { FunctionTask } from "../sdk/tasks.js";
 import type { JsonValue, StepFunction } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
 import { bindFunctionResult, bindShellOutput, encodeReturns, explainFailure } from "./bind.js";
@@ -35,7 +34,7 @@ export interface RunStepResult {
 
 function functionOf(ctx: StepContext, definitionPath: string, stepPath: string): StepFunction {
   const sdk = ctx.built.nodes.get(definitionPath);
-  if (!(sdk instanceof FunctionTask)) throw new Error(`step "${stepPath}": no function found for "${definitionPath}" in the loaded pipeline`);
+  if (sdk?.kind !== "function") throw new Error(`step "${stepPath}": no function found for "${definitionPath}" in the loaded pipeline`);
   return sdk.function;
 }
 

@@ -7,7 +7,7 @@ import { validatedParameters } from "../../runtime/create-run.js";
 import { DefinitionError, UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { EXIT, errorJson, formatError } from "../io.js";
-import { defaultParametersFile, loadPipeline } from "../load.js";
+import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";
 import { collect, parseAssignments } from "../parameters.js";
 
 interface CheckFlags {
@@ -32,7 +32,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
     .action(ctx.action(async (file: string, flags: CheckFlags) => {
       const assignments = parseAssignments(flags.param);
       if (flags.parameters !== undefined && !existsSync(flags.parameters)) throw new UsageError(`--parameters: file ${flags.parameters} does not exist`);
-      const { pipeline, source, fallbackName } = await loadPipeline(file);
+      const { pipeline, source, fallbackName } = await loadPipelineFile(file);
       const built = buildGraph(pipeline, { fallbackName });
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
       const folded = foldParameters({ ...(parametersFile !== undefined ? { parametersFile } : {}), assignments });

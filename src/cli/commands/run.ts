@@ -6,14 +6,14 @@ import { resolveParameters } from "../../runtime/parameters.js";
 import { RUN_ID } from "../../runtime/protocol.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
-import { defaultParametersFile, loadPipeline } from "../load.js";
+import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";
 import { EXIT } from "../io.js";
 import { collect, parametersHelp, parseAssignments } from "../parameters.js";
 import { showRun, storeFlags } from "../result.js";
 
 /** The pipeline's parameters, for `run <file> --help`. */
 async function describeParameters(file: string): Promise<string> {
-  const { pipeline, source, fallbackName } = await loadPipeline(file);
+  const { pipeline, source, fallbackName } = await loadPipelineFile(file);
   const defaultsFile = defaultParametersFile(source);
   const defaults = defaultsFile ? resolveParameters({ parametersFile: defaultsFile, env: {} }) : {};
   return parametersHelp(buildGraph(pipeline, { fallbackName }).graph, file, defaults);
@@ -58,9 +58,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         if (file !== undefined) ctx.io.out(await describeParameters(file));
         return EXIT.ok;
       }
-      if (file === undefined) throw new UsageError("runnable run needs a pipeline file: runnable run <file> (runnable run --help for the options)");
+      if (file === undefined) throw new UsageError("missing required argument 'file': runnable run <file> (runnable run --help lists the options; with a file, its parameters)");
       const assignments = parseAssignments(flags.param);
-      const { pipeline, source, fallbackName } = await loadPipeline(file);
+      const { pipeline, source, fallbackName } = await loadPipelineFile(file);
       // Validate before anything is created: a bad definition must leave no run behind.
       buildGraph(pipeline, { fallbackName });
       if (flags.runId !== undefined && !RUN_ID.test(flags.runId)) {
