@@ -64,11 +64,12 @@ function declaresVar(node: AstNode, name: string): boolean {
   if (node.type === "VariableDeclaration" && node.kind === "var") {
     return (node.declarations as AstNode[]).some((d) => bindingNames(d.id as AstNode).includes(name));
   }
-  for (const [key, value] of Object.entries(node)) {
+  for (const key in node) {
     if (NOT_CHILDREN.has(key)) continue;
-    for (const child of Array.isArray(value) ? value : [value]) {
-      if (isNode(child) && !FUNCTION_TYPES.has(child.type) && declaresVar(child, name)) return true;
-    }
+    const value = node[key];
+    if (Array.isArray(value)) {
+      for (const child of value) if (isNode(child) && !FUNCTION_TYPES.has(child.type) && declaresVar(child, name)) return true;
+    } else if (isNode(value) && !FUNCTION_TYPES.has(value.type) && declaresVar(value, name)) return true;
   }
   return false;
 }
@@ -140,8 +141,9 @@ export function findReferences(scope: AstNode, name: string): Reference[] {
     }
     if (node !== scope && shadows(node, name)) return;
     stack.push(node);
-    for (const [key, value] of Object.entries(node)) {
+    for (const key in node) {
       if (NOT_CHILDREN.has(key)) continue;
+      const value = node[key];
       if (Array.isArray(value)) {
         for (const child of value) if (isNode(child)) visit(child, key);
       } else if (isNode(value)) visit(value, key);

@@ -182,10 +182,11 @@ export function parameterFlow(root: PipelineGraph, providers: FlowProviders): Fl
       case "function": case "shell": case "stub":
         return provide(cur, returnsOf(node), `step "${node.path}"`);
       case "parallel": {
+        // Every branch runs (and is checked), also when another one can only fail.
+        const ends = Object.values(node.branches).map((b) => visit(b, cur));
+        if (ends.some((e) => e === null)) return null;
         const out = copy(cur);
-        for (const b of Object.values(node.branches)) {
-          const end = visit(b, cur);
-          if (!end) return null;
+        for (const end of ends as State[]) {
           for (const [n, by] of end.definite) if (!out.definite.has(n)) out.definite.set(n, by);
           for (const [n, why] of end.partial) if (!out.partial.has(n)) out.partial.set(n, why);
         }

@@ -29,12 +29,15 @@ export function judgeShape(declared: readonly string[], keys: readonly string[])
  * computed keys. Empty when nothing can be told (no source, a generator).
  */
 export function returnedShapes(fn: (...args: never[]) => unknown): string[][] {
-  let ast: AstNode | undefined;
-  try {
-    ast = functionAst(fn);
-  } catch {
-    return [];
-  }
+  let shapes = shapesCache.get(fn);
+  if (!shapes) shapesCache.set(fn, (shapes = findShapes(fn)));
+  return shapes;
+}
+
+const shapesCache = new WeakMap<object, string[][]>();
+
+function findShapes(fn: (...args: never[]) => unknown): string[][] {
+  const ast = functionAst(fn);
   if (!ast || ast.generator === true) return [];
   const exprs: AstNode[] = [];
   if (ast.expression === true) exprs.push(ast.body as AstNode);
@@ -51,14 +54,17 @@ function collectReturns(node: AstNode, out: AstNode[]): void {
     if (node.argument) out.push(node.argument as AstNode);
     return;
   }
-  for (const [key, value] of Object.entries(node)) {
+  for (const key in node) {
     if (key === "type" || key === "loc") continue;
-    for (const child of Array.isArray(value) ? value : [value]) {
-      if (typeof child === "object" && child !== null && typeof (child as AstNode).type === "string" && !FUNCTIONS.has((child as AstNode).type)) {
-        collectReturns(child as AstNode, out);
-      }
-    }
+    const value = node[key];
+    if (Array.isArray(value)) {
+      for (const child of value) if (isWalkable(child)) collectReturns(child, out);
+    } else if (isWalkable(value)) collectReturns(value, out);
   }
+}
+
+function isWalkable(v: unknown): v is AstNode {
+  return typeof v === "object" && v !== null && typeof (v as AstNode).type === "string" && !FUNCTIONS.has((v as AstNode).type);
 }
 
 function literalShapes(e: AstNode, out: string[][]): void {

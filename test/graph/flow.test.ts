@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph, parameterFlow } from "../../src/graph/index.js";
-import { Conditional, FunctionTask, MapNode, Parallel, Pipeline, ShellTask, Stub } from "../../src/sdk/index.js";
+import { Conditional, Fail, FunctionTask, MapNode, Parallel, Pipeline, ShellTask, Stub } from "../../src/sdk/index.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const reader = (name: string, reads: string[], returns: string[] = [], extra: Record<string, unknown> = {}) =>
@@ -71,6 +71,16 @@ describe("parameter flow", () => {
   it("merges Parallel branches", () => {
     const par = new Parallel({ name: "train", branches: { rf: reader("rf", [], ["rf_model"]).asPipeline(), gb: reader("gb", [], ["gb_model"]).asPipeline() } });
     expect(messages([par, reader("pick", ["rf_model", "gb_model"])])).toEqual([]);
+  });
+
+  it("checks every Parallel branch, also beside one that can only fail", () => {
+    const par = new Parallel({ name: "par", branches: {
+      a: new Fail({ name: "stop" }).asPipeline(),
+      b: reader("try", [], [], { onFailure: reader("recover", ["p"]).asPipeline() }).asPipeline(),
+    } });
+    expect(messages([par])).toEqual([
+      'par.b.try.onFailure.recover: reads "p", which nothing provides before it (no parameter of that name is given, and no earlier step returns it)',
+    ]);
   });
 
   it("gives an onFailure pipeline the scope before the failed step", () => {
