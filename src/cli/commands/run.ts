@@ -8,6 +8,7 @@ import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";
 import { EXIT } from "../io.js";
+import { loadMocks } from "../mocks.js";
 import { collect, parametersHelp, parseAssignments } from "../parameters.js";
 import { showRun, storeFlags } from "../result.js";
 
@@ -22,6 +23,7 @@ async function describeParameters(file: string): Promise<string> {
 interface RunFlags {
   parameters?: string;
   param?: string[];
+  mock?: string[];
   help?: boolean;
   mode: "local" | "emulator";
   runId?: string;
@@ -43,6 +45,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .helpOption(false)
     .option("-h, --help", "show this help; with a file, also the pipeline's parameters (types, defaults, descriptions)")
     .option("--parameters <file>", "YAML/JSON file of initial parameters (default: parameters.yaml beside the pipeline file, if any)")
+    .option("--mock <step=file.ts:fn>", "run this function instead of the step (local mode; repeatable; or step=result.json for a fixed result); marked mocked in the run log", collect)
     .option("-p, --param <name=value>", "set a parameter (repeatable; parsed per the parameters schema, else as a YAML scalar); overrides the file and RUNNABLE_PRM_<name>", collect)
     .addOption(new Option("--mode <mode>", "where to run").choices(["local", "emulator"]).default("local"))
     .option("--run-id <id>", "run id (^[A-Za-z0-9_-]{1,80}$, must be new); default: generated, sortable by time")
@@ -76,6 +79,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       if (maxConcurrency !== undefined && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)) {
         throw new UsageError(`--max-concurrency must be a positive integer, got ${flags.maxConcurrency}`);
       }
+      const mocks = flags.mock?.length ? await loadMocks(flags.mock) : undefined;
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
       return showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) =>
         runPipeline(pipeline, {
@@ -86,6 +90,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           onEvent,
           ...(parametersFile !== undefined ? { parametersFile } : {}),
           ...(Object.keys(assignments).length ? { assignments } : {}),
+          ...(mocks ? { mocks } : {}),
           ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
           ...(flags.tag !== undefined ? { tag: flags.tag } : {}),
           ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
