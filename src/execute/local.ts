@@ -28,6 +28,11 @@ export interface LocalOptions {
   now?: () => Date;
   /** Stand-ins for steps by definition path (see `resolveMocks`). */
   mocks?: ReadonlyMap<string, StepFunction>;
+  /**
+   * Warning text for an inline Map starting with `count` items that a Standard execution on AWS
+   * would refuse (definition path); reported as a "warning" event, the Map still runs.
+   */
+  mapWarning?: (path: string, count: number) => string | undefined;
 }
 
 interface Outcome {
@@ -186,6 +191,8 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
 
   async function runMap(node: MapNodeGraph, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
     const { count = 0 } = await send("mapStart", node, indexes, scope);
+    const warning = options.mapWarning?.(node.path, count);
+    if (warning) emit({ type: "warning", stepPath, kind: "map", message: warning });
     const list = scope[node.iterateOn];
     const items = Array.from({ length: count }, (_, i) => i);
     const results = await pool(items, options.maxConcurrency ?? node.maxConcurrency, (i) =>

@@ -3,7 +3,8 @@ import type { RunError, RunLog, RunResult } from "../sdk/runlog.js";
 /**
  * What ended a failed run, for `RunResult.error`: the first step failure in time (the task whose
  * failing attempt ended first — the cause; composites that failed because of it come later),
- * else the failed composite or Fail step.
+ * else the failed composite or Fail step, else the run log's own error (an execution Step Functions
+ * ended outside any step, e.g. at a quota).
  */
 export function runErrorOf(log: RunLog): RunError | undefined {
   if (log.status !== "FAIL") return undefined;
@@ -17,7 +18,7 @@ export function runErrorOf(log: RunLog): RunError | undefined {
     // A task's failure is the cause; among the same kind, the earliest.
     if (!best || (task && !best.task) || (task === best.task && candidate.at < best.at)) best = candidate;
   }
-  if (!best) return { step: null, name: "runnable.RunFailed", message: "the run failed" };
+  if (!best) return log.error ? { step: null, name: log.error.name, message: log.error.message } : { step: null, name: "runnable.RunFailed", message: "the run failed" };
   return { step: best.step, name: best.name, message: best.message };
 }
 
