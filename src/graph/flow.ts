@@ -69,6 +69,22 @@ interface End {
 const PARAMETER = "parameter";
 const SECRET = "secret";
 
+/** Problem texts: a function's read, or a Map's iterateOn / Conditional's parameter (same words as before wave 2). */
+const wording: Record<FlowRow["via"], { absent(name: string, hint: string): string; partial(name: string, why: string): string }> = {
+  function: {
+    absent: (n, hint) => `reads "${n}", which nothing provides before it (${hint})`,
+    partial: (n, why) => `reads "${n}", which is not provided when ${why}`,
+  },
+  iterateOn: {
+    absent: (n, hint) => `iterateOn "${n}" is not a parameter in scope: nothing provides it before this step (${hint})`,
+    partial: (n, why) => `iterateOn "${n}" is not a parameter in scope: it is not provided when ${why}`,
+  },
+  parameter: {
+    absent: (n, hint) => `parameter "${n}" is not a parameter in scope: nothing provides it before this step (${hint})`,
+    partial: (n, why) => `parameter "${n}" is not a parameter in scope: it is not provided when ${why}`,
+  },
+};
+
 /**
  * What a graph's parameters schema tells before any run (compile, check, CDK synth): its names, when
  * the schema offers Standard JSON Schema. Undefined without a schema (or without that), since the
@@ -102,11 +118,8 @@ export function parameterFlow(root: PipelineGraph, providers: FlowProviders): Fl
     if (row.providedBy === null && via === "function" && secrets.has(name)) row.providedBy = SECRET;
     if (row.providedBy === null && via === "function" && unknownSecrets && mayBeSecret(node, state, name)) row.providedBy = "a secret (assumed)";
     if (row.providedBy === null && !optional) {
-      const what = via === "function" ? `reads "${name}", which` : `${via} "${name}" is not a parameter in scope:`;
       const missing = state.partial.get(name);
-      row.problem = missing !== undefined
-        ? `${what} ${via === "function" ? "is not provided" : "it is not provided"} when ${missing}`
-        : `${what} nothing provides ${via === "function" ? "" : "it "}before ${via === "function" ? "it" : "this step"} (${hint(node, state, name, via)})`;
+      row.problem = missing !== undefined ? wording[via].partial(name, missing) : wording[via].absent(name, hint(node, state, name, via));
       report.problems.push({ path: node.path, code: via === "function" ? "unprovided-read" : "unknown-parameter", message: row.problem });
     }
     report.rows.push(row);
