@@ -147,7 +147,15 @@ describe("parameter-flow checker property", () => {
         return;
       }
       counts.built++;
-      const report = parameterFlow(built.graph, { parameters: given, secrets: [] });
+      // Names read where nothing provides them at all are given too (a few rounds), so that what
+      // remains refused is mostly reads provided on some paths only — the subtle part of the checker.
+      let report = parameterFlow(built.graph, { parameters: given, secrets: [] });
+      for (let round = 0; round < 3; round++) {
+        const absent = report.rows.filter((r) => r.problem?.includes("nothing provides")).map((r) => r.name);
+        if (absent.length === 0) break;
+        given.push(...new Set(absent));
+        report = parameterFlow(built.graph, { parameters: given, secrets: [] });
+      }
       let opaque = false;
       walk(built.graph, (n) => {
         if (n.kind === "function" && (!n.reads || n.reads.open)) opaque = true;
@@ -182,8 +190,8 @@ describe("parameter-flow checker property", () => {
     }
     // The generator must exercise every outcome, not just rejections.
     expect(counts.ran).toBeGreaterThan(1_000);
-    expect(counts.rejected).toBeGreaterThan(1_000);
+    expect(counts.rejected).toBeGreaterThan(700);
     expect(counts.unknown).toBeGreaterThan(200);
-    expect(counts.refusedByCreateRun).toBeGreaterThan(40);
+    expect(counts.refusedByCreateRun).toBeGreaterThan(30);
   }, 600_000); // ≈ 15 s of CPU; generous for a shared machine
 });
