@@ -3,7 +3,8 @@ import type { MapNodeGraph, NodeGraph, PipelineGraph, TaskNode } from "../graph/
 import { lastOf, succeeded, type Scope, type StepContext } from "../runtime/context.js";
 import { readSecrets } from "../runtime/secrets.js";
 import { itemOf } from "../runtime/objects.js";
-import { PROTOCOL_VERSION, type StepAction, type StepEvent, type StepResult } from "../runtime/protocol.js";
+import { PROTOCOL_VERSION, type StepAction } from "../core/protocol.js";
+import type { StepEvent, StepResult } from "../runtime/protocol.js";
 import { handleStepEvent } from "../runtime/step-event.js";
 import { toStepError } from "../runtime/run-step.js";
 import type { StepError } from "../sdk/runlog.js";
@@ -191,6 +192,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
 
   async function runMap(node: MapNodeGraph, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
     const { count = 0 } = await send("mapStart", node, indexes, scope);
+    emit({ type: "map-items", stepPath, kind: node.kind, items: count });
     const warning = options.mapWarning?.(node.path, count);
     if (warning) emit({ type: "warning", stepPath, kind: "map", message: warning });
     const list = scope[node.iterateOn];
@@ -213,6 +215,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   }
 
   await send("start", undefined, [], undefined);
+  emit({ type: "run-start", stepPath: runId, graph: built.graph });
   let outcome: Outcome;
   try {
     outcome = await runPipe(built.graph, "", [], header.parameters);

@@ -113,7 +113,7 @@ describe("RunnablePipelines stack", () => {
 
   it("puts AWS_IAM authorization, request validation and logs on every API method", () => {
     const methods = Object.values(template.findResources("AWS::ApiGateway::Method")) as { Properties: Json }[];
-    expect(methods.map((m) => `${m.Properties.HttpMethod}`).sort()).toEqual(["GET", "GET", "POST"]);
+    expect(methods.map((m) => `${m.Properties.HttpMethod}`).sort()).toEqual(["GET", "GET", "GET", "POST"]);
     for (const m of methods) {
       expect(m.Properties.AuthorizationType).toBe("AWS_IAM");
       expect(m.Properties.RequestValidatorId).toBeDefined();
@@ -172,7 +172,7 @@ describe("RunnablePipelines stack", () => {
     template.hasResourceProperties("AWS::Batch::JobDefinition", {
       PlatformCapabilities: ["FARGATE"],
       ContainerProperties: Match.objectLike({
-        Command: ["node", "--import", "tsx", "handlers/batch.ts"],
+        Command: ["node", "--import", "tsx", "--conditions=runnable-ts-source", "handlers/batch.ts"],
         Environment: Match.arrayWith([{ Name: "RUNNABLE_PIPELINE_FILE", Value: "test/cdk/fixtures/heavy.ts" }]),
         ResourceRequirements: Match.arrayWith([{ Type: "MEMORY", Value: "4096" }, { Type: "VCPU", Value: "2" }]),
       }),
