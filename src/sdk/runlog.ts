@@ -48,7 +48,14 @@ export interface StepLog {
 export interface CodeIdentity {
   type: "git" | "none";
   commit?: string;
+  /** A tracked file changed, or an untracked (not ignored) file lies under the pipeline's folder. */
   dirty?: boolean;
+  /** Untracked files under the pipeline's folder (folders collapsed, at most 20), relative to it. */
+  untracked?: string[];
+  /** How many untracked entries there are (also beyond those listed). */
+  untrackedCount?: number;
+  /** sha256 (hex) of the pipeline file when the run started: the code, also outside git. */
+  pipelineSha256?: string;
 }
 
 /** The run log: what `readRunLog` and `result.runLog` return. */
