@@ -22,6 +22,17 @@ export interface StepError {
   stack?: string;
 }
 
+/** What a step attempt printed (stdout and stderr), stored in the run's catalog. */
+export interface AttemptOutput {
+  /** Catalog name: `<stepPath>/attempt-<n>.log`. */
+  name: string;
+  /** Bytes stored (secrets masked; at most the output limit plus a one-line note). */
+  size: number;
+  md5: string;
+  /** Bytes printed before the stored tail (absent when everything was kept). */
+  dropped?: number;
+}
+
 /** One attempt of one step. */
 export interface AttemptLog {
   attempt: number;
@@ -36,6 +47,8 @@ export interface AttemptLog {
   branch?: string;
   /** For a Map: the number of iterations. */
   iterations?: number;
+  /** What the attempt printed; absent when it printed nothing (composites never have one). */
+  output?: AttemptOutput;
 }
 
 export interface StepLog {
