@@ -1,4 +1,5 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { BuiltPipeline } from "../graph/build.js";
 import { checkParameterFlow } from "../graph/flow.js";
 import { DefinitionError } from "../sdk/errors.js";
@@ -35,6 +36,8 @@ export interface CreateRunOptions {
    * inherit them); "unknown" for mode "aws" (the step Lambdas' environment is not this one's).
    */
   secrets?: Iterable<string> | "unknown";
+  /** The run root (e.g. ".runnable"): files appearing there are runs' output, never code. Default: the run-log store's folder when it is one. */
+  root?: string;
 }
 
 /** The run's parameters: the schema's output when the pipeline has one (ParameterError when they do not fit), else as given. */
@@ -45,6 +48,14 @@ export async function validatedParameters(options: Pick<CreateRunOptions, "built
   // Never skip a schema silently: a graph that says it has one must be validated by it.
   if (options.built.graph.parameters) throw new Error(`pipeline "${options.built.graph.name}" has a parameters schema, but it is not loaded here to validate the parameters`);
   return options.parameters;
+}
+
+/** Folders runs write to: the run root given, and the store's own folder when it is a directory. */
+function excludedFromIdentity(stores: Stores, root: string | undefined): string[] {
+  const out = root !== undefined ? [path.resolve(root)] : [];
+  const location = stores.blob.location;
+  if (location.startsWith("file://")) out.push(fileURLToPath(location));
+  return out;
 }
 
 /**
@@ -70,7 +81,11 @@ export async function createRun(stores: Stores, options: CreateRunOptions): Prom
     // Already masked when folded by resolveParameters; parameters that arrive another way (runs API,
     // serve) must not carry a secret into the header either.
     parameters: maskParameters(parameters),
-    codeIdentity: codeIdentity(options.source ? path.dirname(options.source) : process.cwd()),
+    codeIdentity: codeIdentity({
+      dir: options.source ? path.dirname(options.source) : process.cwd(),
+      ...(options.source ? { file: options.source } : {}),
+      exclude: excludedFromIdentity(stores, options.root),
+    }),
     ...(options.source ? { source: options.source } : {}),
     mode: options.mode,
   };
