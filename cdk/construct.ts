@@ -4,7 +4,7 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { compile } from "../src/compile/index.js";
-import { walk } from "../src/graph/index.js";
+import { AWS_LIMITS_DATE, LAMBDA_LIMITS, fargateSize, walk } from "../src/graph/index.js";
 import { RunnableApi } from "./api.js";
 import { RunnableBatch, type RunnableBatchOptions } from "./batch.js";
 import { writeStepEntry } from "./entries.js";
@@ -58,6 +58,7 @@ export class RunnablePipelines extends Construct {
   constructor(scope: Construct, id: string, props: RunnablePipelinesProps) {
     super(scope, id);
     if (props.pipelines.length === 0) throw new Error("RunnablePipelines needs at least one pipeline");
+    checkDefaults(props);
     const projectRoot = props.projectRoot ?? process.cwd();
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
@@ -99,23 +100,21 @@ export class RunnablePipelines extends Construct {
       acknowledge(stepFunction.role, finding, "The step handler reads and writes only objects under runs/ and catalog/ of the run bucket; keys are per run id and step path, not known in advance.");
     }
 
-    const compiled = compile(source.built);
+    const batchDefaults = { ...(o.batch.vcpu !== undefined ? { vcpu: o.batch.vcpu } : {}), ...(o.batch.memoryMiB !== undefined ? { memoryMiB: o.batch.memoryMiB } : {}) };
+    const compiled = compile(source.built, { batchDefaults });
     const definitionText = JSON.stringify(compiled.definition);
     const substitutions: Record<string, string> = {
       StepFunctionArn: stepFunction.fn.functionArn,
       BucketName: this.storage.bucket.bucketName,
     };
-    const batchTasks = tasksOf(source.built).filter((t) => t.compute === "batch");
-    let batchGrant: { queueArn: string; jobDefinitionArn: string } | undefined;
-    if (batchTasks.length > 0 && this.batch) {
-      const job = this.batch.jobDefinition(outputId(name), {
-        pipelineFile: source.file, fallbackName: source.fallbackName, projectRoot: o.projectRoot, storage: this.storage,
-        vcpu: Math.max(...batchTasks.map((t) => t.vcpu ?? o.batch.vcpu ?? 1)),
-        memoryMiB: Math.max(...batchTasks.map((t) => t.memoryMiB ?? o.batch.memoryMiB ?? 2048)),
+    let batchGrant: { queueArn: string; jobDefinitionArns: string[] } | undefined;
+    if (Object.keys(compiled.jobDefinitions).length > 0 && this.batch) {
+      const jobs = this.batch.jobDefinitions(outputId(name), {
+        pipelineFile: source.file, fallbackName: source.fallbackName, projectRoot: o.projectRoot, storage: this.storage, sizes: compiled.jobDefinitions,
       });
       substitutions.JobQueueArn = this.batch.queue.jobQueueArn;
-      substitutions.JobDefinitionArn = job.jobDefinitionArn;
-      batchGrant = { queueArn: this.batch.queue.jobQueueArn, jobDefinitionArn: job.jobDefinitionArn };
+      for (const [placeholder, job] of Object.entries(jobs)) substitutions[placeholder] = job.jobDefinitionArn;
+      batchGrant = { queueArn: this.batch.queue.jobQueueArn, jobDefinitionArns: Object.values(jobs).map((j) => j.jobDefinitionArn) };
     }
     const used = placeholdersOf(definitionText);
     const missing = used.filter((p) => !(p in substitutions));
@@ -166,9 +165,9 @@ export class RunnablePipelines extends Construct {
   }
 
   /** What `batch:submitJob.sync` needs: submit to this queue/definition, watch and stop its jobs via the managed EventBridge rule. */
-  private grantBatch(stateMachine: StateMachine, g: { queueArn: string; jobDefinitionArn: string }): void {
+  private grantBatch(stateMachine: StateMachine, g: { queueArn: string; jobDefinitionArns: string[] }): void {
     const stack = Stack.of(this);
-    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["batch:SubmitJob"], resources: [g.queueArn, g.jobDefinitionArn] }));
+    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["batch:SubmitJob"], resources: [g.queueArn, ...g.jobDefinitionArns] }));
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["batch:DescribeJobs"], resources: ["*"] }));
     stateMachine.addToRolePolicy(new PolicyStatement({
       actions: ["batch:TerminateJob"],
@@ -180,6 +179,22 @@ export class RunnablePipelines extends Construct {
     }));
     acknowledge(stateMachine, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]",
       "Job ids are assigned at submission: TerminateJob (on timeout/abort) can only be scoped to this account's jobs.");
+  }
+}
+
+/** The construct's sizing defaults must themselves be sizes AWS accepts (the steps' own are checked with the graph). */
+function checkDefaults(props: RunnablePipelinesProps): void {
+  const { memoryMiB, timeoutSeconds } = props.lambda ?? {};
+  const m = LAMBDA_LIMITS.memoryMiB;
+  if (memoryMiB !== undefined && (!Number.isInteger(memoryMiB) || memoryMiB < m.min || memoryMiB > m.max)) {
+    throw new Error(`RunnablePipelines lambda.memoryMiB ${memoryMiB} is outside Lambda's ${m.min}–${m.max} MiB (AWS limits of ${AWS_LIMITS_DATE})`);
+  }
+  if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > LAMBDA_LIMITS.timeoutSeconds.max)) {
+    throw new Error(`RunnablePipelines lambda.timeoutSeconds ${timeoutSeconds} is outside Lambda's 1–${LAMBDA_LIMITS.timeoutSeconds.max} s (AWS limits of ${AWS_LIMITS_DATE})`);
+  }
+  const { vcpu, memoryMiB: batchMemory } = props.batch ?? {};
+  if ((vcpu !== undefined || batchMemory !== undefined) && !fargateSize({ ...(vcpu !== undefined ? { vcpu } : {}), ...(batchMemory !== undefined ? { memoryMiB: batchMemory } : {}) })) {
+    throw new Error(`RunnablePipelines batch { vcpu: ${vcpu}, memoryMiB: ${batchMemory} } is not a Fargate size (AWS Batch on Fargate limits of ${AWS_LIMITS_DATE}; see README "Deploy to AWS")`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { buildGraph, type BuiltPipeline } from "../graph/build.js";
+import type { BatchDefaults, FargateSize } from "../graph/resources.js";
 import type { RootGraph } from "../graph/types.js";
 import { DefinitionError, type Problem } from "../sdk/errors.js";
 import { isPipeline } from "../sdk/node.js";
@@ -19,7 +20,7 @@ export { PLACEHOLDERS, type PlaceholderName } from "./asl/render.js";
 export { BATCH_EVENT_ENV } from "./asl/batch.js";
 export { validateAsl, type AslValidation } from "./validate.js";
 
-/** Every placeholder name a definition may contain, as `${Name}` (the CDK stack substitutes them). */
+/** Every placeholder name a definition may contain, as `${Name}` (the CDK stack substitutes them); `JobDefinitionArn` is followed by `_<size>`. */
 export const PLACEHOLDER_NAMES: readonly PlaceholderName[] = Object.values(PLACEHOLDERS);
 
 /** Step Functions' limit on a definition's size (bytes of JSON). */
@@ -33,6 +34,8 @@ export interface CompileOptions {
   expectedMapItems?: Record<string, number>;
   /** Name used when the Pipeline has none (as buildGraph's). Default "pipeline". */
   fallbackName?: string;
+  /** Size of batch steps that set no `resources` (the CDK construct's `batch` defaults). Default 1 vCPU, 2048 MiB. */
+  batchDefaults?: BatchDefaults;
 }
 
 export interface CompileResult {
@@ -42,6 +45,8 @@ export interface CompileResult {
   states: Record<string, StateInfo>;
   /** Placeholder names used by the definition (without `${}`), sorted. */
   placeholders: PlaceholderName[];
+  /** Job definition placeholder (`JobDefinitionArn_v1m2048`) → the Fargate size it must be registered with. */
+  jobDefinitions: Record<string, FargateSize>;
   estimate: Estimate;
   /** The graph compiled (its dagHash identifies the pipeline). */
   graph: RootGraph;
@@ -71,6 +76,8 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     syncSteps: [],
     problems,
     placeholders: new Set(),
+    batchDefaults: options.batchDefaults ?? {},
+    jobDefinitions: new Map(),
     pipeline: (p, scope, exit) => compilePipeline(ctx, p, scope, exit),
     first: (node) => firstStateName(namer, node),
   };
@@ -111,6 +118,7 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     workflowType,
     states: Object.fromEntries(stateNamesInOrder(definition).map((name) => [name, namer.info(name)!])),
     placeholders: [...ctx.placeholders].sort() as PlaceholderName[],
+    jobDefinitions: Object.fromEntries([...ctx.jobDefinitions].sort(([a], [b]) => a.localeCompare(b))),
     estimate: est.estimate,
     graph,
   };

@@ -61,6 +61,8 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
         compute: node.compute,
         ...(node.resources?.memoryMiB !== undefined ? { memoryMiB: node.resources.memoryMiB } : {}),
         ...(node.resources?.vcpu !== undefined ? { vcpu: node.resources.vcpu } : {}),
+        ...(node.resources?.ephemeralStorageMiB !== undefined ? { ephemeralStorageMiB: node.resources.ephemeralStorageMiB } : {}),
+        ...(node.resources?.architecture !== undefined ? { architecture: node.resources.architecture } : {}),
       };
       return node instanceof ShellTask ? { kind: "shell", ...task, command: node.command } : { kind: "function", ...task };
     }

@@ -48,6 +48,8 @@ interface TaskBase extends NodeBase {
   compute: Compute;
   memoryMiB?: number;
   vcpu?: number;
+  ephemeralStorageMiB?: number;
+  architecture?: "arm64" | "x86_64";
 }
 
 export interface FunctionNode extends TaskBase {

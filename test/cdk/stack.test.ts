@@ -159,7 +159,10 @@ describe("RunnablePipelines stack", () => {
       expect(invoke.flatMap(resourcesOf)).toEqual([{ "Fn::GetAtt": [logicalId(template, "AWS::Lambda::Function", `RunnablePipeline${name}StepFunction`), "Arn"] }]);
       const submit = statements.filter((s) => actionsOf(s).includes("batch:SubmitJob")).flatMap(resourcesOf);
       if (name === "tiny") expect(submit).toEqual([]);
-      else expect(submit).toEqual([{ "Fn::GetAtt": [logicalId(template, "AWS::Batch::JobQueue", "RunnableBatchQueue"), "JobQueueArn"] }, { Ref: logicalId(template, "AWS::Batch::JobDefinition", "RunnableBatchheavyJob") }]);
+      else {
+        expect(submit).toEqual([{ "Fn::GetAtt": [logicalId(template, "AWS::Batch::JobQueue", "RunnableBatchQueue"), "JobQueueArn"] },
+          { Ref: logicalId(template, "AWS::Batch::JobDefinition", "RunnableBatchheavyJobv2m4096") }, { Ref: logicalId(template, "AWS::Batch::JobDefinition", "RunnableBatchheavyJobv4m8192") }]);
+      }
     }
     const start = statementsOfRole(template, "RunnableApiHandlerRole").filter((s) => actionsOf(s).some((a) => a.startsWith("states:")));
     expect(start.flatMap(actionsOf)).toEqual(["states:StartExecution"]);
@@ -167,16 +170,19 @@ describe("RunnablePipelines stack", () => {
       ["heavy", "tiny"].map((n) => logicalId(template, "AWS::StepFunctions::StateMachine", `RunnablePipeline${n}StateMachine`)));
   });
 
-  it("runs batch steps on Fargate with an image built from the repo's Dockerfile", () => {
+  it("runs batch steps on Fargate with an image built from the repo's Dockerfile, one job definition per step size", () => {
     template.hasResourceProperties("AWS::Batch::ComputeEnvironment", { ComputeResources: Match.objectLike({ Type: "FARGATE" }) });
-    template.hasResourceProperties("AWS::Batch::JobDefinition", {
-      PlatformCapabilities: ["FARGATE"],
-      ContainerProperties: Match.objectLike({
-        Command: ["node", "--import", "tsx", "handlers/batch.ts"],
-        Environment: Match.arrayWith([{ Name: "RUNNABLE_PIPELINE_FILE", Value: "test/cdk/fixtures/heavy.ts" }]),
-        ResourceRequirements: Match.arrayWith([{ Type: "MEMORY", Value: "4096" }, { Type: "VCPU", Value: "2" }]),
-      }),
-    });
+    const jobs = Object.values(template.findResources("AWS::Batch::JobDefinition")) as { Properties: { PlatformCapabilities: string[]; ContainerProperties: { Command: string[]; Environment: Json[]; ResourceRequirements: { Type: string; Value: string }[] } } }[];
+    // Each job definition is one step's own Fargate size (2 vCPU/4096 MiB, and 4 vCPU with its smallest memory), never a mix.
+    expect(jobs.map((j) => Object.fromEntries(j.Properties.ContainerProperties.ResourceRequirements.map((r) => [r.Type, r.Value])))
+      .sort((a, b) => Number(a.VCPU) - Number(b.VCPU))).toEqual([{ VCPU: "2", MEMORY: "4096" }, { VCPU: "4", MEMORY: "8192" }]);
+    for (const job of jobs) {
+      expect(job.Properties.PlatformCapabilities).toEqual(["FARGATE"]);
+      expect(job.Properties.ContainerProperties.Command).toEqual(["node", "--import", "tsx", "handlers/batch.ts"]);
+      expect(job.Properties.ContainerProperties.Environment).toContainEqual({ Name: "RUNNABLE_PIPELINE_FILE", Value: "test/cdk/fixtures/heavy.ts" });
+    }
+    // The two job definitions share one job role.
+    expect(Object.keys(template.findResources("AWS::IAM::Role")).filter((id) => id.startsWith("RunnableBatchheavyJobRole"))).toHaveLength(1);
     const assets = JSON.parse(readFileSync(join(app.outdir, "Test.assets.json"), "utf8")) as { dockerImages: Record<string, { source: { directory: string; dockerFile?: string } }> };
     expect(Object.values(assets.dockerImages).map((d) => d.source.dockerFile ?? "Dockerfile")).toEqual(["Dockerfile"]);
   });
@@ -208,6 +214,14 @@ describe("deployment shape", () => {
     expect(byAction("states:DescribeExecution")).toEqual([expect.stringMatching(/:execution:Test-wide:\*"/)]);
     expect(byAction("s3:GetObject")).toEqual([expect.stringContaining("/catalog/*")]);
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
+  });
+
+  it("refuses lambda and batch defaults AWS would refuse", () => {
+    const tiny = sources.filter((s) => s.built.graph.name === "tiny");
+    const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
+    expect(() => new RunnableStack(app, "BigLambda", { pipelines: tiny, projectRoot: ROOT, lambda: { memoryMiB: 20_000 } })).toThrow(/lambda.memoryMiB 20000 is outside Lambda's 128–10240 MiB/);
+    expect(() => new RunnableStack(app, "LongLambda", { pipelines: tiny, projectRoot: ROOT, lambda: { timeoutSeconds: 901 } })).toThrow(/lambda.timeoutSeconds 901/);
+    expect(() => new RunnableStack(app, "OddBatch", { pipelines: tiny, projectRoot: ROOT, batch: { vcpu: 4, memoryMiB: 2048 } })).toThrow(/batch \{ vcpu: 4, memoryMiB: 2048 \} is not a Fargate size/);
   });
 
   it("refuses a Distributed Map together with a bucket prefix (its results are written at the bucket root)", async () => {

@@ -1,3 +1,4 @@
+import type { BatchDefaults, FargateSize } from "../../graph/resources.js";
 import type { NodeGraph, PipelineGraph } from "../../graph/types.js";
 import type { Problem } from "../../sdk/errors.js";
 import type { StateInfo, StateNamer } from "./names.js";
@@ -35,6 +36,10 @@ export interface CompileContext {
   problems: Problem[];
   /** Placeholder names used (without `${}`). */
   placeholders: Set<string>;
+  /** Size of batch steps that set none. */
+  batchDefaults: BatchDefaults;
+  /** Job definition placeholder → its Fargate size (one job definition per size used). */
+  jobDefinitions: Map<string, FargateSize>;
   /** Compiles a pipeline into `scope`; returns the name of its first state. */
   pipeline(p: PipelineGraph, scope: Scope, exit: Transition): string;
   /** Name of the first state a node compiles to (known before it is compiled). */

@@ -11,7 +11,11 @@ export const PLACEHOLDERS = {
   jobDefinitionArn: "JobDefinitionArn",
   bucketName: "BucketName",
 } as const;
-export type PlaceholderName = (typeof PLACEHOLDERS)[keyof typeof PLACEHOLDERS];
+/**
+ * A placeholder: one of PLACEHOLDERS, or one of them followed by `_<size>` for a resource that exists
+ * once per size class (`JobDefinitionArn_v1m2048`).
+ */
+export type PlaceholderName = (typeof PLACEHOLDERS)[keyof typeof PLACEHOLDERS] | `${(typeof PLACEHOLDERS)[keyof typeof PLACEHOLDERS]}_${string}`;
 
 export function placeholder(ctx: CompileContext, name: PlaceholderName): string {
   ctx.placeholders.add(name);
