@@ -1,4 +1,4 @@
-import { compile } from "../compile/index.js";
+import { PLACEHOLDERS, compile, type FunctionSpec } from "../compile/index.js";
 import type { ProgressListener } from "../execute/events.js";
 import { resolve } from "node:path";
 import { importPipeline, refuseAwsRetry } from "../execute/index.js";
@@ -17,7 +17,7 @@ import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
 import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
-import { functionSizing, makeTaskHandlers } from "./tasks.js";
+import { functionSizes, makeTaskHandlers, type FunctionSize } from "./tasks.js";
 
 /**
  * The emulator: runs the compiled state machine in aws-local-stepfunctions, every Task state
@@ -127,6 +127,10 @@ interface Prepared {
   maps: Map<string, JsonObject>;
   gates: Map<string, string>;
   tasks: ReturnType<typeof inspectDefinition>["tasks"];
+  /** The step Lambdas by FunctionName (the CDK stack's sizes). */
+  functions: Map<string, FunctionSize>;
+  /** The default-size function, which runs the bookkeeping actions. */
+  control: FunctionSpec;
 }
 
 /** The pipeline an execution runs: its graph and the file handler processes import. */
@@ -138,7 +142,8 @@ interface Target {
 /** Compiles and checks the definition; refuses (UsageError, nothing written) what cannot run faithfully. */
 function prepare(options: Target, session: EmulatorSession): Prepared {
   const compiled = compile(options.built);
-  const filled = substitute(compiled.definition as unknown as JsonObject, emulatorPlaceholders(compiled.placeholders, session.storage.bucket));
+  const values = emulatorPlaceholders(compiled.placeholders, session.storage.bucket);
+  const filled = substitute(compiled.definition as unknown as JsonObject, values);
   const { tasks, problems } = inspectDefinition(filled);
   if (problems.length) {
     throw new UsageError(`the emulator cannot run this state machine faithfully:\n${problems.map((p) => `  - state "${p.state}": ${p.message}`).join("\n")}`);
@@ -147,7 +152,7 @@ function prepare(options: Target, session: EmulatorSession): Prepared {
   const timed = takeOverLambdaTimeouts(withAwsTaskTimeouts(filled, NO_TASK_TIMEOUT_SECONDS), tasks, NO_TASK_TIMEOUT_SECONDS);
   const gated = gateMaps(timed);
   const { definition, maps } = rewriteDistributedMaps(gated.definition);
-  return { definition, maps, tasks, gates: gated.gates };
+  return { definition, maps, tasks, gates: gated.gates, functions: functionSizes(compiled.functions, values), control: compiled.functions[PLACEHOLDERS.stepFunctionArn]! };
 }
 
 async function execute(
@@ -160,8 +165,8 @@ async function execute(
   const env = session.handlerEnv(source, name);
   const events: ExecutionEvent[] = [];
   const progress = options.onEvent;
-  const fn = functionSizing(built.graph);
-  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { fn, pool, env, control, echo: session.echo });
+  const fn = { memoryMiB: prepared.control.memoryMiB, timeoutMs: prepared.control.timeoutSeconds * 1000 };
+  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { functions: prepared.functions, pool, env, control, echo: session.echo });
   const handlers: Record<string, TaskHandler> = {};
   for (const [state, handler] of Object.entries(taskHandlers)) {
     handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;

@@ -73,6 +73,8 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
         kind: "map", ...base, iterateOn: node.iterateOn, iterateAs: node.iterateAs,
         branch: pipelineGraph(node.branch, joinPath(path, "*")), hasReducer: node.reducer !== undefined,
         maxConcurrency: node.maxConcurrency, distributed: node.distributed,
+        ...(node.toleratedFailurePercentage !== undefined ? { toleratedFailurePercentage: node.toleratedFailurePercentage } : {}),
+        ...(node.toleratedFailureCount !== undefined ? { toleratedFailureCount: node.toleratedFailureCount } : {}),
       };
     }
     if (node instanceof Conditional) {

@@ -7,9 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { placeholdersOf } from "../../cdk/construct.js";
-import { buildGraph } from "../../src/graph/index.js";
-import { FunctionTask, Pipeline } from "../../src/index.js";
-import { type PipelineSource, lambdaSizing, loadPipelineSources } from "../../cdk/sources.js";
+import { type PipelineSource, loadPipelineSources } from "../../cdk/sources.js";
 import { RunnableStack } from "../../cdk/stack.js";
 import { compile } from "../../src/compile/index.js";
 
@@ -74,16 +72,27 @@ describe("RunnablePipelines stack", () => {
     });
   });
 
-  it("runs every Lambda on Node.js 22 and sizes each step Lambda for its largest step", () => {
-    // Ours: two step handlers + the API handler (CDK adds its own VPC clean-up function for Batch).
+  it("runs every Lambda on Node.js 22 and each step in a function of its own size", () => {
+    // Ours: tiny's default function (bookkeeping) plus one per size its steps ask for (square: 2048 MiB,
+    // sum: 60 s + 30 s grace, count: 30 s + 30 s), heavy's default function, and the API handler (CDK
+    // adds its own VPC clean-up function for Batch).
     const fns = (Object.values(template.findResources("AWS::Lambda::Function")) as { Properties: Json }[])
       .filter((f) => String(f.Properties.Description).startsWith("runnable-ts"));
-    expect(fns.length).toBe(3);
+    expect(fns.length).toBe(6);
     for (const fn of fns) expect(fn.Properties.Runtime).toBe("nodejs22.x");
-    const tiny = template.findResources("AWS::Lambda::Function", { Properties: { Description: "runnable-ts step handler of pipeline tiny" } });
-    expect(Object.values(tiny).map((f) => (f as { Properties: Json }).Properties)).toEqual([
-      expect.objectContaining({ MemorySize: 2048, Timeout: 300, TracingConfig: { Mode: "Active" } }),
+    const tiny = fns.filter((f) => String(f.Properties.Description).startsWith("runnable-ts step handler of pipeline tiny"))
+      .map((f) => [f.Properties.Description, f.Properties.MemorySize, f.Properties.Timeout, f.Properties.TracingConfig]);
+    expect(tiny).toEqual([
+      ["runnable-ts step handler of pipeline tiny", 1024, 300, { Mode: "Active" }],
+      ["runnable-ts step handler of pipeline tiny, for steps sized m1024t60", 1024, 60, { Mode: "Active" }],
+      ["runnable-ts step handler of pipeline tiny, for steps sized m1024t90", 1024, 90, { Mode: "Active" }],
+      ["runnable-ts step handler of pipeline tiny, for steps sized m2048t150", 2048, 150, { Mode: "Active" }],
     ]);
+    // All run with one role, and the state machine may invoke exactly these four.
+    const roles = new Set(fns.filter((f) => String(f.Properties.Description).includes("pipeline tiny")).map((f) => JSON.stringify(f.Properties.Role)));
+    expect(roles.size).toBe(1);
+    const invoke = statementsOfRole(template, "RunnablePipelinetinyStateMachineRole").filter((s) => actionsOf(s).includes("lambda:InvokeFunction")).flatMap(resourcesOf);
+    expect(invoke).toHaveLength(4);
   });
 
   it("creates one STANDARD state machine per pipeline with full logging and X-Ray tracing", () => {
@@ -156,7 +165,8 @@ describe("RunnablePipelines stack", () => {
     for (const name of ["tiny", "heavy"]) {
       const statements = statementsOfRole(template, `RunnablePipeline${name}StateMachineRole`);
       const invoke = statements.filter((s) => actionsOf(s).includes("lambda:InvokeFunction"));
-      expect(invoke.flatMap(resourcesOf)).toEqual([{ "Fn::GetAtt": [logicalId(template, "AWS::Lambda::Function", `RunnablePipeline${name}StepFunction`), "Arn"] }]);
+      const fns = Object.keys(template.findResources("AWS::Lambda::Function")).filter((id) => id.startsWith(`RunnablePipeline${name}Step`)).sort();
+      expect(invoke.flatMap(resourcesOf)).toEqual(fns.map((id) => ({ "Fn::GetAtt": [id, "Arn"] })));
       const submit = statements.filter((s) => actionsOf(s).includes("batch:SubmitJob")).flatMap(resourcesOf);
       if (name === "tiny") expect(submit).toEqual([]);
       else {
@@ -204,15 +214,22 @@ describe("RunnablePipelines stack", () => {
 });
 
 describe("deployment shape", () => {
-  it("lets a state machine with a Distributed Map run only its own child executions and use only catalog/*", async () => {
+  it("gives a state machine with a Distributed Map exactly what the Map needs: its own child executions and Map Runs, its item lists and result files", async () => {
     const [wide] = await loadPipelineSources([join(FIXTURES, "wide.ts")]);
     const { app, template } = synth([wide!]);
     template.hasResourceProperties("AWS::StepFunctions::StateMachine", { StateMachineName: "Test-wide" });
-    const statements = statementsOfRole(template, "RunnablePipelinewideStateMachineRole");
-    const byAction = (action: string) => statements.filter((st) => actionsOf(st).includes(action)).flatMap(resourcesOf).map((r) => JSON.stringify(r));
-    expect(byAction("states:StartExecution")).toEqual([expect.stringMatching(/:stateMachine:Test-wide"/)]);
-    expect(byAction("states:DescribeExecution")).toEqual([expect.stringMatching(/:execution:Test-wide:\*"/)]);
-    expect(byAction("s3:GetObject")).toEqual([expect.stringContaining("/catalog/*")]);
+    const bucket = logicalId(template, "AWS::S3::Bucket", "RunnableStorageData");
+    const objects = (key: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [bucket, "Arn"] }, key]] });
+    const states = (resource: string) => ({ "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":states:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, resource]] });
+    const statements = statementsOfRole(template, "RunnablePipelinewideStateMachineRole")
+      .filter((st) => !actionsOf(st).some((a) => a.startsWith("lambda:") || a.startsWith("logs:") || a.startsWith("xray:")));
+    expect(statements.map((st) => ({ actions: actionsOf(st), resources: resourcesOf(st) }))).toEqual([
+      { actions: ["states:StartExecution"], resources: [states(":stateMachine:Test-wide")] },
+      { actions: ["states:DescribeExecution", "states:StopExecution"], resources: [states(":execution:Test-wide:*")] },
+      { actions: ["states:RedriveExecution"], resources: [states(":execution:Test-wide/each:*")] },
+      { actions: ["s3:GetObject"], resources: [objects("/catalog/*/.internal/map-items/*")] },
+      { actions: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"], resources: [objects("/catalog/*/.internal/map-results/*")] },
+    ]);
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
 
@@ -237,18 +254,4 @@ describe("deployment shape", () => {
     expect(Object.keys(template.findResources("AWS::EC2::VPC"))).toEqual([]);
   });
 
-  it("sizes a step Lambda by the largest memory and timeout of its lambda steps, capped at 900 s", () => {
-    const tiny = sources.find((s) => s.built.graph.name === "tiny")!;
-    expect(lambdaSizing(tiny.built, { timeoutSeconds: 300 })).toEqual({ memoryMiB: 2048, timeoutSeconds: 300 });
-    expect(lambdaSizing(tiny.built, { timeoutSeconds: 5000, memoryMiB: 4096 })).toEqual({ memoryMiB: 4096, timeoutSeconds: 900 });
-  });
-
-  it("gives a step with its own timeout the Task's grace so the handler can record the timeout", () => {
-    const steps = [
-      new FunctionTask({ name: "quick", function: () => 1, timeoutSeconds: 2 }),
-      new FunctionTask({ name: "slow", function: () => 1, timeoutSeconds: 890 }),
-    ];
-    expect(lambdaSizing(buildGraph(new Pipeline({ steps: steps.slice(0, 1) })), {}).timeoutSeconds).toBe(32);
-    expect(lambdaSizing(buildGraph(new Pipeline({ steps })), {}).timeoutSeconds).toBe(900);
-  });
 });

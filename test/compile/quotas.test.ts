@@ -74,7 +74,7 @@ describe("quotas, checked at compile time", () => {
     const r = compile(p);
     expect(r.definition.States["lambda"]).toMatchObject({ TimeoutSeconds: 900 });
     expect(r.placeholders).toEqual(["JobDefinitionArn_v1m2048", "JobQueueArn", "StepFunctionArn"]);
-    expect(r.jobDefinitions).toEqual({ JobDefinitionArn_v1m2048: { vcpu: 1, memoryMiB: 2048 } });
+    expect(r.jobDefinitions).toEqual({ JobDefinitionArn_v1m2048: { vcpu: 1, memoryMiB: 2048, steps: ["train"] } });
   });
 
   it("rejects a definition over 1 MB", () => {

@@ -42,10 +42,10 @@ describe("a batch Task runs on the job definition of its own size", () => {
       new FunctionTask({ name: "plain", function: fn, compute: "batch" }),
     ] }));
     expect(r.jobDefinitions).toEqual({
-      JobDefinitionArn_v0_25m512: { vcpu: 0.25, memoryMiB: 512 },
-      JobDefinitionArn_v1m2048: { vcpu: 1, memoryMiB: 2048 },
-      JobDefinitionArn_v2m16384s51200: { vcpu: 2, memoryMiB: 16_384, ephemeralStorageMiB: 51_200 },
-      JobDefinitionArn_v4m8192: { vcpu: 4, memoryMiB: 8192 },
+      JobDefinitionArn_v0_25m512: { vcpu: 0.25, memoryMiB: 512, steps: ["small"] },
+      JobDefinitionArn_v1m2048: { vcpu: 1, memoryMiB: 2048, steps: ["plain"] },
+      JobDefinitionArn_v2m16384s51200: { vcpu: 2, memoryMiB: 16_384, ephemeralStorageMiB: 51_200, steps: ["tall"] },
+      JobDefinitionArn_v4m8192: { vcpu: 4, memoryMiB: 8192, steps: ["wide"] },
     });
     const params = (s: string) => (r.definition.States[s] as { Parameters: Record<string, unknown> }).Parameters;
     expect(params("wide").JobDefinition).toBe("${JobDefinitionArn_v4m8192}");

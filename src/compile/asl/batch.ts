@@ -16,17 +16,15 @@ const BATCH_SERVICE_RETRIER = { ErrorEquals: ["Batch.AWSBatchException", "Batch.
 /**
  * The StepEvent as JSON text built by `States.Format`, since container overrides take strings and
  * ASL has no object-to-string on a payload template. Literal braces are escaped (`\{`); the
- * definition path needs no escaping (step names are `[A-Za-z0-9_-]`, plus "." and "*").
+ * definition path needs no escaping (step names are `[A-Za-z0-9_-]`, plus "." and "*"). The map
+ * indexes are placed one by one (`[{},{}]` with `$.i0, $.i1`): every argument is a path, as
+ * States.Format documents, with no intrinsic nested inside another.
  */
 export function batchEventFormat(path: string, scope: Scope): string {
-  const indexes = scope.depth === 0 ? "[]" : "{}";
+  const indexes = `[${Array.from({ length: scope.depth }, () => "{}").join(",")}]`;
   const template = `\\{"v":${PROTOCOL_VERSION},"action":"task","runId":"{}","path":"${path}","indexes":${indexes},`
     + `"execution":"{}","retryCount":{}\\}`;
-  const args = ["$.runId"];
-  if (scope.depth > 0) {
-    args.push(`States.JsonToString(States.Array(${Array.from({ length: scope.depth }, (_, k) => `$.i${k}`).join(", ")}))`);
-  }
-  args.push(scope.execution, "$$.State.RetryCount");
+  const args = ["$.runId", ...Array.from({ length: scope.depth }, (_, k) => `$.i${k}`), scope.execution, "$$.State.RetryCount"];
   return `States.Format('${template}', ${args.join(", ")})`;
 }
 
@@ -53,7 +51,9 @@ export function renderBatchTask(
     ctx.problems.push(...resourceProblems(node, ctx.batchDefaults));
   }
   const jobDefinition = jobDefinitionPlaceholder(size);
-  ctx.jobDefinitions.set(jobDefinition, size);
+  const group = ctx.jobDefinitions.get(jobDefinition) ?? { ...size, steps: [] };
+  group.steps.push(node.path);
+  ctx.jobDefinitions.set(jobDefinition, group);
   return {
     Type: "Task",
     Resource: BATCH_SUBMIT_JOB_SYNC,

@@ -88,6 +88,8 @@ export interface LambdaTaskOptions {
   /** Constant result put at `$.r` instead (used by Fail steps to raise their error). */
   constantResult?: { [key: string]: Json };
   timeoutSeconds?: number;
+  /** The function's placeholder. Default `StepFunctionArn` (the default-size function, which runs every bookkeeping action). */
+  functionName?: PlaceholderName;
 }
 
 /** A Task invoking the step handler with `event`; the state's output stays its input (+ `$.r`). */
@@ -96,7 +98,7 @@ export function lambdaTask(ctx: CompileContext, event: PayloadTemplate, o: Lambd
   return {
     Type: "Task",
     Resource: LAMBDA_INVOKE,
-    Parameters: { FunctionName: placeholder(ctx, PLACEHOLDERS.stepFunctionArn), Payload: event },
+    Parameters: { FunctionName: placeholder(ctx, o.functionName ?? PLACEHOLDERS.stepFunctionArn), Payload: event },
     ...(selector ? { ResultSelector: selector, ResultPath: ERROR_SLOT } : { ResultPath: null }),
     ...(o.timeoutSeconds !== undefined ? { TimeoutSeconds: o.timeoutSeconds } : {}),
     Retry: [LAMBDA_RETRIER, ...(o.retry ?? [])],

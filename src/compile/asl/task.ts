@@ -4,17 +4,18 @@ import { ERRORS } from "../../runtime/protocol.js";
 import { renderBatchTask } from "./batch.js";
 import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
 import { taskFailureRoute } from "./failure.js";
+import { functionPlaceholder, stepSpec, TIMEOUT_GRACE_SECONDS } from "../sizing.js";
 import { lambdaTask, stepEvent } from "./render.js";
 import type { Retrier } from "./types.js";
 
 /** Lambda's hard limit on one invocation (checked with the graph: src/graph/aws-limits.ts). */
 export const MAX_LAMBDA_SECONDS = LAMBDA_LIMITS.timeoutSeconds.max;
 /**
- * Seconds the Task waits beyond the step's timeoutSeconds: the handler enforces the step's timeout
- * itself and records the attempt before failing with runnable.Timeout; the state's TimeoutSeconds is
- * only the backstop for a handler that never answers.
+ * TIMEOUT_GRACE_SECONDS: seconds the Task waits beyond the step's timeoutSeconds. The handler enforces
+ * the step's timeout itself and records the attempt before failing with runnable.Timeout; the state's
+ * TimeoutSeconds is only the backstop for a handler that never answers.
  */
-export const TIMEOUT_GRACE_SECONDS = 30;
+export { TIMEOUT_GRACE_SECONDS };
 
 /**
  * Errors the step's own retry policy applies to on Lambda: the step failed or timed out — including
@@ -45,6 +46,7 @@ export function compileTask(ctx: CompileContext, node: TaskNode, scope: Scope, e
       transition: exits.next,
       retry: stepRetriers(node.retry, STEP_RETRY_ERRORS),
       catchTo: route.target,
+      functionName: functionPlaceholder(stepSpec(node, ctx.lambdaDefaults), ctx.lambdaDefaults),
       ...(node.timeoutSeconds !== undefined
         ? { timeoutSeconds: Math.min(MAX_LAMBDA_SECONDS, node.timeoutSeconds + TIMEOUT_GRACE_SECONDS) } : {}),
     });
