@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPipeline } from "../../src/cli/load.js";
+import { loadPipelineFile } from "../../src/load/index.js";
 import { compile } from "../../src/compile/index.js";
 import { FunctionTask, Map, Parallel, Pipeline } from "../../src/index.js";
 import { FIXTURE_PIPELINES } from "./pipelines.js";
@@ -114,7 +114,7 @@ describe("intrinsic functions in compiled definitions", () => {
   it("uses only documented forms in every example, emulator and CDK fixture pipeline", async () => {
     expect(pipelineFiles.length).toBeGreaterThan(15);
     for (const file of pipelineFiles) {
-      const { pipeline, fallbackName } = await loadPipeline(file);
+      const { pipeline, fallbackName } = await loadPipelineFile(file);
       expect(undocumented(compile(pipeline, { fallbackName }).definition), file).toEqual([]);
     }
   });
