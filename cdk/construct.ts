@@ -8,6 +8,7 @@ import { AWS_LIMITS_DATE, LAMBDA_LIMITS, fargateSize, walk } from "../src/graph/
 import { RunnableApi } from "./api.js";
 import { RunnableBatch, type RunnableBatchOptions } from "./batch.js";
 import { writeStepEntry } from "./entries.js";
+import { RunnableFinaliser } from "./finaliser.js";
 import { BundledFunction } from "./lambda.js";
 import { WILDCARD_REASONS, acknowledge, acknowledgeResource } from "./nag.js";
 import { type LambdaDefaults, type PipelineSource, tasksOf } from "./sources.js";
@@ -55,6 +56,8 @@ export interface DeployedPipelineResources {
 export class RunnablePipelines extends Construct {
   readonly storage: RunnableStorage;
   readonly api: RunnableApi;
+  /** Marks runs FAIL whose execution failed, timed out or was aborted outside any Catch. */
+  readonly finaliser: RunnableFinaliser;
   readonly batch: RunnableBatch | undefined;
   readonly pipelines = new Map<string, DeployedPipelineResources>();
 
@@ -76,6 +79,10 @@ export class RunnablePipelines extends Construct {
       graph: s.built.graph, defaults: s.defaults, stateMachine: this.pipelines.get(s.built.graph.name)!.stateMachine,
     }]));
     this.api = new RunnableApi(this, "Api", { projectRoot, storage: this.storage, pipelines: apiPipelines, removalPolicy, logRetention });
+    this.finaliser = new RunnableFinaliser(this, "Finaliser", {
+      projectRoot, storage: this.storage, removalPolicy, logRetention,
+      pipelines: props.pipelines.map((s) => ({ graph: s.built.graph, stateMachine: this.pipelines.get(s.built.graph.name)!.stateMachine })),
+    });
 
     new CfnOutput(this, "ApiUrl", { value: this.api.api.url, description: "runs API base URL (IAM auth, SigV4)" });
     new CfnOutput(this, "BucketName", { value: this.storage.bucket.bucketName, description: "bucket of run logs (runs/) and catalogs (catalog/)" });

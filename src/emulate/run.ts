@@ -1,4 +1,4 @@
-import { PLACEHOLDERS, compile, type FunctionSpec } from "../compile/index.js";
+import { compile } from "../compile/index.js";
 import type { ProgressListener } from "../execute/events.js";
 import { resolve } from "node:path";
 import { refuseAwsRetry } from "../execute/index.js";
@@ -14,6 +14,7 @@ import {
 } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
 import { eventKey, progressFrom } from "./event-log.js";
+import { STATUS_CHANGE_DETAIL_TYPE, finaliseFromStatusChange } from "../runtime/status-change.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
@@ -44,6 +45,11 @@ export interface EmulatorCommonOptions {
   session?: EmulatorSession;
   /** Options of the session made when none is given. */
   sessionOptions?: Omit<EmulatorSessionOptions, "root" | "s3Endpoint" | "bucket">;
+  /**
+   * Stops the execution when aborted, as StopExecution does on AWS: it ends ABORTED (no Catch runs)
+   * and the finaliser marks the run FAIL with error "ExecutionAborted" and the abort reason as cause.
+   */
+  signal?: AbortSignal;
 }
 
 export interface EmulatorRunOptions extends EmulatorCommonOptions {
@@ -130,8 +136,6 @@ interface Prepared {
   tasks: ReturnType<typeof inspectDefinition>["tasks"];
   /** The step Lambdas by FunctionName (the CDK stack's sizes). */
   functions: Map<string, FunctionSize>;
-  /** The default-size function, which runs the bookkeeping actions. */
-  control: FunctionSpec;
 }
 
 /** The pipeline an execution runs: its graph and the file handler processes import. */
@@ -153,7 +157,7 @@ function prepare(options: Target, session: EmulatorSession): Prepared {
   const timed = takeOverLambdaTimeouts(withAwsTaskTimeouts(filled, NO_TASK_TIMEOUT_SECONDS), tasks, NO_TASK_TIMEOUT_SECONDS);
   const gated = gateMaps(timed);
   const { definition, maps } = rewriteDistributedMaps(gated.definition);
-  return { definition, maps, tasks, gates: gated.gates, functions: functionSizes(compiled.functions, values), control: compiled.functions[PLACEHOLDERS.stepFunctionArn]! };
+  return { definition, maps, tasks, gates: gated.gates, functions: functionSizes(compiled.functions, values) };
 }
 
 async function execute(
@@ -166,7 +170,6 @@ async function execute(
   const env = session.handlerEnv(source, name);
   const events: ExecutionEvent[] = [];
   const progress = options.onEvent;
-  const fn = { memoryMiB: prepared.control.memoryMiB, timeoutMs: prepared.control.timeoutSeconds * 1000 };
   const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { functions: prepared.functions, pool, env, control, echo: session.echo });
   const handlers: Record<string, TaskHandler> = {};
   for (const [state, handler] of Object.entries(taskHandlers)) {
@@ -185,17 +188,34 @@ async function execute(
     options.onExecutionEvent?.(event);
   };
   for (const [state, original] of prepared.maps) handlers[state] = distributedMapHandler(state, original, { s3: session.s3Client, run: runOptions });
-  const result = await runMachine(prepared.definition, { runId }, runOptions());
+  // StopExecution: the signal ends the execution as ABORTED (no Catch sees it); the finaliser marks the run FAIL.
+  let aborted: { Error: string; Cause: string } | undefined;
+  const onAbort = (): void => {
+    const reason = options.signal?.reason;
+    aborted = { Error: "ExecutionAborted", Cause: reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "the execution was stopped" };
+    control.stop(Object.assign(new Error(aborted.Cause), { name: aborted.Error }));
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const result = await runMachine(prepared.definition, { runId }, runOptions()).finally(() => options.signal?.removeEventListener("abort", onAbort));
+  const last = events[events.length - 1];
+  if (aborted && last?.type === "ExecutionFailed") last.type = "ExecutionAborted";
   const { stores } = session.storage;
-  await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify({ execution: executionName, status: result.status, error: result.error ?? null, events }));
-  if (result.status === "FAILED" && !(await hasEnded(session, runId, executionName))) {
-    // The machine died before its finalise state (a terminal error such as States.DataLimitExceeded,
-    // or an uncaught one). The emulator records the execution's failure so the run ends FAIL and the
-    // command can report it; on AWS such a run stays RUNNING (the execution history tells why).
-    await pool.invoke({
-      v: 1, action: "finalise", runId, path: "", indexes: [], execution: executionName, retryCount: 0, status: "FAIL",
-      error: { Error: result.error!.Error.slice(0, 256), Cause: result.error!.Cause.slice(0, 4096) },
-    }, { timeoutMs: fn.timeoutMs, memoryMiB: fn.memoryMiB, functionName: "finalise" }).catch(() => undefined);
+  const executionStatus = aborted ? "ABORTED" : result.status;
+  await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify({ execution: executionName, status: executionStatus, error: aborted ?? result.error ?? null, events }));
+  if (executionStatus !== "SUCCEEDED") {
+    // What the deployed stack's EventBridge rule does: the status change goes to the finaliser, which
+    // marks the run FAIL with the execution's error — a no-op when @run-failed already recorded it,
+    // the only record when the machine died outside any step (a quota, an oversized payload, an abort).
+    const machineArn = `arn:aws:states:local:000000000000:stateMachine:${name}`;
+    await finaliseFromStatusChange({
+      source: "aws.states", "detail-type": STATUS_CHANGE_DETAIL_TYPE,
+      detail: {
+        executionArn: `arn:aws:states:local:000000000000:execution:${name}:${executionName}`, stateMachineArn: machineArn,
+        name: executionName, status: executionStatus, input: JSON.stringify({ runId }),
+        error: aborted?.Error ?? result.error?.Error ?? null, cause: aborted?.Cause ?? result.error?.Cause ?? null,
+      },
+    }, { stores, graphs: new Map([[name, built.graph]]) });
   }
   const runLog = await stores.runLog.readRunLog(runId);
   const status = runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL";
@@ -203,7 +223,3 @@ async function execute(
   return { runId, status, parameters: runLog.finalParameters, runLog };
 }
 
-async function hasEnded(session: EmulatorSession, runId: string, executionName: string): Promise<boolean> {
-  const keys = await session.storage.stores.blob.list(`runs/${runId}/executions/`);
-  return keys.some((k) => k.endsWith(`/${encodeURIComponent(executionName)}.end.json`));
-}

@@ -74,11 +74,11 @@ describe("RunnablePipelines stack", () => {
 
   it("runs every Lambda on Node.js 22 and each step in a function of its own size", () => {
     // Ours: tiny's default function (bookkeeping) plus one per size its steps ask for (square: 2048 MiB,
-    // sum: 60 s + 30 s grace, count: 30 s + 30 s), heavy's default function, and the API handler (CDK
+    // sum: 60 s + 30 s grace, count: 30 s + 30 s), heavy's default function, the API handler and the finaliser (CDK
     // adds its own VPC clean-up function for Batch).
     const fns = (Object.values(template.findResources("AWS::Lambda::Function")) as { Properties: Json }[])
       .filter((f) => String(f.Properties.Description).startsWith("runnable-ts"));
-    expect(fns.length).toBe(6);
+    expect(fns.length).toBe(7);
     for (const fn of fns) expect(fn.Properties.Runtime).toBe("nodejs22.x");
     const tiny = fns.filter((f) => String(f.Properties.Description).startsWith("runnable-ts step handler of pipeline tiny"))
       .map((f) => [f.Properties.Description, f.Properties.MemorySize, f.Properties.Timeout, f.Properties.TracingConfig]);
@@ -195,6 +195,30 @@ describe("RunnablePipelines stack", () => {
     expect(Object.keys(template.findResources("AWS::IAM::Role")).filter((id) => id.startsWith("RunnableBatchheavyJobRole"))).toHaveLength(1);
     const assets = JSON.parse(readFileSync(join(app.outdir, "Test.assets.json"), "utf8")) as { dockerImages: Record<string, { source: { directory: string; dockerFile?: string } }> };
     expect(Object.values(assets.dockerImages).map((d) => d.source.dockerFile ?? "Dockerfile")).toEqual(["Dockerfile"]);
+  });
+
+  it("finalises runs whose execution failed, timed out or was aborted: an EventBridge rule on the stack's machines → a small Lambda with run-log access only", () => {
+    // In the order the pipelines were given (tiny, heavy).
+    const machines = ["tiny", "heavy"].map((n) => logicalId(template, "AWS::StepFunctions::StateMachine", `RunnablePipeline${n}StateMachine`));
+    const fnId = logicalId(template, "AWS::Lambda::Function", "RunnableFinaliserHandlerFunction");
+    const rules = Object.values(template.findResources("AWS::Events::Rule")) as { Properties: Json }[];
+    const rule = rules.find((r) => String(r.Properties.Description).startsWith("runnable-ts: finalise"))!;
+    expect(rule.Properties.EventPattern).toEqual({
+      "source": ["aws.states"],
+      "detail-type": ["Step Functions Execution Status Change"],
+      "detail": { status: ["FAILED", "TIMED_OUT", "ABORTED"], stateMachineArn: machines.map((id) => ({ Ref: id })) },
+    });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { "Fn::GetAtt": [fnId, "Arn"] } })]);
+    // Only EventBridge, from this rule, may invoke it.
+    template.hasResourceProperties("AWS::Lambda::Permission", { FunctionName: { "Fn::GetAtt": [fnId, "Arn"] }, Principal: "events.amazonaws.com", SourceArn: Match.objectLike({ "Fn::GetAtt": Match.arrayWith(["Arn"]) }) });
+    template.hasResourceProperties("AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^runnable-ts finaliser"), MemorySize: 256, Timeout: 60, Runtime: "nodejs22.x" });
+    const statements = statementsOfRole(template, "RunnableFinaliserHandlerRole").filter((st) => !actionsOf(st).some((a) => a.startsWith("logs:") || a.startsWith("xray:")));
+    const bucket = logicalId(template, "AWS::S3::Bucket", "RunnableStorageData");
+    expect(statements.map((st) => actionsOf(st))).toEqual([["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], ["s3:ListBucket"], ["states:DescribeExecution"]]);
+    expect(resourcesOf(statements[0]!)).toEqual([{ "Fn::Join": ["", [{ "Fn::GetAtt": [bucket, "Arn"] }, "/runs/*"]] }]);
+    expect(statements[1]!.Condition).toEqual({ StringLike: { "s3:prefix": ["runs/*"] } });
+    expect(JSON.stringify(resourcesOf(statements[2]!))).toMatch(/:execution:.*StateMachine.*Name.*:\*/);
+    expect(resourcesOf(statements[2]!)).toHaveLength(2);
   });
 
   it("outputs the API URL, the bucket name and each state machine ARN", () => {

@@ -99,6 +99,26 @@ describe("each step runs in a function of its own size, as the CDK stack deploys
   }, 60_000);
 });
 
+describe("runs ended outside any step are finalised, as the stack's EventBridge rule does", () => {
+  it("an execution aborted mid-run (StopExecution) ends its run FAIL with the cause; later steps never run", async () => {
+    const p = await load(fixture("stoppable"));
+    const stop = new AbortController();
+    const run = await runInEmulator({
+      built: p.built, source: p.source, parameters: {}, session: emulator.session(), signal: stop.signal,
+      onEvent: (e) => { if (e.type === "step-start" && e.stepPath === "wait") stop.abort(new Error("stopped by the operator")); },
+    });
+    expect(run.status).toBe("FAIL");
+    expect(run.runLog.status).toBe("FAIL");
+    expect((run.runLog as { error?: unknown }).error).toEqual({ name: "ExecutionAborted", message: "stopped by the operator" });
+    expect(run.runLog.steps.first?.status).toBe("SUCCESS");
+    expect(run.runLog.steps.never).toBeUndefined();
+    expect(run.parameters).toMatchObject({ one: 1 });
+    const [log] = await readEventLog(run.runId, { s3Endpoint: emulator.s3().endpoint, bucket: emulator.s3().bucket });
+    expect(log).toMatchObject({ status: "ABORTED", error: { Error: "ExecutionAborted", Cause: "stopped by the operator" } });
+    expect(log!.events.at(-1)).toMatchObject({ type: "ExecutionAborted" });
+  }, 60_000);
+});
+
 describe("memory limit", () => {
   it("a step that outgrows its memoryMiB kills its process: Lambda.Unknown, and the process is replaced", async () => {
     const p = await load(fixture("hog"));
