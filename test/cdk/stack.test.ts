@@ -257,6 +257,16 @@ describe("deployment shape", () => {
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
 
+  it("has zero unacknowledged cdk-nag findings for a pipeline using every construct, in a region-agnostic stack and in concrete environments (as `cdk synth` gives)", async () => {
+    const [everything] = await loadPipelineSources([join(FIXTURES, "everything.ts")]);
+    const envs = [undefined, { region: "us-east-1" }, { account: "123456789012", region: "eu-west-1" }];
+    for (const env of envs) {
+      const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
+      new RunnableStack(app, "Everything", { pipelines: [everything!], projectRoot: ROOT, ...(env ? { stackProps: { env } } : {}) });
+      expect(new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => `${v.ruleName} ${v.violatingConstructs?.join(",") ?? ""}`), JSON.stringify(env)).toEqual([]);
+    }
+  });
+
   it("refuses lambda and batch defaults AWS would refuse", () => {
     const tiny = sources.filter((s) => s.built.graph.name === "tiny");
     const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
