@@ -263,7 +263,7 @@ describe("deployment shape", () => {
     for (const env of envs) {
       const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
       new RunnableStack(app, "Everything", { pipelines: [everything!], projectRoot: ROOT, ...(env ? { stackProps: { env } } : {}) });
-      expect(new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => `${v.ruleName} ${v.violatingConstructs?.join(",") ?? ""}`), JSON.stringify(env)).toEqual([]);
+      expect(new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.resourceLogicalId).join(",")}`), JSON.stringify(env)).toEqual([]);
     }
   });
 
