@@ -33,6 +33,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./remote.js")).registerRemote,
   },
   {
+    name: "cost", summary: "estimate what a run costs on AWS (and on Metaflow's one-Batch-job-per-step model)",
+    load: async () => (await import("./cost.js")).registerCost,
+  },
+  {
     name: "compile", summary: "compile the pipeline to an AWS Step Functions definition (ASL JSON)",
     load: async () => (await import("./compile.js")).registerCompile,
   },
