@@ -79,7 +79,8 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
     const reader = isObject(params.Reader) ? params.Reader : {};
     const items = await readItems(deps.s3, reader, name);
     const stateInput = isObject(params.Input) ? params.Input : {};
-    const parent = deps.run();
+    // Child executions have histories of their own: the parent's counter does not see their events.
+    const { history: _parentHistory, ...parent } = deps.run();
     const run = (list: Json[], onEvent = parent.onEvent) => runMachine(inline, { ...stateInput, [ITEMS_SLOT]: list, [INSTANCE_SLOT]: randomUUID() }, {
       ...parent, ...(onEvent ? { onEvent } : {}), exempt: { state: name, drop: ITEMS_SLOT },
     });

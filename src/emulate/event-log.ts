@@ -16,6 +16,8 @@ export interface StoredEventLog {
   execution: string;
   status: "SUCCEEDED" | "FAILED" | "ABORTED";
   error: { Error: string; Cause: string } | null;
+  /** History events AWS would have recorded for this execution, and Step Functions' quota on them. */
+  history?: { events: number; quota: number };
   events: ExecutionEvent[];
 }
 

@@ -13,8 +13,10 @@ import {
   emulatorPlaceholders, inspectDefinition, substitute, takeOverLambdaTimeouts, withAwsTaskTimeouts, type JsonObject,
 } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
-import { eventKey, progressFrom } from "./event-log.js";
+import { eventKey, progressFrom, type StoredEventLog } from "./event-log.js";
 import { STATUS_CHANGE_DETAIL_TYPE, finaliseFromStatusChange } from "../runtime/status-change.js";
+import { MAX_HISTORY_EVENTS, type StateKind } from "../compile/history.js";
+import { HistoryCounter, HistoryLimitExceeded, historyKinds } from "./history.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
@@ -50,6 +52,11 @@ export interface EmulatorCommonOptions {
    * and the finaliser marks the run FAIL with error "ExecutionAborted" and the abort reason as cause.
    */
   signal?: AbortSignal;
+  /**
+   * The execution-history quota enforced (events per execution). Default 25,000, Step Functions'
+   * own; lower it to watch a pipeline meet the quota without running thousands of steps.
+   */
+  historyQuota?: number;
 }
 
 export interface EmulatorRunOptions extends EmulatorCommonOptions {
@@ -131,6 +138,10 @@ async function withSession<T>(options: EmulatorCommonOptions, work: (session: Em
 
 interface Prepared {
   definition: JsonObject;
+  /** Every state AWS would run, by name, with the history it records (the emulator's own states are not in it). */
+  kinds: Map<string, StateKind>;
+  /** The step (definition path) a state belongs to. */
+  stepOf: (state: string) => string | undefined;
   maps: Map<string, JsonObject>;
   gates: Map<string, string>;
   tasks: ReturnType<typeof inspectDefinition>["tasks"];
@@ -157,7 +168,8 @@ function prepare(options: Target, session: EmulatorSession): Prepared {
   const timed = takeOverLambdaTimeouts(withAwsTaskTimeouts(filled, NO_TASK_TIMEOUT_SECONDS), tasks, NO_TASK_TIMEOUT_SECONDS);
   const gated = gateMaps(timed);
   const { definition, maps } = rewriteDistributedMaps(gated.definition);
-  return { definition, maps, tasks, gates: gated.gates, functions: functionSizes(compiled.functions, values) };
+  const stepOf = (state: string) => compiled.states[state]?.stepPath || undefined;
+  return { definition, kinds: historyKinds(filled), stepOf, maps, tasks, gates: gated.gates, functions: functionSizes(compiled.functions, values) };
 }
 
 async function execute(
@@ -175,8 +187,9 @@ async function execute(
   for (const [state, handler] of Object.entries(taskHandlers)) {
     handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;
   }
+  const history = new HistoryCounter(prepared.kinds, options.historyQuota ?? MAX_HISTORY_EVENTS);
   const runOptions = (): MachineRunOptions => ({
-    executionName, handlers, control, onEvent,
+    executionName, handlers, control, onEvent, history,
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
   });
   const gates = new MapGates(prepared.gates);
@@ -202,18 +215,24 @@ async function execute(
   if (aborted && last?.type === "ExecutionFailed") last.type = "ExecutionAborted";
   const { stores } = session.storage;
   const executionStatus = aborted ? "ABORTED" : result.status;
-  await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify({ execution: executionName, status: executionStatus, error: aborted ?? result.error ?? null, events }));
+  const log: StoredEventLog = {
+    execution: executionName, status: executionStatus, error: aborted ?? result.error ?? null,
+    history: { events: history.events, quota: history.limit }, events,
+  };
+  await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify(log));
   if (executionStatus !== "SUCCEEDED") {
     // What the deployed stack's EventBridge rule does: the status change goes to the finaliser, which
     // marks the run FAIL with the execution's error — a no-op when @run-failed already recorded it,
-    // the only record when the machine died outside any step (a quota, an oversized payload, an abort).
+    // the only record when the machine died outside any step (the history quota, an oversized
+    // payload, an abort). The history quota's cause names the step where it was reached.
+    const cause = aborted?.Cause ?? (control.reason instanceof HistoryLimitExceeded ? control.reason.describe(prepared.stepOf) : result.error?.Cause);
     const machineArn = `arn:aws:states:local:000000000000:stateMachine:${name}`;
     await finaliseFromStatusChange({
       source: "aws.states", "detail-type": STATUS_CHANGE_DETAIL_TYPE,
       detail: {
         executionArn: `arn:aws:states:local:000000000000:execution:${name}:${executionName}`, stateMachineArn: machineArn,
         name: executionName, status: executionStatus, input: JSON.stringify({ runId }),
-        error: aborted?.Error ?? result.error?.Error ?? null, cause: aborted?.Cause ?? result.error?.Cause ?? null,
+        error: aborted?.Error ?? result.error?.Error ?? null, cause: cause ?? null,
       },
     }, { stores, graphs: new Map([[name, built.graph]]) });
   }
