@@ -210,6 +210,7 @@ async function execute(
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  progress?.({ type: "run-start", stepPath: runId, graph: built.graph });
   const result = await runMachine(prepared.definition, { runId }, runOptions()).finally(() => options.signal?.removeEventListener("abort", onAbort));
   const last = events[events.length - 1];
   if (aborted && last?.type === "ExecutionFailed") last.type = "ExecutionAborted";
