@@ -188,7 +188,7 @@ describe("RunnablePipelines stack", () => {
       .sort((a, b) => Number(a.VCPU) - Number(b.VCPU))).toEqual([{ VCPU: "2", MEMORY: "4096" }, { VCPU: "4", MEMORY: "8192" }]);
     for (const job of jobs) {
       expect(job.Properties.PlatformCapabilities).toEqual(["FARGATE"]);
-      expect(job.Properties.ContainerProperties.Command).toEqual(["node", "--import", "tsx", "handlers/batch.ts"]);
+      expect(job.Properties.ContainerProperties.Command).toEqual(["node", "--import", "tsx", "--conditions=runnable-ts-source", "handlers/batch.ts"]);
       expect(job.Properties.ContainerProperties.Environment).toContainEqual({ Name: "RUNNABLE_PIPELINE_FILE", Value: "test/cdk/fixtures/heavy.ts" });
     }
     // The two job definitions share one job role.

@@ -45,6 +45,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./cost.js")).registerCost,
   },
   {
+    name: "init", summary: "create a project: pipeline, parameters, tsconfig, CDK app (never overwrites files)",
+    load: async () => (await import("./init.js")).registerInit,
+  },
+  {
     name: "compile", summary: "compile the pipeline to an AWS Step Functions definition (ASL JSON)",
     load: async () => (await import("./compile.js")).registerCompile,
   },

@@ -1,6 +1,6 @@
 import { BATCH_DEFAULT_SIZE, fargateSize, resourceProblems, type FargateSize } from "../../graph/resources.js";
 import type { TaskNode } from "../../graph/types.js";
-import { PROTOCOL_VERSION } from "../../runtime/protocol.js";
+import { PROTOCOL_VERSION } from "../../core/protocol.js";
 import type { CompileContext, Scope } from "./context.js";
 import { PLACEHOLDERS, catchTo, placeholder, type PlaceholderName } from "./render.js";
 import { stepRetriers } from "./task.js";
