@@ -85,7 +85,7 @@ export async function runInEmulator(options: EmulatorRunOptions): Promise<RunRes
     const target = { built: options.built, source: resolve(source) };
     const prepared = prepare(target, session);
     const header = await createRun(session.storage.stores, {
-      built: options.built, parameters: options.parameters, source: target.source, mode: "emulator",
+      built: options.built, parameters: options.parameters, source: target.source, mode: "emulator", root: options.root ?? ".runnable",
       ...(options.runId !== undefined ? { runId: options.runId } : {}),
       ...(options.tag !== undefined ? { tag: options.tag } : {}),
     });
