@@ -7,3 +7,5 @@ export { checkParameterFlow, parameterFlow, schemaProviders, type FlowProviders,
 export { inferReads, declaredReads } from "./reads.js";
 export { suggest } from "./suggest.js";
 export { describeParameters, objectProperties, jsonTypesOf } from "./parameters.js";
+export { fargateSize, resourceProblems, describeValues, BATCH_DEFAULT_SIZE, type FargateSize, type BatchDefaults } from "./resources.js";
+export { AWS_LIMITS_DATE, LAMBDA_LIMITS, BATCH_LIMITS, FARGATE_SIZES } from "./aws-limits.js";
