@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { DISTRIBUTED_MAP_RESOURCE, visitStates, type Json, type JsonObject } from "./definition.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
 import { INSTANCE_SLOT } from "./map-gate.js";
-import { runMachine, type MachineRunOptions, type TaskHandler } from "./machine.js";
+import { ExecutionControl, runMachine, type MachineRunOptions, type TaskHandler } from "./machine.js";
 
 /**
  * Distributed Map emulation. aws-local-stepfunctions ignores `ItemReader` (it would iterate over
@@ -77,10 +77,15 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
     const reader = isObject(params.Reader) ? params.Reader : {};
     const items = await readItems(deps.s3, reader, name);
     const stateInput = isObject(params.Input) ? params.Input : {};
-    // Child executions have histories of their own: the parent's counter does not see their events.
-    const { history: _parentHistory, ...parent } = deps.run();
+    // Child executions have histories of their own, each under the quota, and fail alone: one that
+    // fails (its history full, an oversized payload) fails the Map, which the parent may catch.
+    const { history: parentHistory, control: parentControl, ...parent } = deps.run();
+    const field = itemField(original.ItemSelector);
+    const history = field === undefined ? undefined : parentHistory?.children?.(name, field);
     const mapInput = { ...stateInput, [ITEMS_SLOT]: items, [INSTANCE_SLOT]: randomUUID() };
-    const result = await runMachine(inline, mapInput, { ...parent, exempt: { state: name, drop: ITEMS_SLOT } });
+    const result = await runMachine(inline, mapInput, {
+      ...parent, control: (parentControl ?? new ExecutionControl()).child(), ...(history ? { history } : {}), exempt: { state: name, drop: ITEMS_SLOT },
+    });
     if (result.status === "FAILED") {
       // A failed child surfaces on the Map state as on AWS: States.ExceedToleratedFailureThreshold
       // with the child's error in the cause (no ToleratedFailure settings: one failure is enough).
@@ -91,6 +96,13 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
     if (!isObject(params.Writer)) return result.output ?? [];
     return writeResults(deps.s3, params.Writer, result.output ?? []);
   };
+}
+
+/** The ItemSelector field that takes the item (`$$.Map.Item.Value`), looked for also inside a gated selector's `item`. */
+function itemField(selector: Json | undefined): string | undefined {
+  if (!isObject(selector)) return undefined;
+  const found = Object.entries(selector).find(([k, v]) => k.endsWith(".$") && v === "$$.Map.Item.Value");
+  return found ? found[0].slice(0, -2) : itemField(selector.item);
 }
 
 /** The gate's instance key of a gated ItemSelector (`{ item, "key.$": "$" }`, see map-gate.ts) pointed at `path`. */
