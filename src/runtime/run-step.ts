@@ -1,14 +1,15 @@
 import type { TaskNode } from "../graph/types.js";
 import type { CatalogEntry, StepError } from "../sdk/runlog.js";
-import type { JsonValue } from "../sdk/types.js";
+import type { JsonValue, StepFunction } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
-import { bindFunctionResult, bindShellOutput, encodeReturns } from "./bind.js";
-import { catalogGet, catalogPut, putOne } from "./catalog-io.js";
+import { bindFunctionResult, bindShellOutput, encodeReturns, explainFailure } from "./bind.js";
+import { catalogGet, catalogPut } from "./catalog-io.js";
 import { attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext } from "./context.js";
 import { parameterView, prefetchObjects } from "./objects.js";
 import { ERRORS } from "../core/protocol.js";
 import { resolveScope } from "./scope.js";
-import { checkSecrets, maskFile } from "./secrets.js";
+import { captureOutput, fileTail, outputBytes, OutputTail, storeOutput } from "./output.js";
+import { checkSecrets } from "./secrets.js";
 import { runShell } from "./shell.js";
 
 /** Time kept back from a deadline so the failed attempt can still be recorded. */
@@ -30,6 +31,12 @@ export interface RunStepResult {
   record: AttemptRecord;
   /** true when the step had already succeeded, or this exact attempt was already recorded (redelivery). */
   skipped: boolean;
+}
+
+function functionOf(ctx: StepContext, definitionPath: string, stepPath: string): StepFunction {
+  const sdk = ctx.built.nodes.get(definitionPath);
+  if (sdk?.kind !== "function") throw new Error(`step "${stepPath}": no function found for "${definitionPath}" in the loaded pipeline`);
+  return sdk.function;
 }
 
 export function toStepError(e: unknown): StepError {
@@ -90,46 +97,66 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
   const secrets = secretsOf(ctx);
   const full: Scope = Object.keys(secrets.values).length ? { ...scope, ...secrets.values } : scope;
   const catalog: CatalogEntry[] = [];
-  let inputs: Scope = node.kind === "shell" ? full : {};
+  const mock = ctx.mocks?.get(node.path);
+  let inputs: Scope = node.kind === "shell" && !mock ? full : {};
   let outputs: Record<string, JsonValue> = {};
   let metrics: Record<string, JsonValue> = {};
   let error: StepError | null = null;
+  let missing: string[] = [];
+  let printed = new OutputTail();
   try {
     checkSecrets(secrets);
     if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));
     let values: Record<string, unknown>;
-    if (node.kind === "function") {
-      const sdk = ctx.built.nodes.get(node.path);
-      if (sdk?.kind !== "function") throw new Error(`step "${stepPath}": no function found for "${node.path}" in the loaded pipeline`);
+    if (node.kind === "function" || mock) {
+      const fn = mock ?? functionOf(ctx, node.path, stepPath);
       const cache = await prefetchObjects(ctx, runId, Object.values(scope));
       const view = parameterView(full, cache);
       try {
-        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => sdk.function(view.params)), limit);
+        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => captureOutput(printed, () => fn(view.params))), limit);
         values = bindFunctionResult(stepPath, node.returns, result);
+      } catch (e) {
+        // A timeout is about time, not about what the function read.
+        throw e instanceof Error && e.name === ERRORS.timeout ? e : explainFailure(e, view.missing());
       } finally {
         inputs = view.read();
+        missing = view.missing();
       }
     } else {
       const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
       try {
-        await maskFile(run.logFile, secrets);
-        catalog.push(await putOne(ctx, runId, `${stepPath}.execution.log`, run.logFile));
+        printed = await fileTail(run.logFile, printed.limit);
+        // The Contract's `<step>.execution.log` (the latest attempt's), bounded and masked like the attempt's own.
+        const { bytes } = outputBytes(printed, ctx);
+        const digest = await ctx.stores.catalog.putBytes(runId, `${stepPath}.execution.log`, bytes);
+        catalog.push({ name: `${stepPath}.execution.log`, stage: "put", md5: digest.md5, size: digest.size });
       } finally {
         await run.cleanup();
       }
       if (run.error) throw run.error;
       values = bindShellOutput(stepPath, node.returns, run.outputs);
     }
-    ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns, values));
+    ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns, values, missing));
     if (node.catalog) catalog.push(...await catalogPut(ctx, runId, node.catalog));
   } catch (e) {
     error = toStepError(e);
     outputs = {};
     metrics = {};
   }
+  let output: AttemptRecord["output"];
+  try {
+    output = await storeOutput(ctx, runId, stepPath, attempt, printed);
+  } catch (e) {
+    // The attempt's record must still be written (and say why its output is missing).
+    const why = toStepError(e);
+    error ??= { ...why, message: `storing the step's output failed: ${why.message}` };
+  }
   const record: AttemptRecord = {
     key, type: "task", attempt, status: error ? "FAIL" : "SUCCESS", startedAt, endedAt: nowOf(ctx).toISOString(),
-    inputParameters: inputs, outputParameters: outputs, metrics, error, catalog,
+    inputParameters: inputs, outputParameters: error ? {} : outputs, metrics: error ? {} : metrics, error, catalog,
+    ...(missing.length ? { unprovided: missing } : {}),
+    ...(mock ? { mocked: true } : {}),
+    ...(output ? { output } : {}),
   };
   return { record: await recordAttempt(ctx, runId, stepPath, record, existing), skipped: false };
 }

@@ -45,6 +45,18 @@ export function checkReturns(step: string, returns: unknown): Return[] {
   return out;
 }
 
+/** `reads` of a FunctionTask: parameter names, each optionally followed by "?" (an optional read). */
+export function checkReads(step: string, reads: unknown): readonly string[] | undefined {
+  if (reads === undefined) return undefined;
+  if (!Array.isArray(reads)) fail(step, "invalid-reads", 'reads must be an array of parameter names (e.g. ["values", "depth?"])');
+  reads.forEach((r, i) => {
+    if (typeof r !== "string" || !PARAMETER_NAME.test(r.replace(/\?$/, ""))) {
+      fail(step, "invalid-reads", `reads[${i}] ${JSON.stringify(r)} is not a parameter name (${PARAMETER_NAME.source}, optionally followed by "?")`);
+    }
+  });
+  return Object.freeze([...(reads as string[])]);
+}
+
 export function checkCatalog(step: string, catalog: unknown): Catalog | undefined {
   if (catalog === undefined) return undefined;
   if (!(catalog instanceof Catalog)) fail(step, "invalid-catalog", "catalog must be a new Catalog({ get, put })");
@@ -89,12 +101,21 @@ export function checkCompute(step: string, compute: unknown): Compute {
 export function checkResources(step: string, resources: unknown): Resources | undefined {
   if (resources === undefined) return undefined;
   if (typeof resources !== "object" || resources === null) fail(step, "invalid-resources", "resources must be an object");
-  const { memoryMiB, vcpu } = resources as Resources;
+  const { memoryMiB, vcpu, ephemeralStorageMiB, architecture } = resources as Resources;
   if (memoryMiB !== undefined && (!Number.isInteger(memoryMiB) || memoryMiB < 128 || memoryMiB > 122_880)) {
     fail(step, "invalid-resources", `resources.memoryMiB must be an integer from 128 to 122880, got ${memoryMiB}`);
   }
   if (vcpu !== undefined && (typeof vcpu !== "number" || !(vcpu > 0) || vcpu > 16)) {
     fail(step, "invalid-resources", `resources.vcpu must be a number above 0 and at most 16, got ${vcpu}`);
   }
+  if (ephemeralStorageMiB !== undefined && (!Number.isInteger(ephemeralStorageMiB) || ephemeralStorageMiB < 1)) {
+    fail(step, "invalid-resources", `resources.ephemeralStorageMiB must be a positive integer, got ${ephemeralStorageMiB}`);
+  }
+  if (architecture !== undefined && architecture !== "arm64" && architecture !== "x86_64") {
+    fail(step, "invalid-resources", `resources.architecture must be "arm64" or "x86_64", got ${JSON.stringify(architecture)}`);
+  }
+  const known = ["memoryMiB", "vcpu", "ephemeralStorageMiB", "architecture"];
+  const unknown = Object.keys(resources).filter((k) => !known.includes(k));
+  if (unknown.length) fail(step, "invalid-resources", `resources has unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(", ")})`);
   return { ...(resources as Resources) };
 }

@@ -16,6 +16,10 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { name: "run", summary: "run a pipeline file (its default export)", load: async () => (await import("./run.js")).registerRun },
   {
+    name: "check", summary: "check a pipeline without running it: definition, parameters, and what each step reads ← who provides it",
+    load: async () => (await import("./check.js")).registerCheck,
+  },
+  {
     name: "logs", summary: "show a run: steps in run order with status, attempts, duration, returns, errors (--json: the run log)",
     load: async () => (await import("./logs.js")).registerLogs,
   },
@@ -40,6 +44,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     },
   },
   { name: "ui", summary: "open the web UI: runs, live DAG and timeline, step details, run comparison", load: async () => (await import("./ui.js")).registerUi },
+  {
+    name: "cost", summary: "estimate what a run costs on AWS (and on Metaflow's one-Batch-job-per-step model)",
+    load: async () => (await import("./cost.js")).registerCost,
+  },
   {
     name: "init", summary: "create a project: pipeline, parameters, tsconfig, CDK app (never overwrites files)",
     load: async () => (await import("./init.js")).registerInit,
