@@ -214,7 +214,7 @@ async function execute(
   // StopExecution: the signal ends the execution as ABORTED (no Catch sees it); the finaliser marks the run FAIL.
   let aborted: { Error: string; Cause: string } | undefined;
   const onAbort = (): void => {
-    const reason = options.signal?.reason;
+    const reason: unknown = options.signal?.reason;
     aborted = { Error: "ExecutionAborted", Cause: reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "the execution was stopped" };
     control.stop(Object.assign(new Error(aborted.Cause), { name: aborted.Error }));
   };

@@ -9,7 +9,6 @@ const MAX_SEGMENT_BYTES = 255;
 /** First segments the catalog keeps for itself (`catalog/<runId>/.objects/…`, `.internal/…`). */
 const RESERVED = new Set([".objects", ".internal"]);
 // C0 controls, DEL and C1 controls: invisible in messages and mangled by shells and terminals.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function unsafe(name: string, why: string): UnsafePathError {
@@ -62,8 +61,8 @@ export async function resolveInside(workDir: string, name: string): Promise<stri
   let current = root;
   for (const segment of normal.split("/")) {
     current = path.join(current, segment);
-    const stat = await lstat(current).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT") return undefined;
+    const stat = await lstat(current).catch((e: unknown) => {
+      if (e instanceof Error && "code" in e && e.code === "ENOENT") return undefined;
       throw e;
     });
     // The rest of the path does not exist yet: nothing further can be a symlink.
