@@ -44,7 +44,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
     .option("--events", "emulator runs: print the execution event log (states entered/exited, retries, catches) instead")
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket at --s3-endpoint (default \"runnable\")")
-    .option("--remote", "read the run log from the runs API (deployed, or `runnable serve`), requests SigV4-signed with your AWS credentials")
+    .option("--remote", "read the run log from the runs API (deployed, or `runnable serve`), requests SigV4-signed with your AWS credentials (placeholder ones for a loopback --api)")
     .option("--api <url>", `with --remote: base URL of the runs API (default: $${API_URL_ENV})`)
     .option("--region <region>", "with --remote: region for the SigV4 signature (default: from the URL, else AWS_REGION)")
     .action(ctx.action(async (runId: string, flags: LogsFlags, command: Command) => {
