@@ -58,7 +58,7 @@ function nodeCost(node: NodeGraph, items: Items, record?: Record<string, number>
 function ownCost(node: NodeGraph, items: Items, record?: Record<string, number>): Cost {
   const sub = (p: PipelineGraph) => pipelineCost(p, items, record);
   switch (node.kind) {
-    case "function": case "shell": return node.compute === "batch" ? BATCH : TASK;
+    case "function": case "shell": case "notebook": return node.compute === "batch" ? BATCH : TASK;
     case "stub": case "success": case "fail": return TASK;
     case "parallel": return add(COMPOSITE_STATE, ...Object.values(node.branches).map(sub), TASK);
     case "conditional": {

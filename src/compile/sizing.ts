@@ -10,11 +10,11 @@ export interface LambdaDefaults {
   timeoutSeconds?: number;
 }
 
-/** Function and shell steps of a pipeline, including those in branches, maps and onFailure pipelines. */
+/** Function, shell and notebook steps of a pipeline, including those in branches, maps and onFailure pipelines. */
 export function tasksOf(graph: PipelineGraph): TaskNode[] {
   const tasks: TaskNode[] = [];
   walk(graph, (n) => {
-    if (n.kind === "function" || n.kind === "shell") tasks.push(n);
+    if (n.kind === "function" || n.kind === "shell" || n.kind === "notebook") tasks.push(n);
   });
   return tasks;
 }

@@ -4,6 +4,7 @@ import { UsageError } from "../sdk/errors.js";
 import type { Json, JsonObject } from "./definition.js";
 import type { ExecutionEvent, TaskHandler } from "./machine.js";
 import { openEmulatorStores, type EmulatorStorageOptions } from "./storage.js";
+import { batchRequest } from "./tasks.js";
 
 /**
  * The execution event log kept with each emulator run — state entered/exited, retries, catches,
@@ -52,7 +53,7 @@ export function progressFrom(graph: RootGraph, handler: TaskHandler, listener: P
   return async (input) => {
     const request = isObject(input) ? input : {};
     // lambda:invoke carries the event as Payload; a Batch job's is in its environment (reported as a task).
-    const event = isObject(request.Payload) ? request.Payload : undefined;
+    const event = isObject(request.Payload) ? request.Payload : batchRequest(request);
     const path = typeof event?.path === "string" ? event.path : undefined;
     const node = path !== undefined ? findNode(graph, path) : undefined;
     let stepPath: string | undefined;

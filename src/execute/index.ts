@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildGraph, type BuiltPipeline } from "../graph/build.js";
 import { createRun } from "../runtime/create-run.js";
+import { checkNotebookSteps } from "../runtime/notebook/preflight.js";
 import { resolveParameters } from "../runtime/parameters.js";
 import { checkRunId } from "../runtime/run-id.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
@@ -179,6 +180,8 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   });
   const root = options.root ?? DEFAULT_ROOT;
   if (options.runId !== undefined) checkRunId(options.runId);
+  // Both modes run notebook steps on this machine: no Jupyter or no notebook → exit 2, nothing created.
+  await checkNotebookSteps(built, options.workDir);
   if (options.mode === "emulator") {
     const emulator = await loadEmulator();
     return emulator.runInEmulator({
@@ -288,6 +291,7 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   if (built.graph.dagHash !== header.dagHash) {
     throw new UsageError(`pipeline changed since run ${runId} (dagHash ${header.dagHash.slice(0, 12)} ≠ ${built.graph.dagHash.slice(0, 12)}); start a new run`);
   }
+  await checkNotebookSteps(built, options.workDir);
   const executions = new Set((await stores.blob.list(`${runKeys.run(runId)}executions/`))
     .map((k) => decodeURIComponent(k.slice(k.lastIndexOf("/") + 1).replace(/\.(start|end)\.json$/, ""))));
   let n = Math.max(1, executions.size);

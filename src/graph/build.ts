@@ -2,7 +2,8 @@ import { Conditional, MapNode, Parallel } from "../sdk/composites.js";
 import { DefinitionError, type Problem } from "../sdk/errors.js";
 import type { Node } from "../sdk/node.js";
 import type { Pipeline } from "../sdk/pipeline.js";
-import { FunctionTask, ShellTask, Stub } from "../sdk/tasks.js";
+import { NotebookTask } from "../sdk/notebook.js";
+import { FunctionTask, ShellTask, Stub, type TaskBase } from "../sdk/tasks.js";
 import { Fail, Success } from "../sdk/terminals.js";
 import { ON_FAILURE, STEP_NAME } from "../sdk/types.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
@@ -51,7 +52,7 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   }
 
   function toGraph(node: Node, path: string, base: { name: string; path: string; onFailure?: PipelineGraph }): NodeGraph {
-    if (node instanceof FunctionTask || node instanceof ShellTask) {
+    if (node instanceof FunctionTask || node instanceof ShellTask || node instanceof NotebookTask) {
       const task = {
         ...base,
         returns: node.returns.map((r) => ({ name: r.name, kind: r.kind })),
@@ -62,6 +63,7 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
         ...(node.resources?.memoryMiB !== undefined ? { memoryMiB: node.resources.memoryMiB } : {}),
         ...(node.resources?.vcpu !== undefined ? { vcpu: node.resources.vcpu } : {}),
       };
+      if (node instanceof NotebookTask) return { kind: "notebook", ...task, notebook: node.notebook, kernel: node.kernel };
       return node instanceof ShellTask ? { kind: "shell", ...task, command: node.command } : { kind: "function", ...task };
     }
     if (node instanceof Stub) return { kind: "stub", ...base, returns: node.returns.map((r) => ({ name: r.name, kind: r.kind })) };
@@ -101,7 +103,7 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   return { graph, nodes };
 }
 
-function retrySpec(node: FunctionTask | ShellTask): RetrySpec {
+function retrySpec(node: TaskBase): RetrySpec {
   const r = node.retry ?? {};
   return {
     attempts: r.attempts ?? 1,

@@ -10,6 +10,7 @@ import { parameterView, prefetchObjects } from "./objects.js";
 import { ERRORS } from "./protocol.js";
 import { resolveScope } from "./scope.js";
 import { checkSecrets, maskFile } from "./secrets.js";
+import { runNotebookStep } from "./notebook/execute.js";
 import { runShell } from "./shell.js";
 
 /** Time kept back from a deadline so the failed attempt can still be recorded. */
@@ -99,6 +100,8 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
     checkSecrets(secrets);
     if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));
     let values: Record<string, unknown>;
+    // object() returns a notebook's kernel already pickled into the catalog: name → reference.
+    let stored: Record<string, JsonValue> = {};
     if (node.kind === "function") {
       const sdk = ctx.built.nodes.get(node.path);
       if (!(sdk instanceof FunctionTask)) throw new Error(`step "${stepPath}": no function found for "${node.path}" in the loaded pipeline`);
@@ -110,6 +113,12 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
       } finally {
         inputs = view.read();
       }
+    } else if (node.kind === "notebook") {
+      const run = await runNotebookStep({ ctx, runId, stepPath, node, scope: full, secrets, attempt, limit, timeoutName: ERRORS.timeout, catalog });
+      inputs = run.inputs;
+      if (run.error) throw run.error;
+      values = run.values;
+      stored = run.objects;
     } else {
       const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
       try {
@@ -121,7 +130,8 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
       if (run.error) throw run.error;
       values = bindShellOutput(stepPath, node.returns, run.outputs);
     }
-    ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns, values));
+    ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns.filter((r) => !(r.name in stored)), values));
+    outputs = { ...outputs, ...stored };
     if (node.catalog) catalog.push(...await catalogPut(ctx, runId, node.catalog));
   } catch (e) {
     error = toStepError(e);

@@ -7,7 +7,7 @@ export function isPipeline(value: unknown): value is Pipeline {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[PIPELINE_BRAND] === true;
 }
 
-export type NodeKind = "function" | "shell" | "stub" | "parallel" | "map" | "conditional" | "success" | "fail";
+export type NodeKind = "function" | "shell" | "notebook" | "stub" | "parallel" | "map" | "conditional" | "success" | "fail";
 
 /** Common shape of every step. */
 export abstract class Node {

@@ -26,7 +26,7 @@ export interface TaskOptions {
   resources?: Resources;
 }
 
-abstract class TaskBase extends Node {
+export abstract class TaskBase extends Node {
   readonly returns: readonly Return[];
   readonly catalog: Catalog | undefined;
   readonly retry: RetryPolicy | undefined;

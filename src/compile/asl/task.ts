@@ -34,7 +34,7 @@ export function stepRetriers(retry: RetrySpec, errors: string[]): Retrier[] {
   }];
 }
 
-/** FunctionTask / ShellTask → one Task: `lambda:invoke` of the step handler, or a Batch job (`submitJob.sync`). */
+/** FunctionTask / ShellTask / NotebookTask (always batch) → one Task: `lambda:invoke` of the step handler, or a Batch job (`submitJob.sync`). */
 export function compileTask(ctx: CompileContext, node: TaskNode, scope: Scope, exits: NodeExits): void {
   if (node.compute === "lambda" && node.timeoutSeconds !== undefined && node.timeoutSeconds > MAX_LAMBDA_SECONDS) {
     ctx.problems.push({ path: node.path, code: "lambda-timeout",
