@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { NotebookNode } from "../../graph/types.js";
-import type { Node } from "../../sdk/node.js";
-import type { NotebookTask } from "../../sdk/notebook.js";
+import type { Step } from "../../sdk/step.js";
 
 /**
  * Reading a notebook's shape in Node, before any kernel starts: which cell is tagged `parameters`
@@ -79,8 +78,8 @@ export function parseNotebook(text: string): NotebookShape {
  * The notebook file of a step: its path resolved against the folder of the file that constructed the
  * NotebookTask (the loaded pipeline's SDK step), else against the working directory.
  */
-export function notebookFile(node: NotebookNode, step: Node | undefined, workDir: string): string {
-  const definedIn = step?.kind === "notebook" ? (step as NotebookTask).definedIn : undefined;
+export function notebookFile(node: NotebookNode, step: Step | undefined, workDir: string): string {
+  const definedIn = step?.kind === "notebook" ? step.definedIn : undefined;
   return path.resolve(definedIn ? path.dirname(definedIn) : workDir, node.notebook);
 }
 
