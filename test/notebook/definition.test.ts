@@ -10,6 +10,7 @@ import { materialise } from "../../src/runtime/objects.js";
 import { INSTALL_COMMAND, JUPYTER_DEBIAN_PACKAGES } from "../../src/runtime/notebook/jupyter.js";
 import { assignedNames, parseNotebook } from "../../src/runtime/notebook/notebook-file.js";
 import { executedName } from "../../src/runtime/notebook/execute.js";
+import { notebookParameters } from "../../src/runtime/notebook/preflight.js";
 import { DefinitionError, FunctionTask, NotebookTask, Pipeline, metric, object } from "../../src/sdk/index.js";
 
 const REPO = join(import.meta.dirname, "..", "..");
@@ -103,6 +104,14 @@ describe("reading a notebook's parameters cell", () => {
     expect(() => parseNotebook("{ nope")).toThrow(/^it is not a notebook \(not JSON/);
     expect(() => parseNotebook("{}")).toThrow('it is not a notebook (no "cells" list)');
     expect(() => parseNotebook(nb([], 3))).toThrow("it is nbformat 3: only nbformat 4 notebooks are supported");
+  });
+
+  it("lists each notebook step's parameters (for static checks and --help), resolved beside the defining file", async () => {
+    const built = buildGraph(new Pipeline({ steps: [
+      new NotebookTask({ name: "p", notebook: "fixtures/params.ipynb" }),
+      new NotebookTask({ name: "gone", notebook: "fixtures/missing.ipynb" }),
+    ] }));
+    expect(await notebookParameters(built)).toEqual(new Map([["p", ["alpha", "label", "rows", "cols", "api_token", "unused"]]]));
   });
 
   it("stores the executed notebook under the step path", () => {

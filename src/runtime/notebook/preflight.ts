@@ -15,6 +15,21 @@ export function notebookSteps(built: BuiltPipeline): NotebookNode[] {
 }
 
 /**
+ * The parameters each notebook step takes: the names its `parameters` cell assigns (definition path
+ * → names), read from the notebook files. They all have defaults in that cell, so none is *required*:
+ * a static parameter-flow check must not demand them (`runnable run --help` can list them).
+ * A notebook that cannot be read is left out (checkNotebookSteps reports it).
+ */
+export async function notebookParameters(built: BuiltPipeline, workDir: string = process.cwd()): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const node of notebookSteps(built)) {
+    const shape = await readNotebook(node.path, notebookFile(node, built.nodes.get(node.path), workDir)).catch(() => undefined);
+    if (shape) out.set(node.path, shape.parameters);
+  }
+  return out;
+}
+
+/**
  * Checks, before a run starts on this machine (local or emulator), that every notebook step can
  * run here: its notebook exists and is an nbformat 4 notebook (DefinitionError listing them), and
  * Jupyter with its kernel is installed (NotebookSetupError with the install command). Both exit 2.
