@@ -9,7 +9,7 @@ import { RunnableApi } from "./api.js";
 import { RunnableBatch, type RunnableBatchOptions } from "./batch.js";
 import { writeStepEntry } from "./entries.js";
 import { BundledFunction } from "./lambda.js";
-import { WILDCARD_REASONS, acknowledge } from "./nag.js";
+import { WILDCARD_REASONS, acknowledge, findingArn } from "./nag.js";
 import { type LambdaDefaults, type PipelineSource, lambdaSizing, tasksOf } from "./sources.js";
 import { type RunnableBucketOptions, RunnableStorage } from "./storage.js";
 
@@ -158,7 +158,7 @@ export class RunnablePipelines extends Construct {
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:StartExecution"], resources: [machineArn] }));
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:DescribeExecution", "states:StopExecution"], resources: [executionsArn] }));
     this.storage.grantAreas(stateMachine, ["catalog"], true);
-    acknowledge(stateMachine, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
+    acknowledge(stateMachine, `AwsSolutions-IAM5[Resource::${findingArn(stack, "states", `execution:${stateMachineName}:*`)}]`,
       "Distributed Map child executions get generated names: describing/stopping them can only be scoped to this state machine's executions.");
     for (const finding of this.storage.wildcardFindings(["catalog"])) {
       acknowledge(stateMachine, finding, "The Distributed Map reads its item list and writes its results under catalog/<runId>/.internal/: keys are per run.");
@@ -178,7 +178,7 @@ export class RunnablePipelines extends Construct {
       actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
       resources: [stack.formatArn({ service: "events", resource: "rule", resourceName: "StepFunctionsGetEventsForBatchJobsRule" })],
     }));
-    acknowledge(stateMachine, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]",
+    acknowledge(stateMachine, `AwsSolutions-IAM5[Resource::${findingArn(stack, "batch", "job/*")}]`,
       "Job ids are assigned at submission: TerminateJob (on timeout/abort) can only be scoped to this account's jobs.");
   }
 }

@@ -1,4 +1,4 @@
-import { Validations } from "aws-cdk-lib";
+import { Token, Validations, type Stack } from "aws-cdk-lib";
 import type { IConstruct } from "constructs";
 
 /**
@@ -7,6 +7,16 @@ import type { IConstruct } from "constructs";
  */
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
+}
+
+/**
+ * An ARN of this stack's account as cdk-nag writes it in a finding id: pseudo parameters that are
+ * still tokens appear as `<AWS::Partition>`, `<AWS::Region>`, `<AWS::AccountId>`; resolved ones (a
+ * stack with an env, e.g. `cdk synth` filling CDK_DEFAULT_REGION) as their values.
+ */
+export function findingArn(stack: Stack, service: string, resource: string): string {
+  const part = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
+  return `arn:${part(stack.partition, "Partition")}:${service}:${part(stack.region, "Region")}:${part(stack.account, "AccountId")}:${resource}`;
 }
 
 /** X-Ray and CloudWatch Logs delivery APIs accept no resource-level permissions (IAM docs): `Resource: *` is required. */
