@@ -113,7 +113,7 @@ describe("NotebookTask failures", () => {
     const r = await run("slow");
     const error = r.runLog.steps.sleepy!.attempts[0]!.error!;
     expect(error.name).toBe("runnable.Timeout");
-    expect(error.message).toContain('step "sleepy" timed out after 8.0s (timeoutSeconds 8)');
+    expect(error.message).toContain('step "sleepy" timed out after 5.0s (timeoutSeconds 5)');
     expect(r.runLog.steps.sleepy!.catalog.map((c) => c.name)).toEqual(["sleepy/slow.executed.ipynb"]);
   }, 120_000);
 
