@@ -36,6 +36,11 @@ export function progressView(io: CliIo): ProgressView {
       if (event.type === "step-start") {
         running.add(event.stepPath);
         redraw();
+      } else if (event.type === "warning") {
+        if (shown) io.err(CLEAR);
+        shown = false;
+        io.err(`warning: ${event.message ?? ""}\n`);
+        redraw();
       } else if (event.type === "step-end") {
         running.delete(event.stepPath);
         if (shown) io.err(CLEAR);
@@ -86,6 +91,7 @@ export function summary(result: RunResult, root: string, catalogDir?: string, st
     lines.push(`  failed: ${path}${err ? ` — ${err.name}: ${err.message.split("\n")[0]}` : ""}`);
   }
   if (failed.length > 5) lines.push(`  … and ${failed.length - 5} more`);
+  if (log.error) lines.push(`  run failed: ${log.error.name}: ${log.error.message}`);
   const rootFlag = (root === ".runnable" ? "" : ` --root ${root}`) + storeFlags.map((f) => ` ${f}`).join("");
   lines.push(`run log: runnable logs ${result.runId}${rootFlag}`);
   if (catalogDir) lines.push(`files:   ${catalogDir}`);

@@ -17,6 +17,8 @@ export interface StoredEventLog {
   execution: string;
   status: "SUCCEEDED" | "FAILED";
   error: { Error: string; Cause: string } | null;
+  /** History events AWS would have recorded for this execution, and Step Functions' quota on them. */
+  history?: { events: number; quota: number };
   events: ExecutionEvent[];
 }
 

@@ -2,7 +2,8 @@ import type { StepError } from "../sdk/runlog.js";
 
 /** What the executor reports while a run progresses (the CLI renders these on stderr). */
 export interface ProgressEvent {
-  type: "step-start" | "step-end" | "run-end";
+  /** "warning": something that would fail once deployed (local runs only; see `message`). */
+  type: "step-start" | "step-end" | "run-end" | "warning";
   /** Step path (`fanout.2.score`); the run id for "run-end". */
   stepPath: string;
   /** Node kind: "function", "shell", "stub", "parallel", "map", "conditional", "success", "fail". */
@@ -15,6 +16,8 @@ export interface ProgressEvent {
   error?: StepError;
   /** true when the step had already succeeded (run retry) and was not run again. */
   skipped?: boolean;
+  /** For "warning": what would fail on AWS (and in the emulator), and why. */
+  message?: string;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;

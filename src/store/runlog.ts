@@ -182,6 +182,7 @@ export class BlobRunLogStore implements RunLogStore {
       parameters: header.parameters,
       finalParameters: end?.finalParameters ?? {},
       codeIdentity: header.codeIdentity,
+      ...(end?.error ? { error: end.error } : {}),
       steps,
     };
   }

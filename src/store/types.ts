@@ -1,5 +1,5 @@
 import type { JsonValue } from "../sdk/types.js";
-import type { AttemptLog, CatalogEntry, CodeIdentity, RunLog, StepType } from "../sdk/runlog.js";
+import type { AttemptLog, CatalogEntry, CodeIdentity, RunLog, StepError, StepType } from "../sdk/runlog.js";
 
 /** md5 (hex) and size of a stored file. */
 export interface FileDigest {
@@ -61,6 +61,8 @@ export interface ExecutionEnd {
   endedAt: string;
   status: "SUCCESS" | "FAIL";
   finalParameters: Record<string, JsonValue>;
+  /** Why the execution failed when no step's record says it (e.g. a Step Functions quota ended it). */
+  error?: StepError;
 }
 
 /** What one step attempt stores: the run-log attempt plus what the step log is assembled from. */
