@@ -60,6 +60,11 @@ export class RunsClient {
     return this.call("GET", `pipelines/${encodeURIComponent(pipeline)}/runs`, limit === undefined ? {} : { limit: String(limit) });
   }
 
+  /** The newest runs of every pipeline (`GET /runs`). */
+  listAllRuns(limit?: number): Promise<{ runs: RunSummary[] }> {
+    return this.call("GET", "runs", limit === undefined ? {} : { limit: String(limit) });
+  }
+
   private async call<T>(method: string, relative: string, query: Record<string, string>, body?: unknown): Promise<T> {
     const url = new URL(relative, this.base);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);

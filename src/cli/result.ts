@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { ProgressEvent } from "../execute/events.js";
 import type { RunResult } from "../sdk/runlog.js";
 import { EXIT, type CliIo } from "./io.js";
-import { progressView, summary } from "./progress.js";
+import { progressView } from "./progress.js";
+import { summary } from "./summary.js";
 
 /** How `run` and `retry` present a run. */
 export interface ShowOptions {

@@ -193,6 +193,7 @@ async function execute(
     options.onExecutionEvent?.(event);
   };
   for (const [state, original] of prepared.maps) handlers[state] = distributedMapHandler(state, original, { s3: session.s3Client, run: runOptions });
+  progress?.({ type: "run-start", stepPath: runId, graph: built.graph });
   const result = await runMachine(prepared.definition, { runId }, runOptions());
   const { stores } = session.storage;
   const log: StoredEventLog = {

@@ -188,6 +188,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
 
   async function runMap(node: MapNodeGraph, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
     const { count = 0 } = await send("mapStart", node, indexes, scope);
+    emit({ type: "map-items", stepPath, kind: node.kind, items: count });
     const warning = options.mapWarning?.(node.path, count);
     if (warning) emit({ type: "warning", stepPath, kind: "map", message: warning });
     const list = scope[node.iterateOn];
@@ -210,6 +211,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   }
 
   await send("start", undefined, [], undefined);
+  emit({ type: "run-start", stepPath: runId, graph: built.graph });
   let outcome: Outcome;
   try {
     outcome = await runPipe(built.graph, "", [], header.parameters);
