@@ -157,7 +157,7 @@ describe("small examples", () => {
     const run = await runCli(["run", example("notebook"), "--run-id", "nb-1"], { cwd: work.dir });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("Greenhouse temperature: 60 days, mean 19.51 °C, 15 days above 20.5 °C, trend +0.048 °C/day");
-    const logs = await runCli(["logs", "nb-1"], { cwd: work.dir });
+    const logs = await runCli(["logs", "--json", "nb-1"], { cwd: work.dir });
     const log = JSON.parse(logs.stdout) as RunLog;
     expect(statuses(log)).toEqual({ make_readings: "SUCCESS", analyse: "SUCCESS", report: "SUCCESS" });
     const analyse = log.steps.analyse!.attempts[0]!;
