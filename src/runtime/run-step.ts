@@ -6,7 +6,7 @@ import { bindFunctionResult, bindShellOutput, encodeReturns } from "./bind.js";
 import { catalogGet, catalogPut, putOne } from "./catalog-io.js";
 import { attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext } from "./context.js";
 import { parameterView, prefetchObjects } from "./objects.js";
-import { ERRORS } from "./protocol.js";
+import { ERRORS } from "../core/protocol.js";
 import { resolveScope } from "./scope.js";
 import { checkSecrets, maskFile } from "./secrets.js";
 import { runNotebookStep } from "./notebook/execute.js";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { runPipeline } from "../../execute/index.js";
 import { buildGraph } from "../../graph/index.js";
-import { RUN_ID } from "../../runtime/protocol.js";
+import { RUN_ID } from "../../core/protocol.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";

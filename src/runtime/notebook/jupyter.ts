@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { accessSync, constants, realpathSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../../core/package.js";
 import { UsageError } from "../../sdk/errors.js";
 
 /**
@@ -20,8 +20,11 @@ const INSTALL_HINT = `install Jupyter with \`${INSTALL_COMMAND}\` (Debian/Ubuntu
 /** Environment variable naming the Python interpreter that runs the notebook driver. */
 export const PYTHON_ENV = "RUNNABLE_JUPYTER_PYTHON";
 
-/** The driver script shipped beside this module (see driver.py). */
-export const DRIVER = fileURLToPath(new URL("./driver.py", import.meta.url));
+/**
+ * The driver script (see driver.py). Named from the package root, not beside this module: compiled
+ * into dist/ this module has no .py beside it, while the package always ships src/.
+ */
+export const DRIVER = path.join(PACKAGE_ROOT, "src", "runtime", "notebook", "driver.py");
 
 /** Environment of every driver process: quiets the debugger's "frozen modules" warning on each kernel start. */
 export const PYTHON_ENV_VARS = { PYDEVD_DISABLE_FILE_VALIDATION: "1" } as const;
