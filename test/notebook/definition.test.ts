@@ -48,11 +48,11 @@ describe("new NotebookTask(...)", () => {
 });
 
 describe("a NotebookTask in the graph, the compiled machine and the picture", () => {
-  const pipeline = (notebook: string) => new Pipeline({
+  const pipeline = (notebook: string, timeoutSeconds = 600) => new Pipeline({
     name: "nb",
     steps: [
       new FunctionTask({ name: "prep", function: () => 1, returns: ["x"] }),
-      new NotebookTask({ name: "analyse", notebook, returns: ["summary", object("model")], timeoutSeconds: 30, resources: { memoryMiB: 4096 } }),
+      new NotebookTask({ name: "analyse", notebook, returns: ["summary", object("model")], timeoutSeconds, resources: { memoryMiB: 4096 } }),
     ],
   });
 
@@ -61,9 +61,13 @@ describe("a NotebookTask in the graph, the compiled machine and the picture", ()
     expect(graph.steps[1]).toEqual({
       kind: "notebook", name: "analyse", path: "analyse", notebook: "analysis.ipynb", kernel: "python3", compute: "batch",
       returns: [{ name: "summary", kind: "json" }, { name: "model", kind: "object" }],
-      retry: { attempts: 1, intervalSeconds: 1, backoffRate: 2 }, timeoutSeconds: 30, memoryMiB: 4096,
+      retry: { attempts: 1, intervalSeconds: 1, backoffRate: 2 }, timeoutSeconds: 600, memoryMiB: 4096,
     });
     expect(buildGraph(pipeline("other.ipynb")).graph.dagHash).not.toBe(graph.dagHash);
+  });
+
+  it("is held to AWS Batch's limits in every mode, as the Batch job it is deployed as", () => {
+    expect(() => buildGraph(pipeline("analysis.ipynb", 30))).toThrow('step "analyse": timeoutSeconds 30 is below AWS Batch\'s minimum job timeout of 60 s');
   });
 
   it("compiles to a Batch job (submitJob.sync) with its resources, in a Standard workflow", async () => {
@@ -73,8 +77,8 @@ describe("a NotebookTask in the graph, the compiled machine and the picture", ()
     expect(task).toMatchObject({
       Parameters: {
         JobName: "analyse",
-        ContainerOverrides: { ResourceRequirements: [{ Type: "VCPU", Value: "1" }, { Type: "MEMORY", Value: "4096" }] },
-        Timeout: { AttemptDurationSeconds: 60 },
+        ContainerOverrides: { ResourceRequirements: [{ Type: "VCPU", Value: "0.5" }, { Type: "MEMORY", Value: "4096" }] },
+        Timeout: { AttemptDurationSeconds: 600 },
       },
     });
     expect(JSON.stringify(task)).toContain(String.raw`\"path\":\"analyse\"`);

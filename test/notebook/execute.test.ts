@@ -6,6 +6,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPipeline } from "../../src/execute/index.js";
+import { buildGraph } from "../../src/graph/index.js";
+import { createRun, handleStepEvent, type StepContext } from "../../src/runtime/index.js";
+import type { StepEvent } from "../../src/runtime/protocol.js";
+import { memoryStores } from "../../src/store/index.js";
 import type { Pipeline } from "../../src/sdk/pipeline.js";
 import type { RunResult } from "../../src/sdk/runlog.js";
 import type { JsonValue } from "../../src/sdk/types.js";
@@ -109,12 +113,26 @@ describe("NotebookTask failures", () => {
     expect(cells[4]!.execution_count ?? null).toBeNull();
   }, 120_000);
 
-  it("a notebook running past timeoutSeconds fails with runnable.Timeout and is still stored", async () => {
-    const r = await run("slow");
-    const error = r.runLog.steps.sleepy!.attempts[0]!.error!;
-    expect(error.name).toBe("runnable.Timeout");
-    expect(error.message).toContain('step "sleepy" timed out after 5.0s (timeoutSeconds 5)');
-    expect(r.runLog.steps.sleepy!.catalog.map((c) => c.name)).toEqual(["sleepy/slow.executed.ipynb"]);
+  it("a notebook running past its time limit fails with runnable.Timeout and is still stored", async () => {
+    // The limit is the step's timeoutSeconds or the handler's remaining time, whichever ends first;
+    // the remaining time gives a short one (a Batch step's timeoutSeconds is at least 60 s).
+    const pipeline = (await import(fixture("slow")) as { default: Pipeline }).default;
+    const built = buildGraph(pipeline);
+    const stores = memoryStores();
+    const { runId } = await createRun(stores, { built, parameters: {}, mode: "local" });
+    const ctx: StepContext = { built, stores, workDir: work.dir, deadline: Date.now() + 7_000 };
+    const send = (action: StepEvent["action"], path = "") =>
+      handleStepEvent({ v: 1, action, runId, path, indexes: [], execution: "exec-1", retryCount: 0 }, ctx);
+    await send("start");
+    await expect(send("task", "sleepy")).rejects.toMatchObject({ name: "runnable.Timeout" });
+    const [attempt] = await stores.runLog.attempts(runId, "sleepy");
+    expect(attempt!.error!.name).toBe("runnable.Timeout");
+    expect(attempt!.error!.message).toMatch(/^step "sleepy" timed out after \d+\.\ds \(the handler's remaining time ran out\)/);
+    expect(attempt!.catalog.map((c) => c.name)).toEqual(["sleepy/slow.executed.ipynb"]);
+    const copy = join(work.dir, "slow.executed.ipynb");
+    await stores.catalog.get(runId, "sleepy/slow.executed.ipynb", copy);
+    const stored = JSON.parse(readFileSync(copy, "utf8")) as { cells: Cell[] };
+    expect(text(stored.cells[0]!.outputs![0]!.text)).toBe("started\n");
   }, 120_000);
 
   it("a TypeScript object() value named in the parameters cell is refused, naming the step and parameter", async () => {
