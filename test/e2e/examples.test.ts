@@ -154,7 +154,11 @@ describe("small examples", () => {
   });
 
   it("notebook: a Jupyter notebook step with parameters, a metric, a plot through the catalog and the executed notebook kept", async () => {
-    const run = await runCli(["run", example("notebook"), "--run-id", "nb-1"], { cwd: work.dir });
+    // The emulator runs the notebook as a Batch job (the job process the deployed image runs).
+    const [run, emulated] = await Promise.all([
+      runCli(["run", example("notebook"), "--run-id", "nb-1"], { cwd: work.dir }),
+      runCli(["run", example("notebook"), "--run-id", "nb-emu", "--root", "emulator-nb", "--mode", "emulator", "--json"], { cwd: work.dir }),
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("Greenhouse temperature: 60 days, mean 19.51 °C, 15 days above 20.5 °C, trend +0.048 °C/day");
     const logs = await runCli(["logs", "--json", "nb-1"], { cwd: work.dir });
@@ -173,6 +177,13 @@ describe("small examples", () => {
     expect(nb.cells[2]!.source.join("")).toContain("threshold = 20.5\ntitle = 'Greenhouse temperature'");
     // The plot is in the executed notebook too, as the last cell's image output.
     expect(nb.cells.at(-1)!.outputs![0]!.data!["image/png"]).toEqual(expect.any(String));
+    // Through the emulator: the same results, byte for byte the same executed notebook and plot.
+    expect(emulated.code, emulated.stderr).toBe(0);
+    const emu = parseResult(emulated).runLog;
+    expect(statuses(emu)).toEqual(statuses(log));
+    expect(emu.finalParameters).toEqual(log.finalParameters);
+    const md5s = (l: RunLog) => l.steps.analyse!.catalog.filter((c) => c.stage === "put").map((c) => [c.name, c.md5]);
+    expect(md5s(emu)).toEqual(md5s(log));
   });
 
   it("the same example through `--mode emulator` gives the same statuses and final parameters", async () => {

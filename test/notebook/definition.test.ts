@@ -131,9 +131,9 @@ describe("pickled notebook objects and TypeScript steps", () => {
 });
 
 describe("the Jupyter packages are installed where notebooks run", () => {
-  it("the deployed Batch image (Dockerfile) and CI (.ci/run) install what the install hint names", () => {
+  it("the deployed Batch image (Dockerfile), CI (.ci/run) and the README's image for your project install what the install hint names", () => {
     expect(INSTALL_COMMAND).toBe("apt-get install -y python3-nbclient python3-ipykernel python3-nbformat");
-    for (const file of ["Dockerfile", ".ci/run"]) {
+    for (const file of ["Dockerfile", ".ci/run", "README.md"]) {
       // The lines that install or name what they install (.ci/run keeps the list in a variable).
       const apt = readFileSync(join(REPO, file), "utf8").split("\n").filter((l) => /apt-get install|_PACKAGES=/.test(l)).join(" ");
       for (const pkg of JUPYTER_DEBIAN_PACKAGES) expect(apt, `${file} installs ${pkg}`).toContain(pkg);
