@@ -115,8 +115,9 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
         inputs = view.read();
       }
     } else if (node.kind === "notebook") {
-      const run = await runNotebookStep({ ctx, runId, stepPath, node, scope: full, secrets, attempt, limit, timeoutName: ERRORS.timeout, catalog });
+      const run = await runNotebookStep({ ctx, runId, stepPath, node, scope: full, secrets, attempt, limit, timeoutName: ERRORS.timeout, catalog, outputLimit: printed.limit });
       inputs = run.inputs;
+      if (run.output) printed = run.output;
       if (run.error) throw run.error;
       values = run.values;
       stored = run.objects;

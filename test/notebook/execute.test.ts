@@ -111,6 +111,15 @@ describe("NotebookTask failures", () => {
     expect(cells[3]!.outputs!.find((o) => o.output_type === "error")).toMatchObject({ ename: "ValueError", evalue: "refused ***" });
     // The cell after the failure never ran.
     expect(cells[4]!.execution_count ?? null).toBeNull();
+    // What the cells printed, traceback included, is the attempt's output (as for every step).
+    const output = r.runLog.steps.explode!.attempts[0]!.output!;
+    expect(output.name).toBe("explode/attempt-1.log");
+    const printed = readFileSync(join(r.root, "catalog", r.runId, output.name), "utf8");
+    expect(printed).toMatch(/^about to fail with \*\*\*\n/);
+    expect(printed).toContain("ValueError: refused ***");
+    expect(printed).toContain("raise ValueError(f'refused {value}')");
+    expect(printed).not.toContain(SECRET);
+    expect(printed).not.toMatch(/\u001b\[/);
   }, 120_000);
 
   it("a notebook running past its time limit fails with runnable.Timeout and is still stored", async () => {

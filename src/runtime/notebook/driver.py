@@ -16,7 +16,9 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import sys
+import threading
 import time
 
 STARTED = time.monotonic()
@@ -27,6 +29,26 @@ INJECTED_TAG = "injected-parameters"
 PARAMETERS_TAG = "parameters"
 # Kernel start (≈ 1-2 s) gets its own budget, capped by what is left of the step's.
 STARTUP_SECONDS = 60
+
+
+# Set when the pipe from the runnable process closed: it died or was stopped (Ctrl-C, kill, a stopped container).
+PARENT_GONE = threading.Event()
+
+
+def watch_parent(loop, task):
+    """Cancels the run when the runnable process goes away, so the kernel does not run on without it.
+
+    The driver runs in its own process group (so a time-limit kill reaches the kernel too), which
+    also keeps a terminal's Ctrl-C from reaching it: the pipe on stdin is how it learns."""
+    def wait():
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        PARENT_GONE.set()
+        loop.call_soon_threadsafe(task.cancel)
+    threading.Thread(target=wait, daemon=True, name="parent-watch").start()
 
 
 def emit(obj):
@@ -166,6 +188,18 @@ def prepare(nb, request):
     return index
 
 
+def transcript(nb):
+    """What the cells printed, in order (streams, and an error's traceback): the attempt's output log."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if out.get("output_type") == "stream":
+                parts.append(out.get("text", ""))
+            elif out.get("output_type") == "error":
+                parts.append(clean("\n".join(out.get("traceback", []))) + "\n")
+    return "".join(parts)
+
+
 def user_cell(index, injected):
     """1-based number of an executed cell in the user's notebook (the injected cell is not theirs)."""
     if injected is not None and index > injected:
@@ -188,6 +222,8 @@ async def execute(nb, request, result):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    if request.get("watchParent"):
+        watch_parent(asyncio.get_running_loop(), asyncio.current_task())
     deadline = None if request.get("timeoutSeconds") is None else time.monotonic() + float(request["timeoutSeconds"])
 
     def remaining(_cell=None):
@@ -296,6 +332,8 @@ def run(request_path):
         request["_injected"] = prepare(nb, request)
         result["injectedCell"] = request["_injected"]
         asyncio.run(execute(nb, request, result))
+    except asyncio.CancelledError:
+        result.update(status="DRIVER_ERROR", message="stopped: the runnable process running the step went away")
     except Exception as e:  # the driver's own failure: reported, never a traceback dump on stdout
         if result.get("status") == "SUCCESS":
             result.update(status="DRIVER_ERROR", message="%s: %s" % (type(e).__name__, e))
@@ -304,6 +342,9 @@ def run(request_path):
             coalesce_streams(nb)
             nbformat.write(nb, request["output"])
             result["executedNotebook"] = request["output"]
+            if request.get("transcript"):
+                with open(request["transcript"], "w", encoding="utf-8") as f:
+                    f.write(transcript(nb))
         with open(request["result"], "w", encoding="utf-8") as f:
             json.dump(result, f)
 
@@ -314,6 +355,12 @@ def main(argv):
         return 0
     if len(argv) == 3 and argv[1] == "run":
         run(argv[2])
+        if PARENT_GONE.is_set():
+            # Nobody will read the result: remove the attempt's scratch folder, which the runnable process made for it.
+            folder = os.path.dirname(os.path.abspath(argv[2]))
+            if os.path.basename(folder).startswith("runnable-notebook-"):
+                shutil.rmtree(folder, ignore_errors=True)
+            return 1
         return 0
     sys.stderr.write(__doc__)
     return 2

@@ -8,6 +8,7 @@ import type { JsonValue } from "../../sdk/types.js";
 import { putOne } from "../catalog-io.js";
 import type { Scope, StepContext } from "../context.js";
 import { isObjectRef, isPickled } from "../objects.js";
+import { fileTail, type OutputTail } from "../output.js";
 import { maskValue, type Secrets } from "../secrets.js";
 import { DRIVER, PYTHON_ENV_VARS, findJupyter } from "./jupyter.js";
 import { notebookFile, readNotebook, type NotebookShape } from "./notebook-file.js";
@@ -31,6 +32,8 @@ export interface NotebookStepInput {
   timeoutName: string;
   /** The executed notebook's entry is added here — also when the step fails. */
   catalog: CatalogEntry[];
+  /** Bytes of printed output kept (the tail), as for every step. */
+  outputLimit: number;
 }
 
 export interface NotebookStepOutput {
@@ -41,6 +44,8 @@ export interface NotebookStepOutput {
   /** object() returns, already pickled into the catalog: name → reference. */
   objects: Record<string, JsonValue>;
   error?: Error;
+  /** What the cells printed (streams and error tracebacks, as in the executed notebook): the attempt's output. */
+  output?: OutputTail;
 }
 
 /** What driver.py writes to its result file. */
@@ -106,7 +111,10 @@ async function runDriver(python: string, requestFile: string, input: NotebookSte
       ...process.env, ...PYTHON_ENV_VARS,
       RUNNABLE_RUN_ID: input.runId, RUNNABLE_STEP: input.stepPath, RUNNABLE_ATTEMPT: String(input.attempt),
     };
-    const child = spawn(python, [DRIVER, "run", requestFile], { cwd: input.ctx.workDir, env, detached: true, stdio: ["ignore", log.fd, log.fd] });
+    // Its own process group (a time-limit kill reaches the kernel too); stdin is a pipe that closes
+    // when this process goes away, however it ends, and the driver then stops the kernel (watchParent).
+    const child = spawn(python, [DRIVER, "run", requestFile], { cwd: input.ctx.workDir, env, detached: true, stdio: ["pipe", log.fd, log.fd] });
+    child.stdin!.on("error", () => { /* the driver exited first */ });
     let killed = false;
     const signal = (s: NodeJS.Signals) => {
       try {
@@ -126,6 +134,7 @@ async function runDriver(python: string, requestFile: string, input: NotebookSte
       child.once("exit", (c) => resolve(c));
     });
     timers.forEach(clearTimeout);
+    child.stdin!.destroy();
     return { code, killed };
   } finally {
     await log.close();
@@ -196,6 +205,7 @@ export async function runNotebookStep(input: NotebookStepInput): Promise<Noteboo
       cwd: ctx.workDir, parameters, objects, returnsFile: path.join(dir, "returns.json"),
       returns: node.returns.map((r) => ({ name: r.name, kind: r.kind, ...(r.kind === "object" ? { file: path.join(dir, "out", `${r.name}.pickle`) } : {}) })),
       timeoutSeconds: input.limit ? input.limit.ms / 1000 : null,
+      transcript: path.join(dir, "output.log"), watchParent: true,
     };
     const requestFile = path.join(dir, "request.json");
     await writeFile(requestFile, JSON.stringify(request));
@@ -206,8 +216,10 @@ export async function runNotebookStep(input: NotebookStepInput): Promise<Noteboo
       await maskNotebook(executed, input.secrets);
       input.catalog.push(await putOne(ctx, runId, executedName(stepPath, node.notebook), executed));
     }
+    const output = await fileTail(request.transcript, input.outputLimit).catch(() => undefined);
+    const printed = output ? { output } : {};
     const error = failure(input, shape, result, run, await readFile(logFile, "utf8").catch(() => ""));
-    if (error) return { inputs, values: {}, objects: {}, error };
+    if (error) return { inputs, values: {}, objects: {}, error, ...printed };
     const values: Record<string, unknown> = { ...result!.values };
     const stored: Record<string, JsonValue> = {};
     for (const r of request.returns) {
@@ -215,7 +227,7 @@ export async function runNotebookStep(input: NotebookStepInput): Promise<Noteboo
       const ref = await ctx.stores.catalog.putObject(runId, stepPath, r.name, await readFile(r.file), "pickle");
       stored[r.name] = { $object: ref };
     }
-    return { inputs, values, objects: stored };
+    return { inputs, values, objects: stored, ...printed };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
