@@ -3,8 +3,11 @@ import { FROM_SOURCE, SOURCE_CONDITION } from "../src/core/package.js";
 // How every Lambda of the stack is bundled (one place: the constructs, the bundle-size test and
 // `npm run bench -- bundle` use the same settings).
 
-/** AWS SDK v3 clients taken from the Lambda runtime instead of the bundle. */
-export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-s3", "@aws-sdk/client-sfn"];
+/**
+ * AWS SDK v3 clients taken from the Lambda runtime instead of the bundle (the Secrets Manager and SSM
+ * ones are loaded only by steps that declare secrets).
+ */
+export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-s3", "@aws-sdk/client-sfn", "@aws-sdk/client-secrets-manager", "@aws-sdk/client-ssm"];
 
 /**
  * Left out of the bundle because a bundled handler never loads them: they serve the pipeline-file

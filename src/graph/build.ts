@@ -5,7 +5,7 @@ import type { Step } from "../sdk/step.js";
 import type { FunctionTask, ShellTask } from "../sdk/tasks.js";
 import { ON_FAILURE, STEP_NAME } from "../sdk/types.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
-import type { NodeGraph, PipelineGraph, RetrySpec, RootGraph } from "./types.js";
+import type { NodeGraph, PipelineGraph, RetrySpec, RootGraph, SecretGraph } from "./types.js";
 import { validateGraph } from "./validate.js";
 
 /** A pipeline turned into its graph, with the SDK node behind every definition path (for functions). */
@@ -29,6 +29,8 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   const problems: Problem[] = [];
   const nodes = new Map<string, Step>();
   const active = new Set<Pipeline>();
+  // Secrets declared by the enclosing pipelines, outermost first: every task inside gets them.
+  const inherited: (readonly SecretGraph[])[] = [];
 
   function pipelineGraph(p: Pipeline, path: string): PipelineGraph {
     if (active.has(p)) {
@@ -36,7 +38,9 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
       return { path, steps: [] };
     }
     active.add(p);
+    inherited.push(p.secrets ?? []);
     const steps = p.steps.map((s) => nodeGraph(s, joinPath(path, s.name)));
+    inherited.pop();
     active.delete(p);
     return Object.freeze({ path, steps: Object.freeze(steps) as NodeGraph[] });
   }
@@ -66,6 +70,7 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
           ...(step.resources?.vcpu !== undefined ? { vcpu: step.resources.vcpu } : {}),
           ...(step.resources?.ephemeralStorageMiB !== undefined ? { ephemeralStorageMiB: step.resources.ephemeralStorageMiB } : {}),
           ...(step.resources?.architecture !== undefined ? { architecture: step.resources.architecture } : {}),
+          ...secretsOf(step),
         };
         return step.kind === "shell" ? { kind: "shell", ...task, command: step.command } : { kind: "function", ...task };
       }
@@ -94,6 +99,13 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
         problems.push({ path, code: "unknown-step", message: `unknown step type ${(step as Node | undefined)?.constructor?.name ?? typeof step}` });
         return { kind: "stub", ...base, returns: [] };
     }
+  }
+
+  /** The task's secrets merged with its pipelines' (the innermost declaration of a name wins); absent when none. */
+  function secretsOf(step: FunctionTask | ShellTask): { secrets?: SecretGraph[] } {
+    const byName = new Map<string, SecretGraph>();
+    for (const list of [...inherited, step.secrets ?? []]) for (const s of list) byName.set(s.name, { name: s.name, from: s.from, id: s.id });
+    return byName.size ? { secrets: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) } : {};
   }
 
   function branchGraphs(branches: Readonly<Record<string, Pipeline>>, path: string): Record<string, PipelineGraph> {

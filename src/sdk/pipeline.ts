@@ -1,6 +1,7 @@
-import { fail } from "./check.js";
+import { checkSecretSpecs, fail } from "./check.js";
 import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
+import type { SecretSpec } from "./types.js";
 
 /** Options of a Pipeline. */
 export interface PipelineOptions {
@@ -8,6 +9,8 @@ export interface PipelineOptions {
   steps: Node[];
   /** Name shown in run logs and used for the deployed state machine. Default: the file's folder name, else "pipeline". */
   name?: string;
+  /** Secrets every task of this pipeline (and of its branches) is given, as a task's `secrets`. Default none. */
+  secrets?: (string | SecretSpec)[];
 }
 
 /** Runs a pipeline; registered by the package entry so the SDK itself stays free of fs/AWS imports. */
@@ -23,6 +26,7 @@ export class Pipeline {
   readonly [PIPELINE_BRAND] = true;
   readonly steps: readonly Node[];
   readonly name: string | undefined;
+  readonly secrets: readonly Required<SecretSpec>[] | undefined;
   /**
    * The file that constructed this Pipeline (absolute path), taken from the call stack; undefined
    * when it cannot be told. `execute({ mode: "emulator" })` and `runnable retry` import it again.
@@ -40,6 +44,7 @@ export class Pipeline {
     }
     this.steps = Object.freeze([...options.steps]);
     this.name = options.name;
+    this.secrets = checkSecretSpecs(options.name ?? "", options.secrets);
     this.source = callerFile();
   }
 
