@@ -7,7 +7,7 @@ import { FROM_SOURCE, SOURCE_CONDITION } from "../src/core/package.js";
  * AWS SDK v3 clients taken from the Lambda runtime instead of the bundle (the Secrets Manager and SSM
  * ones are loaded only by steps that declare secrets).
  */
-export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-s3", "@aws-sdk/client-sfn", "@aws-sdk/client-secrets-manager", "@aws-sdk/client-ssm"];
+export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-lambda", "@aws-sdk/client-s3", "@aws-sdk/client-sfn", "@aws-sdk/client-secrets-manager", "@aws-sdk/client-ssm"];
 
 /**
  * Left out of the bundle because a bundled handler never loads them: they serve the pipeline-file

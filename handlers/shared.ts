@@ -79,7 +79,8 @@ export function cachedPipeline(load: PipelineLoader, fallbackName: () => string 
     built ??= (async () => {
       const pipeline = await pipelineOf(await load(), "pipeline module");
       const name = fallbackName();
-      return buildGraph(pipeline, name ? { fallbackName: name } : {});
+      // Sources are not analysed here: the run was checked where it was created (see BuildOptions).
+      return buildGraph(pipeline, { analyseSources: false, ...(name ? { fallbackName: name } : {}) });
     })();
     // A failed load is not cached: the next invocation tries again (and reports the same error).
     built.catch(() => { built = undefined; });

@@ -1,5 +1,5 @@
 import type { BuiltPipeline } from "../graph/build.js";
-import type { JsonValue } from "../sdk/types.js";
+import type { JsonValue, StepFunction } from "../sdk/types.js";
 import type { AttemptRecord, RunLogStore, Stores } from "../store/types.js";
 import { maskRecord, readSecrets, type SecretFetcher, type Secrets } from "./secrets.js";
 
@@ -34,6 +34,11 @@ export interface StepContext {
   secrets?: Secrets;
   /** Reads a step's declared secrets that the environment lacks (deployed handlers: AWS). Default none: they must be set. */
   fetchSecrets?: SecretFetcher;
+  /**
+   * Stand-ins for steps, by definition path (`execute({ mocks })`, `runnable run --mock`): called
+   * instead of the step's function or command, with the same argument; the attempt is marked `mocked`.
+   */
+  mocks?: ReadonlyMap<string, StepFunction>;
 }
 
 export function secretsOf(ctx: StepContext): Secrets {

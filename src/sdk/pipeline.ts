@@ -2,6 +2,7 @@ import { checkSecretSpecs, fail } from "./check.js";
 import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
 import type { SecretSpec } from "./types.js";
+import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
 /** Options of a Pipeline. */
 export interface PipelineOptions {
@@ -11,6 +12,12 @@ export interface PipelineOptions {
   name?: string;
   /** Secrets every task of this pipeline (and of its branches) is given, as a task's `secrets`. Default none. */
   secrets?: (string | SecretSpec)[];
+  /**
+   * The run's parameters as a Standard Schema (zod, valibot, arktype, …) of an object: validated —
+   * defaults applied, text from `-p`/`RUNNABLE_PRM_` coerced — before anything runs; the schema's
+   * output is what the steps see. Default: none (parameters are taken as given).
+   */
+  parameters?: StandardSchemaV1;
 }
 
 /** Runs a pipeline; registered by the package entry so the SDK itself stays free of fs/AWS imports. */
@@ -27,6 +34,8 @@ export class Pipeline {
   readonly steps: readonly Node[];
   readonly name: string | undefined;
   readonly secrets: readonly Required<SecretSpec>[] | undefined;
+  /** The parameters schema, if any. */
+  readonly parameters: StandardSchemaV1 | undefined;
   /**
    * The file that constructed this Pipeline (absolute path), taken from the call stack; undefined
    * when it cannot be told. `execute({ mode: "emulator" })` and `runnable retry` import it again.
@@ -42,9 +51,13 @@ export class Pipeline {
     if (options.name !== undefined && (typeof options.name !== "string" || !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(options.name))) {
       fail("", "invalid-name", `Pipeline name ${JSON.stringify(options.name)} is invalid: it must match ^[A-Za-z][A-Za-z0-9_-]{0,63}$`);
     }
+    if (options.parameters !== undefined && !isStandardSchema(options.parameters)) {
+      fail("", "invalid-parameters-schema", "Pipeline parameters must be a Standard Schema (e.g. a zod, valibot or arktype object schema): it has no ~standard.validate");
+    }
     this.steps = Object.freeze([...options.steps]);
     this.name = options.name;
     this.secrets = checkSecretSpecs(options.name ?? "", options.secrets);
+    this.parameters = options.parameters;
     this.source = callerFile();
   }
 
