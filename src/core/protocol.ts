@@ -43,4 +43,6 @@ export const ERRORS = {
   failStep: "runnable.FailStep",
   /** An inline Map has more items than a Standard execution's history can hold (refused at its start). */
   mapTooLarge: "runnable.MapTooLarge",
+  /** A secret the step declares is not set (locally) or could not be read from AWS (deployed). */
+  secretUnavailable: "runnable.SecretUnavailable",
 } as const;

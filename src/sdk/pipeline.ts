@@ -1,7 +1,8 @@
 import { callerFile } from "./caller.js";
-import { fail } from "./check.js";
+import { checkSecretSpecs, fail } from "./check.js";
 import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
+import type { SecretSpec } from "./types.js";
 import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
 /** Options of a Pipeline. */
@@ -10,6 +11,8 @@ export interface PipelineOptions {
   steps: Node[];
   /** Name shown in run logs and used for the deployed state machine. Default: the file's folder name, else "pipeline". */
   name?: string;
+  /** Secrets every task of this pipeline (and of its branches) is given, as a task's `secrets`. Default none. */
+  secrets?: (string | SecretSpec)[];
   /**
    * The run's parameters as a Standard Schema (zod, valibot, arktype, …) of an object: validated —
    * defaults applied, text from `-p`/`RUNNABLE_PRM_` coerced — before anything runs; the schema's
@@ -31,6 +34,7 @@ export class Pipeline {
   readonly [PIPELINE_BRAND] = true;
   readonly steps: readonly Node[];
   readonly name: string | undefined;
+  readonly secrets: readonly Required<SecretSpec>[] | undefined;
   /** The parameters schema, if any. */
   readonly parameters: StandardSchemaV1 | undefined;
   /**
@@ -53,6 +57,7 @@ export class Pipeline {
     }
     this.steps = Object.freeze([...options.steps]);
     this.name = options.name;
+    this.secrets = checkSecretSpecs(options.name ?? "", options.secrets);
     this.parameters = options.parameters;
     this.source = callerFile();
   }
