@@ -78,7 +78,7 @@ describe("a NotebookTask in the graph, the compiled machine and the picture", ()
       Parameters: {
         JobName: "analyse",
         ContainerOverrides: { ResourceRequirements: [{ Type: "VCPU", Value: "0.5" }, { Type: "MEMORY", Value: "4096" }] },
-        Timeout: { AttemptDurationSeconds: 600 },
+        Timeout: { AttemptDurationSeconds: 630 }, // timeoutSeconds + the grace the handler gets to record a timed-out attempt
       },
     });
     expect(JSON.stringify(task)).toContain(String.raw`\"path\":\"analyse\"`);
