@@ -4,7 +4,7 @@ import { handleStepEvent } from "../src/runtime/step-event.js";
 import { ERRORS, parseStepEvent, type StepEvent } from "../src/runtime/protocol.js";
 import { createS3Client } from "../src/store/index.js";
 import {
-  ENV, cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, storesFromEnv, type PipelineLoader,
+  ENV, cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, stopSignal, storesFromEnv, type PipelineLoader,
 } from "./shared.js";
 
 /**
@@ -64,7 +64,7 @@ export async function main(argv: readonly string[], load: PipelineLoader = envFi
   try {
     const built = await cachedPipeline(load, () => fallbackNameFromEnv(env))();
     const stores = storesFromEnv(env);
-    const result = await inFreshDir((workDir) => handleStepEvent(event, { built, stores, workDir }));
+    const result = await inFreshDir((workDir) => handleStepEvent(event, { built, stores, workDir, signal: stopSignal() }));
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return result.status === "SUCCESS" ? EXIT.success : EXIT.stepFailed;
   } catch (err) {

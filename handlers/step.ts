@@ -31,6 +31,8 @@ export interface StepHandlerOptions {
   safetyMarginMs?: number;
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
+  /** Interrupts the running step (the emulator's worker processes: SIGTERM, see shared.ts stopSignal). */
+  signal?: AbortSignal;
 }
 
 export type StepHandler = (event: unknown, context: LambdaContextLike) => Promise<StepResult>;
@@ -57,7 +59,9 @@ export function makeStepHandler(loadPipeline: PipelineLoader, options: StepHandl
     const pipeline = await built();
     const useStores = stores;
     return inFreshDir((workDir) =>
-      handleStepEvent(parsed, { built: pipeline, stores: useStores, workDir, deadline, now: () => new Date(now()) }));
+      handleStepEvent(parsed, {
+        built: pipeline, stores: useStores, workDir, deadline, now: () => new Date(now()), ...(options.signal ? { signal: options.signal } : {}),
+      }));
   };
 }
 

@@ -1,3 +1,4 @@
+import { ERRORS } from "../core/protocol.js";
 import type { RunResult } from "../sdk/runlog.js";
 
 export function formatMs(ms: number): string {
@@ -28,6 +29,10 @@ export function summary(result: RunResult, root: string, catalogDir?: string, st
   const rootFlag = (root === ".runnable" ? "" : ` --root ${root}`) + storeFlags.map((f) => ` ${f}`).join("");
   lines.push(`run log: runnable logs ${result.runId}${rootFlag}`);
   if (catalogDir) lines.push(`files:   ${catalogDir}`);
-  if (result.status !== "SUCCESS") lines.push(`fix the cause, then re-run what failed: runnable retry ${result.runId}${rootFlag}`);
+  if (result.status !== "SUCCESS") {
+    lines.push(result.runLog.error?.name === ERRORS.interrupted
+      ? `continue where it stopped: runnable retry ${result.runId}${rootFlag}`
+      : `fix the cause, then re-run what failed: runnable retry ${result.runId}${rootFlag}`);
+  }
   return lines.join("\n") + "\n";
 }

@@ -2,6 +2,7 @@ import { compile } from "../compile/index.js";
 import type { ProgressListener } from "../execute/events.js";
 import { resolve } from "node:path";
 import { refuseAwsRetry } from "../execute/index.js";
+import { checkRetry, nextExecution } from "../execute/retry-rules.js";
 import { loadPipelineFile } from "../load/index.js";
 import { buildGraph, type BuiltPipeline } from "../graph/index.js";
 import { createRun } from "../runtime/index.js";
@@ -14,13 +15,15 @@ import {
 } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
 import { MAX_HISTORY_EVENTS, type StateKind } from "../compile/history.js";
-import { eventKey, progressFrom, type StoredEventLog } from "./event-log.js";
+import { EventLogWriter, eventKey, progressFrom } from "./event-log.js";
 import { HistoryCounter, HistoryLimitExceeded, historyKinds } from "./history.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
+import { interruptedError } from "../runtime/interrupt.js";
+import { holdLease } from "../store/lease.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
 import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
-import { functionSizing, makeTaskHandlers } from "./tasks.js";
+import { functionSizing, makeTaskHandlers, STOP_GRACE_MS } from "./tasks.js";
 
 /**
  * The emulator: runs the compiled state machine in aws-local-stepfunctions, every Task state
@@ -51,6 +54,11 @@ export interface EmulatorCommonOptions {
    * own; lower it to watch a pipeline meet the quota without running thousands of steps.
    */
   historyQuota?: number;
+  /**
+   * Stops the execution (SIGINT/SIGTERM, a server shutting down): no new state starts, and the run
+   * ends FAIL with `runnable.Interrupted` as its error.
+   */
+  signal?: AbortSignal;
 }
 
 export interface EmulatorRunOptions extends EmulatorCommonOptions {
@@ -68,6 +76,8 @@ export interface EmulatorRunOptions extends EmulatorCommonOptions {
 export interface EmulatorRetryOptions extends EmulatorCommonOptions {
   /** The pipeline to re-run. Default: the run's recorded source file, imported again. */
   pipeline?: Pipeline;
+  /** Take over a RUNNING run whose owner looks alive (see execute/retry-rules.ts). */
+  force?: boolean;
 }
 
 /** Runs a pipeline in the emulator; resolves with the run's result also when the run fails. */
@@ -99,9 +109,7 @@ export async function retryInEmulator(runId: string, options: EmulatorRetryOptio
     const header = await stores.runLog.getHeader(runId);
     if (!header) throw new RunNotFoundError(runId, `s3://${session.storage.bucket} at ${session.storage.endpoint}`);
     refuseAwsRetry(header);
-    const log = await stores.runLog.readRunLog(runId);
-    if (log.status === "RUNNING") throw new UsageError(`run ${runId} is still RUNNING (no execution has ended): it cannot be retried`);
-    if (log.status === "SUCCESS") throw new UsageError(`run ${runId} already succeeded: nothing to retry`);
+    await checkRetry(stores, header, options.force ? { force: true } : {});
     if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: the emulator needs it to start handler processes`);
     const pipeline = options.pipeline ?? (await loadPipelineFile(header.source)).pipeline;
     const built = buildGraph(pipeline, { fallbackName: header.pipeline });
@@ -110,10 +118,7 @@ export async function retryInEmulator(runId: string, options: EmulatorRetryOptio
     }
     const target = { built, source: header.source };
     const prepared = prepare(target, session);
-    const executions = new Set((await stores.blob.list(`runs/${runId}/executions/`)).map((k) => k.split("/").pop()!.replace(/\.(start|end)\.json$/, "")));
-    let n = Math.max(1, executions.size);
-    while (executions.has(`retry-${n}`)) n++;
-    return execute(options, target, session, prepared, runId, `retry-${n}`);
+    return execute(options, target, session, prepared, runId, await nextExecution(stores, runId));
   });
 }
 
@@ -174,10 +179,19 @@ async function execute(
   const events: ExecutionEvent[] = [];
   const progress = options.onEvent;
   const fn = functionSizing(built.graph);
-  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { fn, pool, env, control, echo: session.echo });
+  const stopping = new AbortController();
+  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { fn, pool, env, control, echo: session.echo, signal: stopping.signal });
+  // Task invocations in flight: an interrupted execution waits for them to record their attempts.
+  const inFlight = new Set<Promise<unknown>>();
   const handlers: Record<string, TaskHandler> = {};
   for (const [state, handler] of Object.entries(taskHandlers)) {
-    handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;
+    const shown = progress ? progressFrom(built.graph, handler, progress) : handler;
+    handlers[state] = (input) => {
+      const call = shown(input);
+      inFlight.add(call);
+      void call.catch(() => undefined).finally(() => inFlight.delete(call));
+      return call;
+    };
   }
   const history = new HistoryCounter(prepared.kinds, options.historyQuota ?? MAX_HISTORY_EVENTS);
   const runOptions = (): MachineRunOptions => ({
@@ -191,16 +205,37 @@ async function execute(
     if (isGateEvent(event)) return;
     events.push(event);
     options.onExecutionEvent?.(event);
+    eventLog.changed();
   };
   for (const [state, original] of prepared.maps) handlers[state] = distributedMapHandler(state, original, { s3: session.s3Client, run: runOptions });
   progress?.({ type: "run-start", stepPath: runId, graph: built.graph });
-  const result = await runMachine(prepared.definition, { runId }, runOptions());
   const { stores } = session.storage;
-  const log: StoredEventLog = {
+  // Written as the execution goes (a crash keeps what happened so far), and once more at its end.
+  const eventLog = new EventLogWriter((log) => stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify(log)).then(() => undefined), {
+    execution: executionName, status: "RUNNING", error: null, events,
+  });
+  const lease = await holdLease(stores.blob, runId, executionName);
+  let stopped: Promise<unknown> = Promise.resolve();
+  const onAbort = () => {
+    // No state starts after this; running handler processes are told to stop and record their attempts.
+    control.stop(interruptedError(options.signal?.reason));
+    stopping.abort(options.signal?.reason);
+    stopped = Promise.all([pool.interrupt(STOP_GRACE_MS), ...inFlight]).catch(() => undefined);
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  let result: Awaited<ReturnType<typeof runMachine>>;
+  try {
+    result = await runMachine(prepared.definition, { runId }, runOptions());
+    await stopped;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    await lease.release();
+  }
+  await eventLog.end({
     execution: executionName, status: result.status, error: result.error ?? null,
     history: { events: history.events, quota: history.limit }, events,
-  };
-  await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify(log));
+  });
   if (result.status === "FAILED" && !(await hasEnded(session, runId, executionName))) {
     // The machine died before its finalise state (a terminal error such as States.DataLimitExceeded or
     // the history quota, or an uncaught one). The emulator records the execution's failure so the run

@@ -14,10 +14,12 @@ import type { JsonValue } from "../sdk/types.js";
 // which local runs and `import … from "runnable-ts"` never need.
 import { BlobCatalogStore } from "../store/catalog.js";
 import { FsBlobStore } from "../store/fs.js";
-import { BlobRunLogStore, runKeys } from "../store/runlog.js";
+import { BlobRunLogStore } from "../store/runlog.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 import { executeLocal, type LocalOptions } from "./local.js";
+import { checkRetry, nextExecution } from "./retry-rules.js";
+import { holdLease } from "../store/lease.js";
 
 export type { ProgressEvent, ProgressListener } from "./events.js";
 export { executeLocal, retryDelayMs, type LocalOptions } from "./local.js";
@@ -52,9 +54,11 @@ export interface RunPipelineOptions extends ExecuteOptions {
 interface EmulatorModule {
   runInEmulator(options: {
     built: BuiltPipeline; source: string | undefined; root: string; parameters: Record<string, JsonValue>;
-    runId?: string; tag?: string; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string; maxConcurrency?: number;
+    runId?: string; tag?: string; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string; maxConcurrency?: number; signal?: AbortSignal;
   }): Promise<RunResult>;
-  retryInEmulator(runId: string, options: { root: string; pipeline?: Pipeline; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string }): Promise<RunResult>;
+  retryInEmulator(runId: string, options: {
+    root: string; pipeline?: Pipeline; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string; signal?: AbortSignal; force?: boolean;
+  }): Promise<RunResult>;
 }
 
 async function loadEmulator(): Promise<EmulatorModule> {
@@ -215,6 +219,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
       ...(options.s3Endpoint !== undefined ? { s3Endpoint: options.s3Endpoint } : {}),
       ...(options.bucket !== undefined ? { bucket: options.bucket } : {}),
       ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   }
   if (options.mode !== undefined && options.mode !== "local") throw new UsageError(`mode must be "local" or "emulator", got ${JSON.stringify(options.mode)}`);
@@ -226,13 +231,14 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     ...(source !== undefined ? { source: path.resolve(source) } : {}),
   });
   const checks = await awsChecks(built, options.onEvent);
-  await executeLocal(built, stores, header, {
+  await leased(stores, header.runId, "local", () => executeLocal(built, stores, header, {
     execution: "local",
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
     ...checks.local,
-  });
+  }));
   const done = await result(stores, header.runId);
   checks.afterRun(done.runLog);
   return done;
@@ -253,6 +259,20 @@ export interface RetryOptions {
   s3Endpoint?: string;
   /** Emulator runs: the bucket the run used. Default "runnable". */
   bucket?: string;
+  /** Stops the retry (see ExecuteOptions.signal). */
+  signal?: AbortSignal;
+  /** Take over a RUNNING run even though its owner looks alive (another host's lease not yet expired). */
+  force?: boolean;
+}
+
+/** Runs `work` holding the run's lease (renewed while it runs), released after. */
+async function leased<T>(stores: Stores, runId: string, execution: string, work: () => Promise<T>): Promise<T> {
+  const lease = await holdLease(stores.blob, runId, execution);
+  try {
+    return await work();
+  } finally {
+    await lease.release();
+  }
 }
 
 /**
@@ -295,11 +315,12 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
       root, ...s3,
       ...(options.pipeline ? { pipeline: options.pipeline } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.force ? { force: true } : {}),
     });
   }
-  const log = await stores.runLog.readRunLog(runId);
-  if (log.status === "RUNNING") throw new UsageError(`run ${runId} is still RUNNING (no execution has ended): it cannot be retried`);
-  if (log.status === "SUCCESS") throw new UsageError(`run ${runId} already succeeded: nothing to retry`);
+  // Refused: a run that succeeded, one whose owner is alive; a stale one is taken over (abandoned).
+  await checkRetry(stores, header, options.force ? { force: true } : {});
   let pipeline = options.pipeline;
   if (!pipeline) {
     if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: pass the pipeline to retry it`);
@@ -309,17 +330,16 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   if (built.graph.dagHash !== header.dagHash) {
     throw new UsageError(`pipeline changed since run ${runId} (dagHash ${header.dagHash.slice(0, 12)} ≠ ${built.graph.dagHash.slice(0, 12)}); start a new run`);
   }
-  const executions = new Set((await stores.blob.list(`${runKeys.run(runId)}executions/`))
-    .map((k) => decodeURIComponent(k.slice(k.lastIndexOf("/") + 1).replace(/\.(start|end)\.json$/, ""))));
-  let n = Math.max(1, executions.size);
-  while (executions.has(`retry-${n}`)) n++;
-  await executeLocal(built, stores, header, {
-    execution: `retry-${n}`,
+  const execution = await nextExecution(stores, runId);
+  const checks = (await awsChecks(built, options.onEvent)).local;
+  await leased(stores, runId, execution, () => executeLocal(built, stores, header, {
+    execution,
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
-    ...(await awsChecks(built, options.onEvent)).local,
-  });
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...checks,
+  }));
   return result(stores, runId);
 }
 

@@ -7,6 +7,8 @@ import { PROTOCOL_VERSION, type StepAction } from "../core/protocol.js";
 import type { StepEvent, StepResult } from "../runtime/protocol.js";
 import { handleStepEvent } from "../runtime/step-event.js";
 import { toStepError } from "../runtime/run-step.js";
+import { interruptedError, isInterruption, sleepUnless } from "../runtime/interrupt.js";
+import { ERRORS } from "../core/protocol.js";
 import type { StepError } from "../sdk/runlog.js";
 import { ON_FAILURE } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
@@ -32,6 +34,12 @@ export interface LocalOptions {
    * would refuse (definition path); reported as a "warning" event, the Map still runs.
    */
   mapWarning?: (path: string, count: number) => string | undefined;
+  /**
+   * Interrupts the run (SIGINT/SIGTERM): no step starts after it fires, running shell commands are
+   * stopped, running attempts are recorded FAIL `runnable.Interrupted` (no retry, no onFailure), and
+   * the run ends FAIL with that error.
+   */
+  signal?: AbortSignal;
 }
 
 interface Outcome {
@@ -53,13 +61,13 @@ export function retryDelayMs(retry: TaskNode["retry"], n: number): number {
   return Math.round(1000 * (retry.maxDelaySeconds !== undefined ? Math.min(s, retry.maxDelaySeconds) : s));
 }
 
-/** Runs `fn` over `items` with at most `limit` at once; stops starting new items once one fails. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {
+/** Runs `fn` over `items` with at most `limit` at once; stops starting new items once one fails or `signal` fires. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<Outcome>, signal?: AbortSignal): Promise<Outcome[]> {
   const results: Outcome[] = new Array<Outcome>(items.length);
   let next = 0;
   let failed = false;
   const worker = async () => {
-    while (!failed && next < items.length) {
+    while (!failed && !signal?.aborted && next < items.length) {
       const i = next++;
       results[i] = await fn(items[i]!);
       if (results[i]!.status === "FAIL") failed = true;
@@ -84,7 +92,11 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   const base: StepContext = {
     built, stores, workDir: options.workDir ?? process.cwd(), objectCache: new Map(), secrets: readSecrets(),
     attempts: await stores.runLog.allAttempts(runId), ...(options.now ? { now: options.now } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   };
+  const { signal } = options;
+  /** The outcome of a step that did not start because the run was interrupted (nothing recorded). */
+  const notStarted = (): Outcome => ({ status: "FAIL", outputs: {}, error: toStepError(interruptedError(signal?.reason)) });
   const view = base.attempts!;
 
   const send = (action: StepAction, node: NodeGraph | undefined, indexes: number[], scope: Scope | undefined, extra: Partial<StepEvent> = {}): Promise<StepResult> =>
@@ -108,7 +120,8 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
         if (node.kind === "success") break;
         continue;
       }
-      if (node.onFailure) {
+      // An interruption is not the step's failure: no recovery pipeline runs.
+      if (node.onFailure && !isInterruption(r.error)) {
         // The recovery pipeline replaces the rest of this pipeline and sees the failed step's input scope.
         const recovered = await runPipe(node.onFailure, `${stepPath}.${ON_FAILURE}`, indexes, current);
         return { ...recovered, outputs: Object.assign(outputs, recovered.outputs) };
@@ -124,6 +137,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
       emit({ type: "step-end", stepPath, kind: node.kind, status: "SUCCESS", attempt: done.attempt, skipped: true });
       return { status: "SUCCESS", outputs: done.outputParameters };
     }
+    if (signal?.aborted) return notStarted();
     const started = performance.now();
     emit({ type: "step-start", stepPath, kind: node.kind });
     let outcome: Outcome;
@@ -147,7 +161,8 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   const recorded = (stepPath: string): Outcome => ({ status: "SUCCESS", outputs: lastOf(view.get(stepPath))?.outputParameters ?? {} });
 
   async function endComposite(node: NodeGraph, stepPath: string, indexes: number[], scope: Scope, results: Outcome[]): Promise<Outcome> {
-    const failed = results.find((r) => r.status === "FAIL");
+    // Items the pool never started (interrupted) have no outcome: the composite did not finish.
+    const failed = results.find((r) => r.status === "FAIL") ?? (signal?.aborted ? notStarted() : undefined);
     if (failed) {
       const error = failed.error ?? { name: "runnable.StepFailed", message: `a branch of "${stepPath}" failed` };
       await send("nodeEnd", node, indexes, scope, { status: "FAIL", error: { Error: error.name.slice(0, 256), Cause: error.message.slice(0, 4096) } });
@@ -173,7 +188,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
       case "parallel": {
         const limit = options.maxConcurrency ?? PARALLEL_CONCURRENCY;
         const keys = Object.keys(node.branches).sort();
-        const results = await pool(keys, limit, (key) => runPipe(node.branches[key]!, `${stepPath}.${key}`, indexes, scope));
+        const results = await pool(keys, limit, (key) => runPipe(node.branches[key]!, `${stepPath}.${key}`, indexes, scope), signal);
         return endComposite(node, stepPath, indexes, scope, results);
       }
       case "map":
@@ -195,7 +210,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
     const list = scope[node.iterateOn];
     const items = Array.from({ length: count }, (_, i) => i);
     const results = await pool(items, options.maxConcurrency ?? node.maxConcurrency, (i) =>
-      runPipe(node.branch, `${stepPath}.${i}`, [...indexes, i], { ...scope, [node.iterateAs]: itemOf(list, i) }));
+      runPipe(node.branch, `${stepPath}.${i}`, [...indexes, i], { ...scope, [node.iterateAs]: itemOf(list, i) }), signal);
     return endComposite(node, stepPath, indexes, scope, results);
   }
 
@@ -205,8 +220,9 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
         await send("task", node, indexes, scope, { retryCount });
         return recorded(stepPath);
       } catch (e) {
-        if (!isStepFailure(e) || retryCount + 1 >= node.retry.attempts) throw e;
-        await sleep(retryDelayMs(node.retry, retryCount));
+        if (!isStepFailure(e) || retryCount + 1 >= node.retry.attempts || isInterruption(e) || signal?.aborted) throw e;
+        await sleepUnless(signal, retryDelayMs(node.retry, retryCount), sleep);
+        if (signal?.aborted) throw interruptedError(signal.reason);
       }
     }
   }
@@ -221,7 +237,11 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
     await send("finalise", undefined, [], undefined, { status: "FAIL" }).catch(() => undefined);
     throw e;
   }
-  const { status } = await send("finalise", undefined, [], undefined, { status: outcome.status });
+  // An interrupted run ends FAIL with the interruption as the run's error, whatever had finished.
+  const stopped = signal?.aborted ? interruptedError(signal.reason) : undefined;
+  const { status } = await send("finalise", undefined, [], undefined, stopped
+    ? { status: "FAIL", error: { Error: ERRORS.interrupted, Cause: stopped.message } }
+    : { status: outcome.status });
   emit({ type: "run-end", stepPath: runId, status });
   return status;
 }

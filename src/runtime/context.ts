@@ -32,6 +32,8 @@ export interface StepContext {
    * else read per use. Reading process.env costs ≈ 20 µs, which a 10,000-item Map feels.
    */
   secrets?: Secrets;
+  /** Interrupts the attempt (the run is being stopped): see runtime/interrupt.ts. */
+  signal?: AbortSignal;
 }
 
 export function secretsOf(ctx: StepContext): Secrets {

@@ -11,6 +11,7 @@ import { resolveScope } from "./scope.js";
 import { captureOutput, fileTail, outputBytes, OutputTail, storeOutput } from "./output.js";
 import { checkSecrets } from "./secrets.js";
 import { runShell } from "./shell.js";
+import { interruptible } from "./interrupt.js";
 
 /** Time kept back from a deadline so the failed attempt can still be recorded. */
 export const DEADLINE_SAFETY_MS = 1000;
@@ -106,13 +107,13 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
       const cache = await prefetchObjects(ctx, runId, Object.values(scope));
       const view = parameterView(full, cache);
       try {
-        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => captureOutput(printed, () => sdk.function(view.params))), limit);
+        const result: unknown = await withLimit(stepPath, interruptible(ctx.signal, Promise.resolve().then(() => captureOutput(printed, () => sdk.function(view.params)))), limit);
         values = bindFunctionResult(stepPath, node.returns, result);
       } finally {
         inputs = view.read();
       }
     } else {
-      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
+      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       try {
         printed = await fileTail(run.logFile, printed.limit);
         // The Contract's `<step>.execution.log` (the latest attempt's), bounded and masked like the attempt's own.

@@ -69,9 +69,12 @@ async function recordNode(
   }, existing);
 }
 
-/** Throws the ASL error of a failed record: `runnable.Timeout` for timeouts, else `runnable.StepFailed`. */
+/** The ASL errors a failed record keeps its own name for; every other failure is `runnable.StepFailed`. */
+const KEPT_NAMES: ReadonlySet<string> = new Set([ERRORS.timeout, ERRORS.noBranch, ERRORS.interrupted]);
+
+/** Throws the ASL error of a failed record: `runnable.Timeout`, `runnable.NoBranch`, `runnable.Interrupted` as such, else `runnable.StepFailed`. */
 function throwFailure(record: AttemptRecord): never {
-  const name = record.error?.name === ERRORS.timeout ? ERRORS.timeout : record.error?.name === ERRORS.noBranch ? ERRORS.noBranch : ERRORS.stepFailed;
+  const name = record.error?.name && KEPT_NAMES.has(record.error.name) ? record.error.name : ERRORS.stepFailed;
   throw aslError(name, record.error?.message ?? "step failed");
 }
 

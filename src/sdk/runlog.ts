@@ -71,6 +71,16 @@ export interface CodeIdentity {
   pipelineSha256?: string;
 }
 
+/** One execution of a run: the first run ("local" or the emulator's execution name) or a retry ("retry-<n>"). */
+export interface ExecutionLog {
+  id: string;
+  startedAt: string;
+  endedAt: string | null;
+  status: RunStatus;
+  /** Why it ended FAIL when no step says it: `runnable.Interrupted`, `runnable.Abandoned`, a quota. */
+  error?: StepError;
+}
+
 /** The run log: what `readRunLog` and `result.runLog` return. */
 export interface RunLog {
   runId: string;
@@ -88,6 +98,17 @@ export interface RunLog {
    * itself (a quota such as the 25,000-event history, an oversized payload). Absent otherwise.
    */
   error?: StepError;
+  /**
+   * A RUNNING run whose owner process is gone (kill -9, a crash, power loss): why, e.g. "owner pid
+   * 1234 on host h is gone". `runnable retry` takes such a run over (its execution ends FAIL
+   * `runnable.Abandoned`). Absent while the owner lives and once the run has ended.
+   */
+  stale?: string;
+  /**
+   * Every execution (the first run, each retry), oldest first — present once there is more than one,
+   * or one ended with an error of its own (interrupted, abandoned, a quota).
+   */
+  executions?: ExecutionLog[];
   /** Flat, keyed by the step's full path (`par.branch.step`, `map.2.step`, `cond.key.step`). */
   steps: Record<string, StepLog>;
 }
@@ -116,4 +137,10 @@ export interface ExecuteOptions {
   root?: string;
   /** Parallel branches / Map iterations running at once locally. Default: each Map's maxConcurrency; 8 for Parallel. */
   maxConcurrency?: number;
+  /**
+   * Stops the run when it fires: no new step starts, running shell commands are stopped, running
+   * attempts and the run end FAIL `runnable.Interrupted`. (A running in-process function cannot be
+   * stopped: its result is no longer awaited.) The CLI aborts it on SIGINT/SIGTERM.
+   */
+  signal?: AbortSignal;
 }

@@ -109,6 +109,8 @@ export interface RunStatusInfo {
   endedAt: string | null;
   /** Executions so far: 1, then one more per retry. */
   executions: number;
+  /** A RUNNING run whose owner is gone: why (see lease.ts). */
+  stale?: string;
 }
 
 /** A run's files and serialised objects. */

@@ -2,18 +2,21 @@ import type { Command } from "commander";
 import { retryRun } from "../../execute/index.js";
 import type { CommandContext } from "../context.js";
 import { showRun, storeFlags } from "../result.js";
+import { interruptible } from "../interrupt.js";
 
 interface RetryFlags {
   root: string;
   json?: boolean;
   s3Endpoint?: string;
   bucket?: string;
+  force?: boolean;
 }
 
 /**
  * `runnable retry <runId>`: re-run a failed run, skipping the steps that succeeded. An emulator run
  * made with `--s3-endpoint`/`--bucket` is retried with the same options (its run log lives there).
- * Runs started on AWS through the runs API are refused (exit 2).
+ * Runs started on AWS through the runs API are refused (exit 2). A RUNNING run is taken over when
+ * its owner is gone (stale, see store/lease.ts) or with --force; refused while its owner is alive.
  */
 export function registerRetry(program: Command, ctx: CommandContext): void {
   program
@@ -24,10 +27,12 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .option("--json", "print the RunResult (with its run log) as JSON on stdout")
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket the run used (default \"runnable\")")
+    .option("--force", "take over a RUNNING run whose owner looks alive (another host's lease, not yet expired): only when you know it is gone")
     .action(ctx.action(async (runId: string, flags: RetryFlags) =>
-      showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) => retryRun(runId, {
-        root: flags.root, onEvent,
+      interruptible(ctx.io, (signal) => showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) => retryRun(runId, {
+        root: flags.root, onEvent, signal,
+        ...(flags.force ? { force: true } : {}),
         ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
         ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
-      }))));
+      })))));
 }

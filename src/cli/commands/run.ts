@@ -7,6 +7,7 @@ import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";
 import { showRun, storeFlags } from "../result.js";
+import { interruptible } from "../interrupt.js";
 
 interface RunFlags {
   parameters?: string;
@@ -53,8 +54,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         throw new UsageError(`--max-concurrency must be a positive integer, got ${flags.maxConcurrency}`);
       }
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
-      return showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) =>
+      return interruptible(ctx.io, (signal) => showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) =>
         runPipeline(pipeline, {
+          signal,
           mode: flags.mode,
           root: flags.root,
           source,
@@ -66,6 +68,6 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
           ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
           ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
-        }));
+        })));
     }));
 }

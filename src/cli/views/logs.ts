@@ -51,7 +51,7 @@ export function logsText(log: RunLog, options: LogsViewOptions = {}): string {
   const code = log.codeIdentity.type === "git" ? `git ${(log.codeIdentity.commit ?? "").slice(0, 10)}${log.codeIdentity.dirty ? " (dirty)" : ""}` : "no git";
   out.push(
     `run        ${log.runId}`,
-    `pipeline   ${log.pipeline}   status ${log.status}   duration ${formatDuration(runDuration(log)) || "?"}${log.status === "RUNNING" ? " so far" : ""}`,
+    `pipeline   ${log.pipeline}   status ${log.status}${log.stale ? ` (stale: ${log.stale}; \`runnable retry\` takes it over)` : ""}   duration ${formatDuration(runDuration(log)) || "?"}${log.status === "RUNNING" ? " so far" : ""}`,
     `started    ${formatTime(log.startedAt)} UTC${log.endedAt ? `   ended ${formatTime(log.endedAt)} UTC` : ""}${log.tag ? `   tag ${log.tag}` : ""}   code ${code}`,
     `parameters ${Object.keys(log.parameters).length ? clip(shortRecord(log.parameters, 1000), columns - 11) : "(none)"}`,
     "",
