@@ -15,7 +15,7 @@ import { openEmulatorStores, type EmulatorStorageOptions } from "./storage.js";
 export interface StoredEventLog {
   execution: string;
   /** RUNNING while the execution runs (the log is written as it goes), or when its process died. */
-  status: "SUCCEEDED" | "FAILED" | "RUNNING";
+  status: "SUCCEEDED" | "FAILED" | "ABORTED" | "RUNNING";
   error: { Error: string; Cause: string } | null;
   /** History events AWS would have recorded for this execution, and Step Functions' quota on them. */
   history?: { events: number; quota: number };

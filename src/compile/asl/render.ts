@@ -11,7 +11,11 @@ export const PLACEHOLDERS = {
   jobDefinitionArn: "JobDefinitionArn",
   bucketName: "BucketName",
 } as const;
-export type PlaceholderName = (typeof PLACEHOLDERS)[keyof typeof PLACEHOLDERS];
+/**
+ * A placeholder: one of PLACEHOLDERS, or one of them followed by `_<size>` for a resource that exists
+ * once per size class (`JobDefinitionArn_v1m2048`).
+ */
+export type PlaceholderName = (typeof PLACEHOLDERS)[keyof typeof PLACEHOLDERS] | `${(typeof PLACEHOLDERS)[keyof typeof PLACEHOLDERS]}_${string}`;
 
 export function placeholder(ctx: CompileContext, name: PlaceholderName): string {
   ctx.placeholders.add(name);
@@ -84,6 +88,8 @@ export interface LambdaTaskOptions {
   /** Constant result put at `$.r` instead (used by Fail steps to raise their error). */
   constantResult?: { [key: string]: Json };
   timeoutSeconds?: number;
+  /** The function's placeholder. Default `StepFunctionArn` (the default-size function, which runs every bookkeeping action). */
+  functionName?: PlaceholderName;
 }
 
 /** A Task invoking the step handler with `event`; the state's output stays its input (+ `$.r`). */
@@ -92,7 +98,7 @@ export function lambdaTask(ctx: CompileContext, event: PayloadTemplate, o: Lambd
   return {
     Type: "Task",
     Resource: LAMBDA_INVOKE,
-    Parameters: { FunctionName: placeholder(ctx, PLACEHOLDERS.stepFunctionArn), Payload: event },
+    Parameters: { FunctionName: placeholder(ctx, o.functionName ?? PLACEHOLDERS.stepFunctionArn), Payload: event },
     ...(selector ? { ResultSelector: selector, ResultPath: ERROR_SLOT } : { ResultPath: null }),
     ...(o.timeoutSeconds !== undefined ? { TimeoutSeconds: o.timeoutSeconds } : {}),
     Retry: [LAMBDA_RETRIER, ...(o.retry ?? [])],
