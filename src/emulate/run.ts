@@ -235,7 +235,8 @@ async function execute(
   const eventLog = new EventLogWriter((log) => stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify(log)).then(() => undefined), {
     execution: executionName, status: "RUNNING", error: null, events,
   });
-  const lease = await holdLease(stores.blob, runId, executionName);
+  // Handler processes work in fresh directories: an emulator run shares no working directory.
+  const lease = await holdLease(stores.blob, runId, executionName, { isolated: true });
   let result: Awaited<ReturnType<typeof runMachine>>;
   try {
     result = await runMachine(prepared.definition, { runId }, runOptions());

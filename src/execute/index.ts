@@ -19,7 +19,8 @@ import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 import { executeLocal, type LocalOptions } from "./local.js";
 import { checkRetry, nextExecution } from "./retry-rules.js";
-import { holdLease } from "../store/lease.js";
+import { holdLease, sharingCwd } from "../store/lease.js";
+import { Isolation } from "./isolate.js";
 
 export type { ProgressEvent, ProgressListener } from "./events.js";
 export { executeLocal, retryDelayMs, type LocalOptions } from "./local.js";
@@ -231,14 +232,17 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     ...(source !== undefined ? { source: path.resolve(source) } : {}),
   });
   const checks = await awsChecks(built, options.onEvent);
-  await leased(stores, header.runId, "local", () => executeLocal(built, stores, header, {
+  const isolation = (options.isolate ?? pipeline.isolate) ? Isolation.forRun(root, header.runId) : undefined;
+  const where = { cwd: path.resolve(options.workDir ?? process.cwd()), isolated: isolation !== undefined, onEvent: checks.local.onEvent };
+  await leased(stores, header.runId, "local", where, () => executeLocal(built, stores, header, {
     execution: "local",
+    ...(isolation ? { isolation } : {}),
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...checks.local,
-  }));
+  })).finally(() => isolation?.close());
   const done = await result(stores, header.runId);
   checks.afterRun(done.runLog);
   return done;
@@ -263,11 +267,28 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** Take over a RUNNING run even though its owner looks alive (another host's lease not yet expired). */
   force?: boolean;
+  /** Each step attempt in a fresh directory (see PipelineOptions.isolate). Default: the Pipeline's. */
+  isolate?: boolean;
 }
 
-/** Runs `work` holding the run's lease (renewed while it runs), released after. */
-async function leased<T>(stores: Stores, runId: string, execution: string, work: () => Promise<T>): Promise<T> {
-  const lease = await holdLease(stores.blob, runId, execution);
+/**
+ * Runs `work` holding the run's lease (renewed while it runs), released after. A local run without
+ * isolation warns when another live run works in the same directory (their steps share files).
+ */
+async function leased<T>(
+  stores: Stores, runId: string, execution: string, where: { cwd: string; isolated: boolean; onEvent: ProgressListener | undefined }, work: () => Promise<T>,
+): Promise<T> {
+  const lease = await holdLease(stores.blob, runId, execution, { cwd: where.cwd, isolated: where.isolated });
+  if (!where.isolated) {
+    const others = await sharingCwd(stores.blob, runId, where.cwd).catch(() => []);
+    if (others.length) {
+      const text = `${others.length === 1 ? "another run works" : `${others.length} other runs work`} in ${where.cwd} (${others.slice(0, 3).map((o) => `${o.runId}, pid ${o.lease.pid}`).join("; ")}): ` +
+        "steps of both runs see and may overwrite each other's files. Use --isolate (isolate: true) to give each step attempt a private directory";
+      const listener = where.onEvent;
+      if (listener) listener({ type: "warning", stepPath: runId, message: text });
+      else process.emitWarning(text, "RunnableWarning");
+    }
+  }
   try {
     return await work();
   } finally {
@@ -332,14 +353,17 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   }
   const execution = await nextExecution(stores, runId);
   const checks = (await awsChecks(built, options.onEvent)).local;
-  await leased(stores, runId, execution, () => executeLocal(built, stores, header, {
+  const isolation = (options.isolate ?? pipeline.isolate) ? Isolation.forRun(root, runId) : undefined;
+  const where = { cwd: path.resolve(options.workDir ?? process.cwd()), isolated: isolation !== undefined, onEvent: checks.onEvent };
+  await leased(stores, runId, execution, where, () => executeLocal(built, stores, header, {
     execution,
+    ...(isolation ? { isolation } : {}),
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...checks,
-  }));
+  })).finally(() => isolation?.close());
   return result(stores, runId);
 }
 

@@ -14,6 +14,7 @@ import { allowedFailures } from "../graph/tolerance.js";
 import { ON_FAILURE } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
+import type { Isolation } from "./isolate.js";
 
 /** Parallel branches run at once unless `maxConcurrency` says otherwise. */
 export const PARALLEL_CONCURRENCY = 8;
@@ -41,6 +42,8 @@ export interface LocalOptions {
    * the run ends FAIL with that error.
    */
   signal?: AbortSignal;
+  /** Every task attempt in a fresh directory of its own (see isolate.ts). */
+  isolation?: Isolation;
 }
 
 interface Outcome {
@@ -100,10 +103,12 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   const notStarted = (): Outcome => ({ status: "FAIL", outputs: {}, error: toStepError(interruptedError(signal?.reason)) });
   const view = base.attempts!;
 
-  const send = (action: StepAction, node: NodeGraph | undefined, indexes: number[], scope: Scope | undefined, extra: Partial<StepEvent> = {}): Promise<StepResult> =>
+  const send = (
+    action: StepAction, node: NodeGraph | undefined, indexes: number[], scope: Scope | undefined, extra: Partial<StepEvent> = {}, workDir?: string,
+  ): Promise<StepResult> =>
     handleStepEvent(
       { v: PROTOCOL_VERSION, action, runId, path: node?.path ?? "", indexes, execution, retryCount: 0, ...extra },
-      scope ? { ...base, scope } : base,
+      scope || workDir ? { ...base, ...(scope ? { scope } : {}), ...(workDir ? { workDir } : {}) } : base,
     );
 
   async function runPipe(p: PipelineGraph, prefix: string, indexes: number[], scope: Scope): Promise<Outcome> {
@@ -221,7 +226,9 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   async function runTask(node: TaskNode, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
     for (let retryCount = 0; ; retryCount++) {
       try {
-        await send("task", node, indexes, scope, { retryCount });
+        const { isolation } = options;
+        if (isolation) await isolation.attempt(stepPath, node.kind, (dir) => send("task", node, indexes, scope, { retryCount }, dir));
+        else await send("task", node, indexes, scope, { retryCount });
         return recorded(stepPath);
       } catch (e) {
         if (!isStepFailure(e) || retryCount + 1 >= node.retry.attempts || isInterruption(e) || signal?.aborted) throw e;

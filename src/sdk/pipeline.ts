@@ -8,6 +8,13 @@ export interface PipelineOptions {
   steps: Node[];
   /** Name shown in run logs and used for the deployed state machine. Default: the file's folder name, else "pipeline". */
   name?: string;
+  /**
+   * Local runs: every step attempt works in a fresh, empty directory (removed after it), so files
+   * move between steps only through the catalog — as on Lambda/Batch — and concurrent runs in one
+   * directory never see each other's files. In-process functions then take turns. Default false;
+   * `execute({ isolate })` and `runnable run|retry --isolate` override it. Not part of the graph.
+   */
+  isolate?: boolean;
 }
 
 /** Runs a pipeline; registered by the package entry so the SDK itself stays free of fs/AWS imports. */
@@ -23,6 +30,8 @@ export class Pipeline {
   readonly [PIPELINE_BRAND] = true;
   readonly steps: readonly Node[];
   readonly name: string | undefined;
+  /** See PipelineOptions.isolate. */
+  readonly isolate: boolean;
   /**
    * The file that constructed this Pipeline (absolute path), taken from the call stack; undefined
    * when it cannot be told. `execute({ mode: "emulator" })` and `runnable retry` import it again.
@@ -39,7 +48,9 @@ export class Pipeline {
       fail("", "invalid-name", `Pipeline name ${JSON.stringify(options.name)} is invalid: it must match ^[A-Za-z][A-Za-z0-9_-]{0,63}$`);
     }
     this.steps = Object.freeze([...options.steps]);
+    if (options.isolate !== undefined && typeof options.isolate !== "boolean") fail("", "invalid-options", "Pipeline isolate must be true or false");
     this.name = options.name;
+    this.isolate = options.isolate === true;
     this.source = callerFile();
   }
 

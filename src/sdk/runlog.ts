@@ -143,4 +143,6 @@ export interface ExecuteOptions {
    * stopped: its result is no longer awaited.) The CLI aborts it on SIGINT/SIGTERM.
    */
   signal?: AbortSignal;
+  /** Local runs: each step attempt in a fresh directory, files only through the catalog (see PipelineOptions.isolate). Default: the Pipeline's. */
+  isolate?: boolean;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { mapLimit } from "./limit.js";
 import type { BlobStore } from "./types.js";
 
 /**
@@ -28,6 +29,12 @@ export interface RunLease {
   pidStart?: string;
   startedAt: string;
   heartbeatAt: string;
+  /** Where the run's steps work (local runs): runs sharing it see each other's files. */
+  cwd?: string;
+  /** The steps work in private directories (`isolate`): sharing `cwd` is harmless. */
+  isolated?: boolean;
+  /** Set when the holder let go (its run ended): the owner may live on (a script running more runs). */
+  releasedAt?: string;
 }
 
 /** How often a holder renews its lease. */
@@ -72,11 +79,14 @@ export interface LeaseHolder {
 }
 
 /** Takes (writes) the lease of `runId` for this process and keeps it renewed. */
-export async function holdLease(blob: BlobStore, runId: string, execution: string, every = heartbeatMs()): Promise<LeaseHolder> {
+export async function holdLease(
+  blob: BlobStore, runId: string, execution: string, where: { cwd?: string; isolated?: boolean } = {}, every = heartbeatMs(),
+): Promise<LeaseHolder> {
   const now = new Date().toISOString();
   const pidStart = processStart(process.pid);
   const lease: RunLease = {
     v: 1, execution, owner: randomUUID(), host: hostname(), pid: process.pid, ...(pidStart ? { pidStart } : {}), startedAt: now, heartbeatAt: now,
+    ...(where.cwd !== undefined ? { cwd: where.cwd } : {}), ...(where.isolated ? { isolated: true } : {}),
   };
   const key = leaseKey(runId);
   await blob.put(key, JSON.stringify(lease));
@@ -93,6 +103,8 @@ export async function holdLease(blob: BlobStore, runId: string, execution: strin
     async release() {
       clearInterval(timer);
       await writing;
+      lease.releasedAt = new Date().toISOString();
+      await blob.put(key, JSON.stringify(lease)).catch(() => undefined);
     },
   };
 }
@@ -138,6 +150,7 @@ export function judgeLease(lease: RunLease | undefined, startedAt: string, now =
       : { stale: false, reason: "starting (no owner recorded yet)" };
   }
   const who = `owner pid ${lease.pid} on host ${lease.host}`;
+  if (lease.releasedAt !== undefined) return { stale: true, reason: `${who} let go of it at ${lease.releasedAt} without ending it` };
   const silent = now - Date.parse(lease.heartbeatAt);
   if (lease.host === hostname()) {
     const alive = pidAlive(lease.pid) && (lease.pidStart === undefined || processStart(lease.pid) === lease.pidStart);
@@ -146,4 +159,22 @@ export function judgeLease(lease: RunLease | undefined, startedAt: string, now =
   return silent > STALE_AFTER_MS
     ? { stale: true, reason: `no heartbeat for ${ago(silent)} from ${who}` }
     : { stale: false, reason: `${who} is alive (heartbeat ${ago(silent)} ago)` };
+}
+
+/** Leases `sharingCwd` reads at most: the newest runs' (generated run ids sort by time). */
+const SHARING_CHECKED = 200;
+
+/**
+ * Other runs whose live owners work in `cwd` without isolation (their steps and ours see each
+ * other's files): their ids and owners. Reads the leases of the SHARING_CHECKED newest runs.
+ */
+export async function sharingCwd(blob: BlobStore, runId: string, cwd: string): Promise<Array<{ runId: string; lease: RunLease }>> {
+  const ids = (await blob.list("leases/")).filter((k) => k.endsWith(".json") && k !== leaseKey(runId))
+    .map((k) => decodeURIComponent(k.slice("leases/".length, -".json".length))).sort().slice(-SHARING_CHECKED);
+  const leases = await mapLimit(ids, 32, (id) => readLease(blob, id).catch(() => undefined));
+  return ids.flatMap((id, i) => {
+    const lease = leases[i];
+    if (!lease || lease.cwd !== cwd || lease.isolated || lease.releasedAt !== undefined) return [];
+    return judgeLease(lease, lease.startedAt).stale ? [] : [{ runId: id, lease }];
+  });
 }

@@ -10,6 +10,7 @@ interface RetryFlags {
   s3Endpoint?: string;
   bucket?: string;
   force?: boolean;
+  isolate?: boolean;
 }
 
 /**
@@ -27,11 +28,13 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .option("--json", "print the RunResult (with its run log) as JSON on stdout")
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket the run used (default \"runnable\")")
+    .option("--isolate", "local runs: each step attempt in a fresh directory, files only through the catalog (as on AWS)")
     .option("--force", "take over a RUNNING run whose owner looks alive (another host's lease, not yet expired): only when you know it is gone")
     .action(ctx.action(async (runId: string, flags: RetryFlags) =>
       interruptible(ctx.io, (signal) => showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) => retryRun(runId, {
         root: flags.root, onEvent, signal,
         ...(flags.force ? { force: true } : {}),
+        ...(flags.isolate ? { isolate: true } : {}),
         ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
         ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
       })))));

@@ -19,6 +19,7 @@ interface RunFlags {
   s3Endpoint?: string;
   bucket?: string;
   maxConcurrency?: string;
+  isolate?: boolean;
 }
 
 /** `runnable run <file>`: load the pipeline, validate it, run it. */
@@ -36,6 +37,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option("--s3-endpoint <url>", "emulator mode: S3 endpoint to use (e.g. a local s3rver)")
     .option("--bucket <name>", "emulator mode: bucket name at --s3-endpoint")
     .option("--max-concurrency <n>", "Parallel branches / Map iterations at once (local mode)")
+    .option("--isolate", "local mode: each step attempt in a fresh directory under <root>/work/<runId>, files only through the catalog (as on AWS)")
     .action(ctx.action(async (file: string, flags: RunFlags) => {
       const { pipeline, source, fallbackName } = await loadPipelineFile(file);
       // Validate before anything is created: a bad definition must leave no run behind.
@@ -66,6 +68,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
           ...(flags.tag !== undefined ? { tag: flags.tag } : {}),
           ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+          ...(flags.isolate ? { isolate: true } : {}),
           ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
           ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
         })));
