@@ -105,8 +105,8 @@ export interface RunLog {
    */
   stale?: string;
   /**
-   * Every execution (the first run, each retry), oldest first — present once there is more than one,
-   * or one ended with an error of its own (interrupted, abandoned, a quota).
+   * Every execution (the first run, each retry), oldest first — present only when one of them ended
+   * with an error of its own (interrupted, abandoned, a quota).
    */
   executions?: ExecutionLog[];
   /** Flat, keyed by the step's full path (`par.branch.step`, `map.2.step`, `cond.key.step`). */

@@ -215,7 +215,9 @@ export class BlobRunLogStore implements RunLogStore {
       codeIdentity: header.codeIdentity,
       ...(end?.error ? { error: end.error } : {}),
       ...(stale ? { stale } : {}),
-      ...(starts.length > 1 || ends.some((e) => e.error) ? { executions: executionsOf(starts, ends) } : {}),
+      // Only when an execution ended with an error of its own (interrupted, abandoned, a quota): the
+      // Contract's shape stays as it was for every other run.
+      ...(ends.some((e) => e.error) ? { executions: executionsOf(starts, ends) } : {}),
       steps,
     };
   }
