@@ -47,4 +47,6 @@ export const ERRORS = {
   interrupted: "runnable.Interrupted",
   /** The run's owner died without ending it (kill -9, power loss); set by the `retry` that took the run over. */
   abandoned: "runnable.Abandoned",
+  /** Not an attempt that ran: `retry --from` marked a step that had succeeded to run again. */
+  rerun: "runnable.Rerun",
 } as const;

@@ -2,7 +2,7 @@ import { compile } from "../compile/index.js";
 import type { ProgressListener } from "../execute/events.js";
 import { resolve } from "node:path";
 import { refuseAwsRetry } from "../execute/index.js";
-import { checkRetry, nextExecution } from "../execute/retry-rules.js";
+import { checkRetry, nextExecution, resetFrom } from "../execute/retry-rules.js";
 import { loadPipelineFile } from "../load/index.js";
 import { buildGraph, type BuiltPipeline } from "../graph/index.js";
 import { createRun } from "../runtime/index.js";
@@ -82,6 +82,8 @@ export interface EmulatorRetryOptions extends EmulatorCommonOptions {
   pipeline?: Pipeline;
   /** Take over a RUNNING run whose owner looks alive (see execute/retry-rules.ts). */
   force?: boolean;
+  /** Re-run from this step (see RetryOptions.from). */
+  from?: string;
 }
 
 /** Runs a pipeline in the emulator; resolves with the run's result also when the run fails. */
@@ -113,7 +115,7 @@ export async function retryInEmulator(runId: string, options: EmulatorRetryOptio
     const header = await stores.runLog.getHeader(runId);
     if (!header) throw new RunNotFoundError(runId, `s3://${session.storage.bucket} at ${session.storage.endpoint}`);
     refuseAwsRetry(header);
-    await checkRetry(stores, header, options.force ? { force: true } : {});
+    await checkRetry(stores, header, { ...(options.force ? { force: true } : {}), ...(options.from !== undefined ? { from: options.from } : {}) });
     if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: the emulator needs it to start handler processes`);
     const pipeline = options.pipeline ?? (await loadPipelineFile(header.source)).pipeline;
     const built = buildGraph(pipeline, { fallbackName: header.pipeline });
@@ -122,7 +124,13 @@ export async function retryInEmulator(runId: string, options: EmulatorRetryOptio
     }
     const target = { built, source: header.source };
     const prepared = prepare(target, session);
-    return execute(options, target, session, prepared, runId, await nextExecution(stores, runId));
+    const execution = await nextExecution(stores, runId);
+    if (options.from !== undefined) {
+      await resetFrom(stores, built.graph, runId, execution, options.from);
+      // Recorded here with what it re-runs from: the handler's own start record (create-only) then stands aside.
+      await stores.runLog.startExecution(runId, { id: execution, startedAt: new Date().toISOString(), from: options.from });
+    }
+    return execute(options, target, session, prepared, runId, execution);
   });
 }
 

@@ -18,7 +18,7 @@ import { BlobRunLogStore } from "../store/runlog.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 import { executeLocal, type LocalOptions } from "./local.js";
-import { checkRetry, nextExecution } from "./retry-rules.js";
+import { checkRetry, nextExecution, resetFrom } from "./retry-rules.js";
 import { holdLease, sharingCwd } from "../store/lease.js";
 import { Isolation } from "./isolate.js";
 
@@ -269,6 +269,15 @@ export interface RetryOptions {
   force?: boolean;
   /** Each step attempt in a fresh directory (see PipelineOptions.isolate). Default: the Pipeline's. */
   isolate?: boolean;
+  /**
+   * Re-run from this step (a step path as the run log shows it; a Map's iteration may be left out):
+   * the step, everything after it, and the composites around it run again even if they succeeded.
+   * A run that succeeded may be re-run this way.
+   */
+  from?: string;
+  /** Parameters changed for the steps that re-run (local runs): a file, values; `RUNNABLE_PRM_*` apply too. */
+  parametersFile?: string;
+  parameters?: Record<string, JsonValue>;
 }
 
 /**
@@ -331,6 +340,9 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   if (header?.mode === "emulator" && header.source && isEntryFile(header.source)) checkEmulatorSource(header.source, `retrying emulator run ${runId}`);
   if (!header || header.mode === "emulator") {
     if (!onS3 && !header && !existsSync(path.join(root, "s3"))) throw new RunNotFoundError(runId, stores.blob.location);
+    if (options.parametersFile !== undefined || options.parameters !== undefined) {
+      throw new UsageError(`retrying emulator run ${runId} with changed parameters is not supported yet (the handler processes read the run's own): retry without --parameters, or start a new run`);
+    }
     const emulator = await loadEmulator();
     return emulator.retryInEmulator(runId, {
       root, ...s3,
@@ -338,10 +350,15 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.force ? { force: true } : {}),
+      ...(options.from !== undefined ? { from: options.from } : {}),
     });
   }
-  // Refused: a run that succeeded, one whose owner is alive; a stale one is taken over (abandoned).
-  await checkRetry(stores, header, options.force ? { force: true } : {});
+  const changed = resolveParameters({
+    ...(options.parametersFile !== undefined ? { parametersFile: options.parametersFile } : {}),
+    ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
+  });
+  // Refused: a run that succeeded (unless re-run --from a step), one whose owner is alive; a stale one is taken over (abandoned).
+  await checkRetry(stores, header, { ...(options.force ? { force: true } : {}), ...(options.from !== undefined ? { from: options.from } : {}) });
   let pipeline = options.pipeline;
   if (!pipeline) {
     if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: pass the pipeline to retry it`);
@@ -352,11 +369,16 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
     throw new UsageError(`pipeline changed since run ${runId} (dagHash ${header.dagHash.slice(0, 12)} ≠ ${built.graph.dagHash.slice(0, 12)}); start a new run`);
   }
   const execution = await nextExecution(stores, runId);
+  if (options.from !== undefined) await resetFrom(stores, built.graph, runId, execution, options.from);
+  const changes = {
+    ...(Object.keys(changed).length ? { parameters: changed } : {}),
+    ...(options.from !== undefined ? { from: options.from } : {}),
+  };
   const checks = (await awsChecks(built, options.onEvent)).local;
   const isolation = (options.isolate ?? pipeline.isolate) ? Isolation.forRun(root, runId) : undefined;
   const where = { cwd: path.resolve(options.workDir ?? process.cwd()), isolated: isolation !== undefined, onEvent: checks.onEvent };
   await leased(stores, runId, execution, where, () => executeLocal(built, stores, header, {
-    execution,
+    execution, changes,
     ...(isolation ? { isolation } : {}),
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),

@@ -44,6 +44,8 @@ export interface LocalOptions {
   signal?: AbortSignal;
   /** Every task attempt in a fresh directory of its own (see isolate.ts). */
   isolation?: Isolation;
+  /** A retry's changes: parameters overriding the run's (the root scope), the `--from` step. */
+  changes?: { parameters?: Scope; from?: string };
 }
 
 interface Outcome {
@@ -97,6 +99,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
     built, stores, workDir: options.workDir ?? process.cwd(), objectCache: new Map(), secrets: readSecrets(),
     attempts: await stores.runLog.allAttempts(runId), ...(options.now ? { now: options.now } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.changes ? { execution: options.changes } : {}),
   };
   const { signal } = options;
   /** The outcome of a step that did not start because the run was interrupted (nothing recorded). */
@@ -242,7 +245,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   emit({ type: "run-start", stepPath: runId, graph: built.graph });
   let outcome: Outcome;
   try {
-    outcome = await runPipe(built.graph, "", [], header.parameters);
+    outcome = await runPipe(built.graph, "", [], { ...header.parameters, ...options.changes?.parameters });
   } catch (e) {
     // A store or program error (not a step failure): still close the run so it does not stay RUNNING.
     await send("finalise", undefined, [], undefined, { status: "FAIL" }).catch(() => undefined);

@@ -106,7 +106,12 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       if (header.dagHash !== ctx.built.graph.dagHash) {
         throw aslError(ERRORS.dagMismatch, `pipeline changed since run ${runId} (dagHash ${header.dagHash} ≠ ${ctx.built.graph.dagHash})`);
       }
-      await ctx.stores.runLog.startExecution(runId, { id: event.execution, startedAt: nowOf(ctx).toISOString() });
+      const changed = ctx.execution;
+      await ctx.stores.runLog.startExecution(runId, {
+        id: event.execution, startedAt: nowOf(ctx).toISOString(),
+        ...(changed?.parameters && Object.keys(changed.parameters).length ? { parameters: maskParameters(changed.parameters, secretsOf(ctx)) } : {}),
+        ...(changed?.from !== undefined ? { from: changed.from } : {}),
+      });
       return ok();
     }
     case "finalise": {
@@ -118,7 +123,7 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       // Cause ended the execution outside any step (a quota): the run log keeps it.
       const error = event.error?.Cause !== undefined ? { error: { name: event.error.Error, message: event.error.Cause } } : {};
       await ctx.stores.runLog.endExecution(runId, {
-        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...outcome.outputs }, secretsOf(ctx)), ...error,
+        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...ctx.execution?.parameters, ...outcome.outputs }, secretsOf(ctx)), ...error,
       });
       return { v: PROTOCOL_VERSION, status };
     }

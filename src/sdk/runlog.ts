@@ -79,6 +79,10 @@ export interface ExecutionLog {
   status: RunStatus;
   /** Why it ended FAIL when no step says it: `runnable.Interrupted`, `runnable.Abandoned`, a quota. */
   error?: StepError;
+  /** Parameters this retry changed (`retry --parameters`, `RUNNABLE_PRM_*`); the run's own `parameters` stay. */
+  parameters?: Record<string, JsonValue>;
+  /** The step this retry re-ran from (`retry --from`). */
+  from?: string;
 }
 
 /** The run log: what `readRunLog` and `result.runLog` return. */
@@ -106,7 +110,8 @@ export interface RunLog {
   stale?: string;
   /**
    * Every execution (the first run, each retry), oldest first — present only when one of them ended
-   * with an error of its own (interrupted, abandoned, a quota).
+   * with an error of its own (interrupted, abandoned, a quota), or a retry changed parameters or
+   * re-ran from a step.
    */
   executions?: ExecutionLog[];
   /** Flat, keyed by the step's full path (`par.branch.step`, `map.2.step`, `cond.key.step`). */

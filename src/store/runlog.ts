@@ -215,9 +215,10 @@ export class BlobRunLogStore implements RunLogStore {
       codeIdentity: header.codeIdentity,
       ...(end?.error ? { error: end.error } : {}),
       ...(stale ? { stale } : {}),
-      // Only when an execution ended with an error of its own (interrupted, abandoned, a quota): the
+      // Only when an execution ended with an error of its own (interrupted, abandoned, a quota) or a
+      // retry changed parameters or re-ran from a step: the
       // Contract's shape stays as it was for every other run.
-      ...(ends.some((e) => e.error) ? { executions: executionsOf(starts, ends) } : {}),
+      ...(ends.some((e) => e.error) || starts.some((s) => s.parameters || s.from) ? { executions: executionsOf(starts, ends) } : {}),
       steps,
     };
   }
@@ -247,10 +248,12 @@ function collect(stepsPrefix: string, objects: Map<string, unknown>): Map<string
 /** Every execution of a run, oldest first: how it started and ended (RUNNING while it has no end). */
 function executionsOf(starts: ExecutionStart[], ends: ExecutionEnd[]): ExecutionLog[] {
   const byId = new Map<string, ExecutionLog>();
-  for (const s of starts) byId.set(s.id, { id: s.id, startedAt: s.startedAt, endedAt: null, status: "RUNNING" });
+  for (const s of starts) {
+    byId.set(s.id, { id: s.id, startedAt: s.startedAt, endedAt: null, status: "RUNNING", ...(s.parameters ? { parameters: s.parameters } : {}), ...(s.from ? { from: s.from } : {}) });
+  }
   for (const e of ends) {
     const known = byId.get(e.id);
-    byId.set(e.id, { id: e.id, startedAt: known?.startedAt ?? e.endedAt, endedAt: e.endedAt, status: e.status, ...(e.error ? { error: e.error } : {}) });
+    byId.set(e.id, { ...known, id: e.id, startedAt: known?.startedAt ?? e.endedAt, endedAt: e.endedAt, status: e.status, ...(e.error ? { error: e.error } : {}) });
   }
   return [...byId.values()].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
 }

@@ -58,6 +58,10 @@ export interface RunHeader {
 export interface ExecutionStart {
   id: string;
   startedAt: string;
+  /** Parameters a retry changed (`retry --parameters`, `RUNNABLE_PRM_*`): the run's own stay in its header. */
+  parameters?: Record<string, JsonValue>;
+  /** The step `retry --from` re-ran from. */
+  from?: string;
 }
 
 export interface ExecutionEnd {

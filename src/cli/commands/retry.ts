@@ -11,6 +11,8 @@ interface RetryFlags {
   bucket?: string;
   force?: boolean;
   isolate?: boolean;
+  from?: string;
+  parameters?: string;
 }
 
 /**
@@ -28,6 +30,8 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .option("--json", "print the RunResult (with its run log) as JSON on stdout")
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket the run used (default \"runnable\")")
+    .option("--from <step>", "re-run from this step (as `runnable logs` shows it; fanout.score = every iteration): it and everything after it run again, even if they succeeded")
+    .option("--parameters <file>", "YAML/JSON file of parameters to change for the steps that re-run (local runs; RUNNABLE_PRM_* apply too); the run's own stay recorded")
     .option("--isolate", "local runs: each step attempt in a fresh directory, files only through the catalog (as on AWS)")
     .option("--force", "take over a RUNNING run whose owner looks alive (another host's lease, not yet expired): only when you know it is gone")
     .action(ctx.action(async (runId: string, flags: RetryFlags) =>
@@ -35,6 +39,8 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
         root: flags.root, onEvent, signal,
         ...(flags.force ? { force: true } : {}),
         ...(flags.isolate ? { isolate: true } : {}),
+        ...(flags.from !== undefined ? { from: flags.from } : {}),
+        ...(flags.parameters !== undefined ? { parametersFile: flags.parameters } : {}),
         ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
         ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
       })))));
