@@ -6,6 +6,7 @@ import { checkRetry, nextExecution, resetFrom } from "../execute/retry-rules.js"
 import { loadPipelineFile } from "../load/index.js";
 import { buildGraph, type BuiltPipeline } from "../graph/index.js";
 import { createRun } from "../runtime/index.js";
+import { runResultOf } from "../runtime/result.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
 import type { Pipeline } from "../sdk/pipeline.js";
 import type { RunResult } from "../sdk/runlog.js";
@@ -14,7 +15,7 @@ import {
   emulatorPlaceholders, inspectDefinition, substitute, takeOverLambdaTimeouts, withAwsTaskTimeouts, type JsonObject,
 } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
-import { EventLogWriter, eventKey, progressFrom } from "./event-log.js";
+import { EventLogWriter, eventKey } from "./event-log.js";
 import { STATUS_CHANGE_DETAIL_TYPE, finaliseFromStatusChange } from "../runtime/status-change.js";
 import { MAX_HISTORY_EVENTS, type StateKind } from "../compile/history.js";
 import { HistoryCounter, HistoryLimitExceeded, historyKinds } from "./history.js";
@@ -22,6 +23,7 @@ import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
 import { isInterruption } from "../runtime/interrupt.js";
 import { ERRORS } from "../core/protocol.js";
 import { holdLease } from "../store/lease.js";
+import { emulatorProgress } from "./progress.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
 import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
@@ -71,8 +73,12 @@ export interface EmulatorRunOptions extends EmulatorCommonOptions {
   source: string | undefined;
   /** Caps the handler processes alive at once (Lambda concurrency); Map/Parallel concurrency stays the definition's. */
   maxConcurrency?: number;
-  /** Initial parameters, already folded (file ← options ← env). */
+  /** Initial parameters, already folded (file ← options ← env ← -p); validated by createRun. */
   parameters: Record<string, JsonValue>;
+  /** Raw text of parameters given as text, for a parameters schema to coerce. */
+  texts?: Record<string, string>;
+  /** true when `parameters` are already the schema's output (see createRun). */
+  parametersValidated?: boolean;
   runId?: string;
   tag?: string;
 }
@@ -96,6 +102,8 @@ export async function runInEmulator(options: EmulatorRunOptions): Promise<RunRes
     const prepared = prepare(target, session);
     const header = await createRun(session.storage.stores, {
       built: options.built, parameters: options.parameters, source: target.source, mode: "emulator", root: options.root ?? ".runnable",
+      ...(options.texts ? { texts: options.texts } : {}),
+      ...(options.parametersValidated ? { parametersValidated: true } : {}),
       ...(options.runId !== undefined ? { runId: options.runId } : {}),
       ...(options.tag !== undefined ? { tag: options.tag } : {}),
     });
@@ -195,11 +203,15 @@ async function execute(
   const progress = options.onEvent;
   const stopping = new AbortController();
   const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { functions: prepared.functions, pool, env, control, echo: session.echo, signal: stopping.signal });
+  const { stores } = session.storage;
+  const reporter = progress && emulatorProgress(built.graph, progress, {
+    execution: executionName, attempts: (stepPath) => stores.runLog.attempts(runId, stepPath),
+  });
   // Task invocations in flight: an interrupted execution waits for them to record their attempts.
   const inFlight = new Set<Promise<unknown>>();
   const handlers: Record<string, TaskHandler> = {};
   for (const [state, handler] of Object.entries(taskHandlers)) {
-    const shown = progress ? progressFrom(built.graph, handler, progress) : handler;
+    const shown = reporter ? reporter.wrap(handler) : handler;
     handlers[state] = (input) => {
       const call = shown(input);
       inFlight.add(call);
@@ -238,7 +250,6 @@ async function execute(
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener("abort", onAbort, { once: true });
   progress?.({ type: "run-start", stepPath: runId, graph: built.graph });
-  const { stores } = session.storage;
   // Written as the execution goes (a crash keeps what happened so far), and once more at its end.
   const eventLog = new EventLogWriter((log) => stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify(log)).then(() => undefined), {
     execution: executionName, status: "RUNNING", error: null, events,
@@ -276,9 +287,10 @@ async function execute(
       },
     }, { stores, graphs: new Map([[name, built.graph]]) });
   }
+  await reporter?.settled();
   const runLog = await stores.runLog.readRunLog(runId);
-  const status = runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL";
-  progress?.({ type: "run-end", stepPath: runId, status });
-  return { runId, status, parameters: runLog.finalParameters, runLog };
+  const outcome = runResultOf(runId, runLog);
+  progress?.({ type: "run-end", stepPath: runId, status: outcome.status });
+  return outcome;
 }
 

@@ -6,6 +6,7 @@
  */
 import { makeStepHandler } from "../../handlers/step.js";
 import { envFileLoader, stopSignal } from "../../handlers/shared.js";
+import type { StepResult } from "../runtime/protocol.js";
 import type { ChildMessage, InvokeMessage } from "./worker-protocol.js";
 
 // SIGTERM (the run is interrupted) stops the running step, which records its attempt
@@ -37,7 +38,8 @@ process.on("message", (raw: unknown) => {
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
   handler(msg.event, context).then(
-    (result) => send({ type: "result", id: msg.id, ok: true, result }),
+    // The emulator sends step events only, so the answer is a StepResult (not a parameters validation).
+    (result) => send({ type: "result", id: msg.id, ok: true, result: result as StepResult }),
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       send({ type: "result", id: msg.id, ok: false, errorType: e.name || "Error", errorMessage: e.message, trace: (e.stack ?? "").split("\n") });

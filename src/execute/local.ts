@@ -11,7 +11,7 @@ import { interruptedError, isInterruption, sleepUnless } from "../runtime/interr
 import { ERRORS } from "../core/protocol.js";
 import type { StepError } from "../sdk/runlog.js";
 import { allowedFailures } from "../graph/tolerance.js";
-import { ON_FAILURE } from "../sdk/types.js";
+import { ON_FAILURE, type StepFunction } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 import type { Isolation } from "./isolate.js";
@@ -31,6 +31,8 @@ export interface LocalOptions {
   /** Waits between retries; injectable so tests do not sleep. Default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
+  /** Stand-ins for steps by definition path (see `resolveMocks`). */
+  mocks?: ReadonlyMap<string, StepFunction>;
   /**
    * Warning text for an inline Map starting with `count` items that a Standard execution on AWS
    * would refuse (definition path); reported as a "warning" event, the Map still runs.
@@ -100,6 +102,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
     attempts: await stores.runLog.allAttempts(runId), ...(options.now ? { now: options.now } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.changes ? { execution: options.changes } : {}),
+    ...(options.mocks?.size ? { mocks: options.mocks } : {}),
   };
   const { signal } = options;
   /** The outcome of a step that did not start because the run was interrupted (nothing recorded). */

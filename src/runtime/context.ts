@@ -1,5 +1,5 @@
 import type { BuiltPipeline } from "../graph/build.js";
-import type { JsonValue } from "../sdk/types.js";
+import type { JsonValue, StepFunction } from "../sdk/types.js";
 import type { AttemptRecord, RunLogStore, Stores } from "../store/types.js";
 import { maskRecord, readSecrets, type Secrets } from "./secrets.js";
 
@@ -39,6 +39,11 @@ export interface StepContext {
    * (recorded on the execution's start, merged into its final parameters), and where `--from` started.
    */
   execution?: { parameters?: Scope; from?: string };
+  /**
+   * Stand-ins for steps, by definition path (`execute({ mocks })`, `runnable run --mock`): called
+   * instead of the step's function or command, with the same argument; the attempt is marked `mocked`.
+   */
+  mocks?: ReadonlyMap<string, StepFunction>;
 }
 
 export function secretsOf(ctx: StepContext): Secrets {

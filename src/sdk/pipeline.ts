@@ -1,6 +1,7 @@
 import { fail } from "./check.js";
 import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
+import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
 /** Options of a Pipeline. */
 export interface PipelineOptions {
@@ -15,6 +16,12 @@ export interface PipelineOptions {
    * `execute({ isolate })` and `runnable run|retry --isolate` override it. Not part of the graph.
    */
   isolate?: boolean;
+  /**
+   * The run's parameters as a Standard Schema (zod, valibot, arktype, …) of an object: validated —
+   * defaults applied, text from `-p`/`RUNNABLE_PRM_` coerced — before anything runs; the schema's
+   * output is what the steps see. Default: none (parameters are taken as given).
+   */
+  parameters?: StandardSchemaV1;
 }
 
 /** Runs a pipeline; registered by the package entry so the SDK itself stays free of fs/AWS imports. */
@@ -32,6 +39,8 @@ export class Pipeline {
   readonly name: string | undefined;
   /** See PipelineOptions.isolate. */
   readonly isolate: boolean;
+  /** The parameters schema, if any. */
+  readonly parameters: StandardSchemaV1 | undefined;
   /**
    * The file that constructed this Pipeline (absolute path), taken from the call stack; undefined
    * when it cannot be told. `execute({ mode: "emulator" })` and `runnable retry` import it again.
@@ -47,10 +56,14 @@ export class Pipeline {
     if (options.name !== undefined && (typeof options.name !== "string" || !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(options.name))) {
       fail("", "invalid-name", `Pipeline name ${JSON.stringify(options.name)} is invalid: it must match ^[A-Za-z][A-Za-z0-9_-]{0,63}$`);
     }
+    if (options.parameters !== undefined && !isStandardSchema(options.parameters)) {
+      fail("", "invalid-parameters-schema", "Pipeline parameters must be a Standard Schema (e.g. a zod, valibot or arktype object schema): it has no ~standard.validate");
+    }
     this.steps = Object.freeze([...options.steps]);
     if (options.isolate !== undefined && typeof options.isolate !== "boolean") fail("", "invalid-options", "Pipeline isolate must be true or false");
     this.name = options.name;
     this.isolate = options.isolate === true;
+    this.parameters = options.parameters;
     this.source = callerFile();
   }
 

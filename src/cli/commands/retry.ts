@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { retryRun } from "../../execute/index.js";
 import type { CommandContext } from "../context.js";
+import { explainingNotFound } from "../not-found.js";
 import { showRun, storeFlags } from "../result.js";
 import { interruptible } from "../interrupt.js";
 
@@ -35,13 +36,18 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .option("--isolate", "local runs: each step attempt in a fresh directory, files only through the catalog (as on AWS)")
     .option("--force", "take over a RUNNING run whose owner looks alive (another host's lease, not yet expired): only when you know it is gone")
     .action(ctx.action(async (runId: string, flags: RetryFlags) =>
-      interruptible(ctx.io, (signal) => showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) => retryRun(runId, {
-        root: flags.root, onEvent, signal,
-        ...(flags.force ? { force: true } : {}),
-        ...(flags.isolate ? { isolate: true } : {}),
-        ...(flags.from !== undefined ? { from: flags.from } : {}),
-        ...(flags.parameters !== undefined ? { parametersFile: flags.parameters } : {}),
-        ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
-        ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
-      })))));
+      interruptible(ctx.io, (signal) => showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, ...(ctx.cli ? { cli: ctx.cli } : {}) }, (onEvent) => {
+        const where = {
+          root: flags.root,
+          ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
+          ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
+        };
+        return explainingNotFound(where, ctx.cli, () => retryRun(runId, {
+          ...where, onEvent, signal,
+          ...(flags.force ? { force: true } : {}),
+          ...(flags.isolate ? { isolate: true } : {}),
+          ...(flags.from !== undefined ? { from: flags.from } : {}),
+          ...(flags.parameters !== undefined ? { parametersFile: flags.parameters } : {}),
+        }));
+      }))));
 }
