@@ -42,20 +42,21 @@ const { pipeline: pipelineArb } = fc.letrec<{ pipeline: Spec[]; node: Spec }>((t
 
 const stepName = (i: number) => `s${i}`;
 
-function toPipeline(specs: Spec[]): Pipeline {
-  return new Pipeline({ steps: specs.map((s, i) => toNode(s, stepName(i))) });
+function toPipeline(specs: Spec[], depth = 0): Pipeline {
+  return new Pipeline({ steps: specs.map((s, i) => toNode(s, stepName(i), depth)) });
 }
 
-function toNode(s: Spec, name: string): SdkNode {
+/** `depth` keeps nested Maps' iterateAs names apart (a Map may not hide an outer Map's item). */
+function toNode(s: Spec, name: string, depth: number): SdkNode {
   switch (s.k) {
     case "task":
       return new FunctionTask({ name, function: () => undefined });
     case "parallel":
-      return new Parallel({ name, branches: Object.fromEntries(s.branches.map((b, i) => [`b${i}`, toPipeline(b)])) });
+      return new Parallel({ name, branches: Object.fromEntries(s.branches.map((b, i) => [`b${i}`, toPipeline(b, depth + 1)])) });
     case "map":
-      return new MapStep({ name, iterateOn: "items", iterateAs: "item", branch: toPipeline(s.branch), maxConcurrency: 2 });
+      return new MapStep({ name, iterateOn: "items", iterateAs: `item${depth}`, branch: toPipeline(s.branch, depth + 1), maxConcurrency: 2 });
     case "conditional":
-      return new Conditional({ name, parameter: "sel", branches: Object.fromEntries(s.branches.map((b, i) => [`k${i}`, toPipeline(b)])) });
+      return new Conditional({ name, parameter: "sel", branches: Object.fromEntries(s.branches.map((b, i) => [`k${i}`, toPipeline(b, depth + 1)])) });
   }
 }
 
