@@ -147,9 +147,13 @@ export class BlobRunLogStore implements RunLogStore {
     return { header, status: end?.status ?? "RUNNING", endedAt: end?.endedAt ?? null, executions: Math.max(starts.length, ends.length), ...(stale ? { stale } : {}) };
   }
 
-  /** Why a RUNNING run is stale (its owner is gone, see lease.ts); undefined while its owner lives, and for runs on AWS (no lease). */
+  /**
+   * Why a RUNNING run is stale (its owner is gone, see lease.ts); undefined while its owner lives.
+   * Only runs made locally or in the emulator have an owner: runs on AWS, and runs recorded before
+   * runs had a mode, are never judged.
+   */
   private async staleness(header: RunHeader): Promise<string | undefined> {
-    if (header.mode === "aws") return undefined;
+    if (header.mode !== "local" && header.mode !== "emulator") return undefined;
     const liveness = judgeLease(await readLease(this.blob, header.runId), header.startedAt);
     return liveness.stale ? liveness.reason : undefined;
   }
