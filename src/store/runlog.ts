@@ -5,7 +5,7 @@ import { RUN_ID } from "../core/protocol.js";
 import { mapLimit } from "./limit.js";
 import { loadRunObjects } from "./snapshot.js";
 import { judgeLease, readLease } from "./lease.js";
-import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionStart, RunHeader, RunLogStore, RunStatusInfo } from "./types.js";
+import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionSpan, ExecutionStart, RunHeader, RunLogStore, RunStatusInfo } from "./types.js";
 
 /** Run-log objects kept in memory per store (≈ 1 KiB each) before the cache starts over. */
 const KNOWN_MAX = 100_000;
@@ -144,7 +144,7 @@ export class BlobRunLogStore implements RunLogStore {
     const ends = records.filter((r, i) => keys[i]!.endsWith(".end.json")) as ExecutionEnd[];
     const end = ends.find((e) => e.id === newestExecution(starts, ends));
     const stale = end ? undefined : await this.staleness(header);
-    return { header, status: end?.status ?? "RUNNING", endedAt: end?.endedAt ?? null, executions: Math.max(starts.length, ends.length), ...(stale ? { stale } : {}) };
+    return { header, status: end?.status ?? "RUNNING", endedAt: end?.endedAt ?? null, executions: Math.max(starts.length, ends.length), spans: spansOf(starts, ends), ...(stale ? { stale } : {}) };
   }
 
   /**
@@ -259,6 +259,14 @@ function executionsOf(starts: ExecutionStart[], ends: ExecutionEnd[]): Execution
     const known = byId.get(e.id);
     byId.set(e.id, { ...known, id: e.id, startedAt: known?.startedAt ?? e.endedAt, endedAt: e.endedAt, status: e.status, ...(e.error ? { error: e.error } : {}) });
   }
+  return [...byId.values()].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
+}
+
+/** Every execution, oldest first (RUNNING while it has no end; one whose start was lost starts at its end). */
+function spansOf(starts: ExecutionStart[], ends: ExecutionEnd[]): ExecutionSpan[] {
+  const byId = new Map<string, ExecutionSpan>();
+  for (const s of starts) byId.set(s.id, { id: s.id, startedAt: s.startedAt, endedAt: null, status: "RUNNING" });
+  for (const e of ends) byId.set(e.id, { id: e.id, startedAt: byId.get(e.id)?.startedAt ?? e.endedAt, endedAt: e.endedAt, status: e.status });
   return [...byId.values()].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
 }
 

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { retryRun } from "../../execute/index.js";
+import type { ExecutionSpan } from "../../store/types.js";
+import { openSource } from "../../ui/source.js";
 import type { CommandContext } from "../context.js";
 import { explainingNotFound } from "../not-found.js";
 import { showRun, storeFlags } from "../result.js";
@@ -35,19 +37,28 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .option("--parameters <file>", "YAML/JSON file of parameters to change for the steps that re-run (local runs; RUNNABLE_PRM_* apply too); the run's own stay recorded")
     .option("--isolate", "local runs: each step attempt in a fresh directory, files only through the catalog (as on AWS)")
     .option("--force", "take over a RUNNING run whose owner looks alive (another host's lease, not yet expired): only when you know it is gone")
-    .action(ctx.action(async (runId: string, flags: RetryFlags) =>
-      interruptible(ctx.io, (signal) => showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, ...(ctx.cli ? { cli: ctx.cli } : {}) }, (onEvent) => {
-        const where = {
-          root: flags.root,
-          ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
-          ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
-        };
-        return explainingNotFound(where, ctx.cli, () => retryRun(runId, {
-          ...where, onEvent, signal,
-          ...(flags.force ? { force: true } : {}),
-          ...(flags.isolate ? { isolate: true } : {}),
-          ...(flags.from !== undefined ? { from: flags.from } : {}),
-          ...(flags.parameters !== undefined ? { parametersFile: flags.parameters } : {}),
-        }));
+    .action(ctx.action(async (runId: string, flags: RetryFlags) => {
+      const where = {
+        root: flags.root,
+        ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
+        ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
+      };
+      // After the retry: every execution's own duration (the run's wall time includes the wait before it).
+      const executions = async (id: string): Promise<ExecutionSpan[]> => {
+        const source = await openSource(where);
+        try {
+          return (await source.executions?.(id)) ?? [];
+        } finally {
+          await source.close();
+        }
+      };
+      const options = { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, executions, ...(ctx.cli ? { cli: ctx.cli } : {}) };
+      return interruptible(ctx.io, (signal) => showRun(ctx.io, options, (onEvent) => explainingNotFound(where, ctx.cli, () => retryRun(runId, {
+        ...where, onEvent, signal,
+        ...(flags.force ? { force: true } : {}),
+        ...(flags.isolate ? { isolate: true } : {}),
+        ...(flags.from !== undefined ? { from: flags.from } : {}),
+        ...(flags.parameters !== undefined ? { parametersFile: flags.parameters } : {}),
       }))));
+    }));
 }
