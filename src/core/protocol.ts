@@ -49,4 +49,6 @@ export const ERRORS = {
   abandoned: "runnable.Abandoned",
   /** Not an attempt that ran: `retry --from` marked a step that had succeeded to run again. */
   rerun: "runnable.Rerun",
+  /** A secret the step declares is not set (locally) or could not be read from AWS (deployed). */
+  secretUnavailable: "runnable.SecretUnavailable",
 } as const;

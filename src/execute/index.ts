@@ -7,6 +7,7 @@ import { createRun } from "../runtime/create-run.js";
 import { runResultOf } from "../runtime/result.js";
 import { foldParameters, resolveParameters } from "../runtime/parameters.js";
 import { checkRunId } from "../runtime/run-id.js";
+import { loadDotEnvSecrets, readSecrets, unsetSecrets } from "../runtime/secrets.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
 import type { Pipeline } from "../sdk/pipeline.js";
 import type { ExecuteOptions, RunLog, RunResult } from "../sdk/runlog.js";
@@ -209,6 +210,10 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const source = options.source ?? pipeline.source;
   if (options.mode === "emulator") checkEmulatorSource(source);
   const built = buildGraph(pipeline, { fallbackName: options.fallbackName ?? (source ? fallbackNameOf(source) : "pipeline") });
+  // Secrets: the environment, plus RUNNABLE_SECRET_* lines of ./.env; a declared one missing is refused before the run exists.
+  loadDotEnvSecrets();
+  const unset = unsetSecrets(built.graph, readSecrets());
+  if (unset.length) throw new UsageError(unset.join("\n"));
   const { values: parameters, texts } = foldParameters({
     ...(options.parametersFile !== undefined ? { parametersFile: options.parametersFile } : {}),
     ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
@@ -335,6 +340,7 @@ export function refuseAwsRetry(header: RunHeader): void {
 export async function retryRun(runId: string, options: RetryOptions = {}): Promise<RunResult> {
   refuseInHandlerProcess("retryRun()");
   checkRunId(runId);
+  loadDotEnvSecrets();
   const root = options.root ?? DEFAULT_ROOT;
   const stores = fsStores(root);
   const s3 = {

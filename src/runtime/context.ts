@@ -1,7 +1,7 @@
 import type { BuiltPipeline } from "../graph/build.js";
 import type { JsonValue, StepFunction } from "../sdk/types.js";
 import type { AttemptRecord, RunLogStore, Stores } from "../store/types.js";
-import { maskRecord, readSecrets, type Secrets } from "./secrets.js";
+import { maskRecord, readSecrets, type SecretFetcher, type Secrets } from "./secrets.js";
 
 /** Parameters in scope of a step: JSON values, `object()` returns as `{"$object": ref}`. */
 export type Scope = Record<string, JsonValue>;
@@ -39,6 +39,8 @@ export interface StepContext {
    * (recorded on the execution's start, merged into its final parameters), and where `--from` started.
    */
   execution?: { parameters?: Scope; from?: string };
+  /** Reads a step's declared secrets that the environment lacks (deployed handlers: AWS). Default none: they must be set. */
+  fetchSecrets?: SecretFetcher;
   /**
    * Stand-ins for steps, by definition path (`execute({ mocks })`, `runnable run --mock`): called
    * instead of the step's function or command, with the same argument; the attempt is marked `mocked`.

@@ -1,6 +1,7 @@
-import { fail } from "./check.js";
+import { checkSecretSpecs, fail } from "./check.js";
 import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
+import type { SecretSpec } from "./types.js";
 import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
 /** Options of a Pipeline. */
@@ -9,6 +10,8 @@ export interface PipelineOptions {
   steps: Node[];
   /** Name shown in run logs and used for the deployed state machine. Default: the file's folder name, else "pipeline". */
   name?: string;
+  /** Secrets every task of this pipeline (and of its branches) is given, as a task's `secrets`. Default none. */
+  secrets?: (string | SecretSpec)[];
   /**
    * Local runs: every step attempt works in a fresh, empty directory (removed after it), so files
    * move between steps only through the catalog — as on Lambda/Batch — and concurrent runs in one
@@ -39,6 +42,7 @@ export class Pipeline {
   readonly name: string | undefined;
   /** See PipelineOptions.isolate. */
   readonly isolate: boolean;
+  readonly secrets: readonly Required<SecretSpec>[] | undefined;
   /** The parameters schema, if any. */
   readonly parameters: StandardSchemaV1 | undefined;
   /**
@@ -63,6 +67,7 @@ export class Pipeline {
     if (options.isolate !== undefined && typeof options.isolate !== "boolean") fail("", "invalid-options", "Pipeline isolate must be true or false");
     this.name = options.name;
     this.isolate = options.isolate === true;
+    this.secrets = checkSecretSpecs(options.name ?? "", options.secrets);
     this.parameters = options.parameters;
     this.source = callerFile();
   }
