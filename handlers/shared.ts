@@ -15,6 +15,27 @@ import type { Stores } from "../src/store/types.js";
  * invocation works in a fresh directory that is removed afterwards.
  */
 
+let stopping: AbortController | undefined;
+
+/**
+ * Aborted when this process gets SIGTERM — what AWS Batch sends a job's container when the job is
+ * terminated, and the emulator sends its handler processes when a run is interrupted — so the
+ * running step stops (its shell process group too) and its attempt is recorded `runnable.Interrupted`
+ * before the process exits. Installed on first use: only entry points that ask for it.
+ */
+export function stopSignal(): AbortSignal {
+  if (!stopping) {
+    const controller = new AbortController();
+    stopping = controller;
+    process.once("SIGTERM", () => {
+      const err = new Error("the handler process got SIGTERM (the run was interrupted)");
+      err.name = "runnable.Interrupted";
+      controller.abort(err);
+    });
+  }
+  return stopping.signal;
+}
+
 /** Loads the pipeline module: anything with a default export that is a Pipeline or a function returning one. */
 export type PipelineLoader = () => Promise<unknown>;
 

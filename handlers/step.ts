@@ -32,6 +32,8 @@ export interface StepHandlerOptions {
   safetyMarginMs?: number;
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
+  /** Interrupts the running step (the emulator's worker processes: SIGTERM, see shared.ts stopSignal). */
+  signal?: AbortSignal;
 }
 
 export type StepHandler = (event: unknown, context: LambdaContextLike) => Promise<StepResult>;
@@ -60,7 +62,7 @@ export function makeStepHandler(loadPipeline: PipelineLoader, options: StepHandl
     const pipeline = await built();
     const useStores = stores;
     return inFreshDir((workDir) =>
-      handleStepEvent(parsed, { built: pipeline, stores: useStores, workDir, deadline, now: () => new Date(now()), ...(fetchSecrets ? { fetchSecrets } : {}) }));
+      handleStepEvent(parsed, { built: pipeline, stores: useStores, workDir, deadline, now: () => new Date(now()), ...(fetchSecrets ? { fetchSecrets } : {}), ...(options.signal ? { signal: options.signal } : {}) }));
   };
 }
 

@@ -12,6 +12,7 @@ import { captureOutput, fileTail, outputBytes, OutputTail, storeOutput } from ".
 import { checkSecrets, stepSecrets } from "./secrets.js";
 import { runNotebookStep } from "./notebook/execute.js";
 import { runShell } from "./shell.js";
+import { interruptible } from "./interrupt.js";
 
 /** Time kept back from a deadline so the failed attempt can still be recorded. */
 export const DEADLINE_SAFETY_MS = 1000;
@@ -126,7 +127,7 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
       const cache = await prefetchObjects(ctx, runId, Object.values(scope));
       const view = parameterView(full, cache);
       try {
-        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => captureOutput(printed, () => fn(view.params))), limit);
+        const result: unknown = await withLimit(stepPath, interruptible(ctx.signal, Promise.resolve().then(() => captureOutput(printed, () => fn(view.params)))), limit);
         values = bindFunctionResult(stepPath, node.returns, result);
       } catch (e) {
         // A timeout is about time, not about what the function read.
@@ -143,7 +144,7 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
       values = run.values;
       stored = run.objects;
     } else {
-      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
+      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       try {
         printed = await fileTail(run.logFile, printed.limit);
         // The Contract's `<step>.execution.log` (the latest attempt's), bounded and masked like the attempt's own.

@@ -14,6 +14,13 @@ export interface PipelineOptions {
   /** Secrets every task of this pipeline (and of its branches) is given, as a task's `secrets`. Default none. */
   secrets?: (string | SecretSpec)[];
   /**
+   * Local runs: every step attempt works in a fresh, empty directory (removed after it), so files
+   * move between steps only through the catalog — as on Lambda/Batch — and concurrent runs in one
+   * directory never see each other's files. In-process functions then take turns. Default false;
+   * `execute({ isolate })` and `runnable run|retry --isolate` override it. Not part of the graph.
+   */
+  isolate?: boolean;
+  /**
    * The run's parameters as a Standard Schema (zod, valibot, arktype, …) of an object: validated —
    * defaults applied, text from `-p`/`RUNNABLE_PRM_` coerced — before anything runs; the schema's
    * output is what the steps see. Default: none (parameters are taken as given).
@@ -34,6 +41,8 @@ export class Pipeline {
   readonly [PIPELINE_BRAND] = true;
   readonly steps: readonly Node[];
   readonly name: string | undefined;
+  /** See PipelineOptions.isolate. */
+  readonly isolate: boolean;
   readonly secrets: readonly Required<SecretSpec>[] | undefined;
   /** The parameters schema, if any. */
   readonly parameters: StandardSchemaV1 | undefined;
@@ -56,7 +65,9 @@ export class Pipeline {
       fail("", "invalid-parameters-schema", "Pipeline parameters must be a Standard Schema (e.g. a zod, valibot or arktype object schema): it has no ~standard.validate");
     }
     this.steps = Object.freeze([...options.steps]);
+    if (options.isolate !== undefined && typeof options.isolate !== "boolean") fail("", "invalid-options", "Pipeline isolate must be true or false");
     this.name = options.name;
+    this.isolate = options.isolate === true;
     this.secrets = checkSecretSpecs(options.name ?? "", options.secrets);
     this.parameters = options.parameters;
     this.source = callerFile();
