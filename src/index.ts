@@ -10,11 +10,12 @@ export { Pipeline, type PipelineOptions } from "./sdk/pipeline.js";
 export type { StandardSchemaV1 } from "./sdk/schema.js";
 export { Node } from "./sdk/node.js";
 export { FunctionTask, ShellTask, Stub, type FunctionTaskOptions, type ShellTaskOptions, type StubOptions, type TaskOptions } from "./sdk/tasks.js";
+export { NotebookTask, type NotebookTaskOptions } from "./sdk/notebook.js";
 export { Parallel, MapNode, MapNode as Map, Conditional, type ParallelOptions, type MapOptions, type ConditionalOptions } from "./sdk/composites.js";
 export { Success, Fail, type TerminalOptions } from "./sdk/terminals.js";
 export { Catalog, type CatalogOptions } from "./sdk/catalog.js";
 export { json, object, metric } from "./sdk/returns.js";
-export type { JsonValue, Return, ReturnKind, RetryPolicy, Compute, Resources, StepFunction } from "./sdk/types.js";
+export type { JsonValue, Return, ReturnKind, RetryPolicy, Compute, Resources, SecretSpec, SecretStore, StepFunction } from "./sdk/types.js";
 export type {
   RunLog, RunResult, RunError, ExecuteOptions, StepLog, AttemptLog, CatalogEntry, StepError, CodeIdentity, RunStatus, StepStatus, StepType,
 } from "./sdk/runlog.js";

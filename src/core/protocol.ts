@@ -17,7 +17,7 @@ export const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
 /**
  * What a handler is asked to do.
  * - `start`: check the run header exists and its dagHash matches the bundled pipeline; mark an execution started.
- * - `task`: run one FunctionTask/ShellTask attempt (runStep). Failure → the handler throws `runnable.StepFailed`.
+ * - `task`: run one FunctionTask/ShellTask/NotebookTask attempt (runStep). Failure → the handler throws `runnable.StepFailed`.
  * - `stub`: record a Stub's success (its returns bound to null).
  * - `mapStart`: resolve the Map's list; result `count` (and, for distributed maps, `itemsKey`).
  * - `conditionalStart`: resolve the branch key; result `branch` ("default" for the default branch).
@@ -43,4 +43,12 @@ export const ERRORS = {
   failStep: "runnable.FailStep",
   /** An inline Map has more items than a Standard execution's history can hold (refused at its start). */
   mapTooLarge: "runnable.MapTooLarge",
+  /** The run was stopped (SIGINT/SIGTERM, a server shutting down) while the attempt ran: not the step's fault, never retried in-run. */
+  interrupted: "runnable.Interrupted",
+  /** The run's owner died without ending it (kill -9, power loss); set by the `retry` that took the run over. */
+  abandoned: "runnable.Abandoned",
+  /** Not an attempt that ran: `retry --from` marked a step that had succeeded to run again. */
+  rerun: "runnable.Rerun",
+  /** A secret the step declares is not set (locally) or could not be read from AWS (deployed). */
+  secretUnavailable: "runnable.SecretUnavailable",
 } as const;

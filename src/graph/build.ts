@@ -2,14 +2,15 @@ import { DefinitionError, type Problem } from "../sdk/errors.js";
 import type { Node } from "../sdk/node.js";
 import type { Pipeline } from "../sdk/pipeline.js";
 import type { Step } from "../sdk/step.js";
-import type { FunctionTask, ShellTask } from "../sdk/tasks.js";
+import type { NotebookTask } from "../sdk/notebook.js";
+import type { FunctionTask, ShellTask, TaskBase } from "../sdk/tasks.js";
 import { ON_FAILURE, STEP_NAME } from "../sdk/types.js";
 import type { StandardSchemaV1 } from "../sdk/schema.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
 import { describeParameters } from "./parameters.js";
 import { declaredReads, inferReads } from "./reads.js";
 import { judgeShape, returnedShapes, shapeAdvice } from "./returned.js";
-import type { NodeGraph, PipelineGraph, RetrySpec, RootGraph } from "./types.js";
+import type { NodeGraph, PipelineGraph, RetrySpec, RootGraph, SecretGraph } from "./types.js";
 import { validateGraph } from "./validate.js";
 
 /** A pipeline turned into its graph, with the SDK node behind every definition path (for functions). */
@@ -24,6 +25,13 @@ export interface BuiltPipeline {
 export interface BuildOptions {
   /** Name used when the Pipeline has none. Default "pipeline". */
   fallbackName?: string;
+  /**
+   * Read functions' sources (acorn) for what they read and the objects they return. Default true.
+   * The deployed step handlers pass false: the run was checked where it was created, `reads` stay
+   * outside the dagHash, returns are still judged when a step runs — and the parser stays out of the
+   * step Lambda bundle.
+   */
+  analyseSources?: boolean;
 }
 
 export function joinPath(prefix: string, segment: string): string {
@@ -35,6 +43,8 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   const problems: Problem[] = [];
   const nodes = new Map<string, Step>();
   const active = new Set<Pipeline>();
+  // Secrets declared by the enclosing pipelines, outermost first: every task inside gets them.
+  const inherited: (readonly SecretGraph[])[] = [];
 
   function pipelineGraph(p: Pipeline, path: string): PipelineGraph {
     if (active.has(p)) {
@@ -42,7 +52,9 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
       return { path, steps: [] };
     }
     active.add(p);
+    inherited.push(p.secrets ?? []);
     const steps = p.steps.map((s) => nodeGraph(s, joinPath(path, s.name)));
+    inherited.pop();
     active.delete(p);
     return Object.freeze({ path, steps: Object.freeze(steps) as NodeGraph[] });
   }
@@ -60,7 +72,8 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   function toGraph(step: Step, path: string, base: { name: string; path: string; onFailure?: PipelineGraph }): NodeGraph {
     switch (step.kind) {
       case "function":
-      case "shell": {
+      case "shell":
+      case "notebook": {
         const task = {
           ...base,
           returns: step.returns.map((r) => ({ name: r.name, kind: r.kind })),
@@ -72,8 +85,11 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
           ...(step.resources?.vcpu !== undefined ? { vcpu: step.resources.vcpu } : {}),
           ...(step.resources?.ephemeralStorageMiB !== undefined ? { ephemeralStorageMiB: step.resources.ephemeralStorageMiB } : {}),
           ...(step.resources?.architecture !== undefined ? { architecture: step.resources.architecture } : {}),
+          ...secretsOf(step),
         };
+        if (step.kind === "notebook") return { kind: "notebook", ...task, notebook: step.notebook, kernel: step.kernel };
         if (step.kind === "shell") return { kind: "shell", ...task, command: step.command };
+        if (options.analyseSources === false) return { kind: "function", ...task, ...(step.reads !== undefined ? { reads: Object.freeze(declaredReads(step.reads)) } : {}) };
         returnShapeProblems(step, path);
         const reads = step.reads !== undefined ? declaredReads(step.reads) : inferReads(step.function);
         return { kind: "function", ...task, ...(reads ? { reads: Object.freeze(reads) } : {}) };
@@ -103,6 +119,15 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
         problems.push({ path, code: "unknown-step", message: `unknown step type ${(step as Node | undefined)?.constructor?.name ?? typeof step}` });
         return { kind: "stub", ...base, returns: [] };
     }
+  }
+
+  /** The task's secrets merged with its pipelines' (the innermost declaration of a name wins); absent when none. */
+  function secretsOf(step: FunctionTask | ShellTask | NotebookTask): { secrets?: SecretGraph[] } {
+    const byName = new Map<string, SecretGraph>();
+    // A NotebookTask declares none of its own (it reads RUNNABLE_SECRET_*); its pipelines' apply.
+    const own = step.kind === "notebook" ? [] : step.secrets ?? [];
+    for (const list of [...inherited, own]) for (const s of list) byName.set(s.name, { name: s.name, from: s.from, id: s.id });
+    return byName.size ? { secrets: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) } : {};
   }
 
   /** Object literals the function returns whose keys do not fit `returns`: they would fail the step at run time. */
@@ -151,7 +176,7 @@ function hashedNode(n: NodeGraph): NodeGraph {
   return out;
 }
 
-function retrySpec(node: FunctionTask | ShellTask): RetrySpec {
+function retrySpec(node: TaskBase): RetrySpec {
   const r = node.retry ?? {};
   return {
     attempts: r.attempts ?? 1,

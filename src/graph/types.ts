@@ -56,6 +56,15 @@ interface TaskBase extends NodeBase {
   vcpu?: number;
   ephemeralStorageMiB?: number;
   architecture?: "arm64" | "x86_64";
+  /** Secrets given to the step (its own and its pipelines'), by name; absent when none. */
+  secrets?: SecretGraph[];
+}
+
+/** A secret of a task: the parameter name it is given as, and where a deployed step reads it. */
+export interface SecretGraph {
+  name: string;
+  from: "secretsmanager" | "ssm";
+  id: string;
 }
 
 export interface FunctionNode extends TaskBase {
@@ -71,6 +80,14 @@ export interface FunctionNode extends TaskBase {
 export interface ShellNode extends TaskBase {
   kind: "shell";
   command: string;
+}
+
+export interface NotebookNode extends TaskBase {
+  kind: "notebook";
+  /** The notebook path as written in the pipeline (relative to the file that defines the step). */
+  notebook: string;
+  /** Jupyter kernel name. */
+  kernel: string;
 }
 
 export interface StubNode extends NodeBase {
@@ -112,9 +129,9 @@ export interface FailNode extends NodeBase {
 }
 
 export type NodeGraph =
-  | FunctionNode | ShellNode | StubNode | ParallelNode | MapNodeGraph | ConditionalNode | SuccessNode | FailNode;
+  | FunctionNode | ShellNode | NotebookNode | StubNode | ParallelNode | MapNodeGraph | ConditionalNode | SuccessNode | FailNode;
 
-export type TaskNode = FunctionNode | ShellNode;
+export type TaskNode = FunctionNode | ShellNode | NotebookNode;
 
 /** The root of a built pipeline. */
 export interface RootGraph extends PipelineGraph {

@@ -3,6 +3,7 @@ import { mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { JsonValue } from "../sdk/types.js";
+import { interruptedError, SHELL_STOP_GRACE_MS } from "./interrupt.js";
 import { parseLoose } from "./parameters.js";
 
 export interface ShellRun {
@@ -29,6 +30,8 @@ export async function runShell(options: {
   step: string; command: string; cwd: string; parameters: Record<string, JsonValue>; timeoutMs?: number; timeoutName: string;
   /** Exposed as RUNNABLE_RUN_ID / RUNNABLE_ATTEMPT so a command can tell runs and retries apart statelessly. */
   runId: string; attempt: number;
+  /** Interrupts the command: its process group gets SIGTERM, then SIGKILL after a grace; the error is `runnable.Interrupted`. */
+  signal?: AbortSignal;
 }): Promise<ShellRun> {
   const dir = await mkdtemp(path.join(tmpdir(), "runnable-shell-"));
   const outputFile = path.join(dir, "output");
@@ -52,12 +55,17 @@ export async function runShell(options: {
         process.kill(-child.pid!, "SIGKILL");
       } catch { /* already gone */ }
     }, Math.max(0, options.timeoutMs));
+    const stop = interruptGroup(child.pid, options.signal);
     const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.once("error", reject);
       child.once("exit", (c, s) => resolve({ code: c, signal: s }));
     });
     if (timer) clearTimeout(timer);
-    if (timedOut) {
+    const interrupted = stop();
+    if (interrupted) {
+      error = interrupted;
+      error.message = `${error.message}: the command's process group was stopped`;
+    } else if (timedOut) {
       error = new Error(`step "${options.step}" timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)}s: its command's process group was killed`);
       error.name = options.timeoutName;
     } else if (code !== 0) {
@@ -77,6 +85,36 @@ export async function runShell(options: {
     }
   }
   return { outputs, logFile, ...(error ? { error } : {}), cleanup };
+}
+
+/**
+ * Stops a command's process group when `signal` fires (SIGTERM, SIGKILL after a grace). The returned
+ * function ends the watch and tells whether it fired (the error to report).
+ */
+function interruptGroup(pid: number | undefined, signal: AbortSignal | undefined): () => Error | undefined {
+  if (!signal || pid === undefined) return () => undefined;
+  let fired: Error | undefined;
+  let hard: NodeJS.Timeout | undefined;
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch { /* already gone */ }
+  };
+  const onAbort = () => {
+    fired = interruptedError(signal.reason);
+    kill("SIGTERM");
+    hard = setTimeout(() => kill("SIGKILL"), SHELL_STOP_GRACE_MS);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return () => {
+    signal.removeEventListener("abort", onAbort);
+    if (hard) {
+      clearTimeout(hard);
+      kill("SIGKILL"); // whatever of the group outlived the command
+    }
+    return fired;
+  };
 }
 
 /** Parses `name=value` lines (blank lines ignored, later lines win). */

@@ -48,7 +48,7 @@ function locateEvent(event: StepEvent, ctx: StepContext): { node: NodeGraph; ste
 const ok = (extra: Partial<StepResult> = {}): StepResult => ({ v: PROTOCOL_VERSION, status: "SUCCESS", ...extra });
 
 function typeOf(node: NodeGraph): StepType {
-  return node.kind === "function" || node.kind === "shell" ? "task" : node.kind;
+  return node.kind === "function" || node.kind === "shell" || node.kind === "notebook" ? "task" : node.kind;
 }
 
 /** Records one attempt of a non-task node (stub, composites, terminals), idempotent by event key. */
@@ -69,9 +69,12 @@ async function recordNode(
   }, existing);
 }
 
-/** Throws the ASL error of a failed record: `runnable.Timeout` for timeouts, else `runnable.StepFailed`. */
+/** The ASL errors a failed record keeps its own name for; every other failure is `runnable.StepFailed`. */
+const KEPT_NAMES: ReadonlySet<string> = new Set([ERRORS.timeout, ERRORS.noBranch, ERRORS.interrupted]);
+
+/** Throws the ASL error of a failed record: `runnable.Timeout`, `runnable.NoBranch`, `runnable.Interrupted` as such, else `runnable.StepFailed`. */
 function throwFailure(record: AttemptRecord): never {
-  const name = record.error?.name === ERRORS.timeout ? ERRORS.timeout : record.error?.name === ERRORS.noBranch ? ERRORS.noBranch : ERRORS.stepFailed;
+  const name = record.error?.name && KEPT_NAMES.has(record.error.name) ? record.error.name : ERRORS.stepFailed;
   throw aslError(name, record.error?.message ?? "step failed");
 }
 
@@ -83,7 +86,7 @@ async function scopeOf(ctx: StepContext, runId: string, stepPath: string): Promi
  * Handles one step event — the single entry point of Lambda, Batch, the emulator and the local executor.
  *
  * - `start`: the run must exist with the pipeline's dagHash (else `runnable.DagMismatch`); records the execution start.
- * - `task`: one attempt of a FunctionTask/ShellTask (runStep). A failed attempt is recorded, then an
+ * - `task`: one attempt of a FunctionTask/ShellTask/NotebookTask (runStep). A failed attempt is recorded, then an
  *   Error named `runnable.StepFailed` or `runnable.Timeout` is thrown (message: the step's error).
  * - `stub`: records a Stub's success with its returns bound to null.
  * - `mapStart`: `count` of the Map's list (distributed maps: also `itemsKey`, an internal doc of indexes).
@@ -103,7 +106,12 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       if (header.dagHash !== ctx.built.graph.dagHash) {
         throw aslError(ERRORS.dagMismatch, `pipeline changed since run ${runId} (dagHash ${header.dagHash} ≠ ${ctx.built.graph.dagHash})`);
       }
-      await ctx.stores.runLog.startExecution(runId, { id: event.execution, startedAt: nowOf(ctx).toISOString() });
+      const changed = ctx.execution;
+      await ctx.stores.runLog.startExecution(runId, {
+        id: event.execution, startedAt: nowOf(ctx).toISOString(),
+        ...(changed?.parameters && Object.keys(changed.parameters).length ? { parameters: maskParameters(changed.parameters, secretsOf(ctx)) } : {}),
+        ...(changed?.from !== undefined ? { from: changed.from } : {}),
+      });
       return ok();
     }
     case "finalise": {
@@ -115,7 +123,7 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       // Cause ended the execution outside any step (a quota): the run log keeps it.
       const error = event.error?.Cause !== undefined ? { error: { name: event.error.Error, message: event.error.Cause } } : {};
       await ctx.stores.runLog.endExecution(runId, {
-        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...outcome.outputs }, secretsOf(ctx)), ...error,
+        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...ctx.execution?.parameters, ...outcome.outputs }, secretsOf(ctx)), ...error,
       });
       return { v: PROTOCOL_VERSION, status };
     }
@@ -130,7 +138,7 @@ async function handleNodeEvent(event: StepEvent, ctx: StepContext): Promise<Step
   const mismatch = () => aslError(ERRORS.badEvent, `bad step event: action "${event.action}" does not apply to ${node.kind} step "${stepPath}"`);
   switch (event.action) {
     case "task": {
-      if (node.kind !== "function" && node.kind !== "shell") throw mismatch();
+      if (node.kind !== "function" && node.kind !== "shell" && node.kind !== "notebook") throw mismatch();
       const { record, skipped } = await runStep({ runId, node, stepPath, execution: event.execution, retryCount: event.retryCount }, ctx);
       if (record.status === "FAIL") throwFailure(record);
       return ok(skipped ? { skipped } : {});

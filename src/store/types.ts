@@ -58,6 +58,10 @@ export interface RunHeader {
 export interface ExecutionStart {
   id: string;
   startedAt: string;
+  /** Parameters a retry changed (`retry --parameters`, `RUNNABLE_PRM_*`): the run's own stay in its header. */
+  parameters?: Record<string, JsonValue>;
+  /** The step `retry --from` re-ran from. */
+  from?: string;
 }
 
 export interface ExecutionEnd {
@@ -101,6 +105,15 @@ export interface RunLogStore {
   listRuns(): Promise<string[]>;
 }
 
+/** One execution of a run (the first run, each retry): its own start and end. */
+export interface ExecutionSpan {
+  id: string;
+  startedAt: string;
+  /** null while it runs. */
+  endedAt: string | null;
+  status: RunStatus;
+}
+
 /** What `RunLogStore.runStatus` returns. */
 export interface RunStatusInfo {
   header: RunHeader;
@@ -109,7 +122,14 @@ export interface RunStatusInfo {
   endedAt: string | null;
   /** Executions so far: 1, then one more per retry. */
   executions: number;
+  /** A RUNNING run whose owner is gone: why (see lease.ts). */
+  stale?: string;
+  /** Every execution, oldest first: a retried run's wall time is not any one execution's duration. */
+  spans: ExecutionSpan[];
 }
+
+/** How an object() return is serialised: structured clone (TypeScript steps) or pickle (notebook steps). */
+export type ObjectFormat = "v8" | "pickle";
 
 /** A run's files and serialised objects. */
 export interface CatalogStore {
@@ -123,8 +143,11 @@ export interface CatalogStore {
   open(runId: string, name: string): Promise<{ size: number; body: Readable } | undefined>;
   /** Names in the run's catalog (objects excluded), sorted. */
   list(runId: string): Promise<string[]>;
-  /** Stores an object() return (v8-serialised bytes) for a step path; returns its reference key. */
-  putObject(runId: string, stepPath: string, name: string, bytes: Uint8Array): Promise<string>;
+  /**
+   * Stores an object() return for a step path — v8-serialised bytes (TypeScript steps), or a pickle
+   * (notebook steps) — and returns its reference key, which ends in `.<format>`.
+   */
+  putObject(runId: string, stepPath: string, name: string, bytes: Uint8Array, format?: ObjectFormat): Promise<string>;
   getObject(runId: string, ref: string): Promise<Uint8Array | undefined>;
   /** Writes/reads small internal JSON documents of a run (e.g. distributed-map items, event logs). */
   putInternal(runId: string, name: string, body: string): Promise<string>;
