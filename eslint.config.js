@@ -11,6 +11,8 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     linterOptions: { reportUnusedDisableDirectives: "error" },
     rules: {
+      // Control characters in a regex are a mistake unless marked (the checks for hostile names mark theirs).
+      "no-control-regex": "error",
       "@typescript-eslint/no-unused-vars": ["error", {
         argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", ignoreRestSiblings: true,
       }],
@@ -37,6 +39,7 @@ export default tseslint.config(
     // Tests poke at untyped JSON and fakes on purpose; the type-safety rules stay on for src/.
     files: ["test/**", "bench/**"],
     rules: {
+      "no-control-regex": "off", // tests match terminal escape sequences
       "@typescript-eslint/no-unsafe-assignment": "off",
       "@typescript-eslint/no-unsafe-member-access": "off",
       "@typescript-eslint/no-unsafe-return": "off",

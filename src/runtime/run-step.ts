@@ -116,6 +116,7 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
   let missing: string[] = [];
   let printed = new OutputTail();
   try {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what fetching secrets threw
     if (secretsFailure !== undefined) throw secretsFailure;
     checkSecrets(secrets);
     if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));

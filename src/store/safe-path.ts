@@ -9,6 +9,7 @@ const MAX_SEGMENT_BYTES = 255;
 /** First segments the catalog keeps for itself (`catalog/<runId>/.objects/…`, `.internal/…`). */
 const RESERVED = new Set([".objects", ".internal"]);
 // C0 controls, DEL and C1 controls: invisible in messages and mangled by shells and terminals.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function unsafe(name: string, why: string): UnsafePathError {
