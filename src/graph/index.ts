@@ -3,3 +3,4 @@ export { buildGraph, joinPath, type BuiltPipeline, type BuildOptions } from "./b
 export { validateGraph, validateReferences, returnsOf, returnSpecsOf, pipelineReturns, childPipelines, catalogPatternProblem } from "./validate.js";
 export { toStepPath, locate, findNode, walk, type LocatedStep } from "./paths.js";
 export { canonicalJson, sha256Hex } from "./hash.js";
+export { reservedNameProblem, reservedNameMessage } from "./reserved.js";

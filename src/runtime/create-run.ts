@@ -6,6 +6,7 @@ import type { JsonValue } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import { codeIdentity } from "./identity.js";
 import { checkRunId, newRunId } from "./run-id.js";
+import { checkParameterNames } from "./parameters.js";
 import { maskParameters } from "./secrets.js";
 
 export interface CreateRunOptions {
@@ -25,12 +26,14 @@ export interface CreateRunOptions {
 }
 
 /**
- * Checks that every Map/Conditional reference resolves with these initial parameters (DefinitionError
- * before anything is written), then writes the run header. The code identity is taken from the
+ * Checks that no parameter has a reserved name (UsageError) and that every Map/Conditional reference
+ * resolves with these initial parameters (DefinitionError), before anything is written; then writes
+ * the run header. The code identity is taken from the
  * pipeline file's folder (else the working directory).
  */
 export async function createRun(stores: Stores, options: CreateRunOptions): Promise<RunHeader> {
   const runId = options.runId === undefined ? newRunId(options.now) : checkRunId(options.runId);
+  checkParameterNames(options.parameters);
   const problems = validateReferences(options.built.graph, Object.keys(options.parameters));
   if (problems.length) throw new DefinitionError(problems);
   const header: RunHeader = {

@@ -7,6 +7,7 @@ import { bindFunctionResult, bindShellOutput, encodeReturns } from "./bind.js";
 import { catalogGet, catalogPut, putOne } from "./catalog-io.js";
 import { attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext } from "./context.js";
 import { parameterView, prefetchObjects } from "./objects.js";
+import { checkReturnsSize } from "./limits.js";
 import { ERRORS } from "./protocol.js";
 import { resolveScope } from "./scope.js";
 import { checkSecrets, maskFile } from "./secrets.js";
@@ -122,6 +123,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
       values = bindShellOutput(stepPath, node.returns, run.outputs);
     }
     ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns, values));
+    checkReturnsSize(stepPath, outputs, metrics);
     if (node.catalog) catalog.push(...await catalogPut(ctx, runId, node.catalog));
   } catch (e) {
     error = toStepError(e);
