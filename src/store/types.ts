@@ -30,6 +30,8 @@ export interface BlobStore {
   listPrefixes?(prefix: string): Promise<string[]>;
   /** Where it points, for messages: `file:///…`, `memory:`, `s3://bucket/prefix`. */
   readonly location: string;
+  /** The local directory holding the objects, when they are files here (catalog globs never match inside it). */
+  readonly directory?: string;
 }
 
 /** Written once when a run is created (by the CLI/API before the first step). */
