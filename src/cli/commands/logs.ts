@@ -4,7 +4,7 @@ import { checkRunId } from "../../runtime/run-id.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
-import { API_URL_ENV, guarded, remoteClient } from "./remote.js";
+import { API_TOKEN_ENV, API_URL_ENV, guarded, remoteClient } from "./remote.js";
 
 interface LogsFlags {
   root: string;
@@ -14,6 +14,7 @@ interface LogsFlags {
   remote?: boolean;
   api?: string;
   region?: string;
+  token?: string;
 }
 
 /**
@@ -33,6 +34,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
     .option("--remote", "read the run log from the runs API (deployed, or `runnable serve`), requests SigV4-signed with your AWS credentials")
     .option("--api <url>", `with --remote: base URL of the runs API (default: $${API_URL_ENV})`)
     .option("--region <region>", "with --remote: region for the SigV4 signature (default: from the URL, else AWS_REGION)")
+    .option("--token <token>", `with --remote: bearer token of \`runnable serve\` (default: $${API_TOKEN_ENV}); without one, requests are SigV4-signed`)
     .action(ctx.action(async (runId: string, flags: LogsFlags, command: Command) => {
       const storeOptions = {
         ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
@@ -51,7 +53,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
           return EXIT.ok;
         });
       }
-      if (flags.api !== undefined || flags.region !== undefined) throw new UsageError("--api and --region only apply with --remote");
+      if (flags.api !== undefined || flags.region !== undefined || flags.token !== undefined) throw new UsageError("--api, --region and --token only apply with --remote");
       if (flags.events) {
         // Loaded on use: only emulator runs have an event log.
         const { readEventLog } = await import("../../emulate/index.js");

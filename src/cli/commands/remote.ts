@@ -7,8 +7,9 @@ import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
 
 /**
- * Remote commands: talk to a deployed runs API (or `runnable serve`) with SigV4-signed requests,
- * using the caller's AWS credentials (the SDK's Node provider chain: env, profile, SSO, role).
+ * Remote commands: talk to a deployed runs API with SigV4-signed requests, using the caller's AWS
+ * credentials (the SDK's Node provider chain: env, profile, SSO, role), or to `runnable serve` with
+ * its bearer token (--token / $RUNNABLE_API_TOKEN).
  *   runnable runs start --remote <pipeline> [--api URL] [--parameters f] [--run-id id] [--tag t] [--wait]
  *   runnable runs logs  --remote <runId>    [--api URL]
  *   runnable runs list  --remote <pipeline> [--api URL] [--limit n]
@@ -19,17 +20,23 @@ import { EXIT } from "../io.js";
 /** Environment variable holding the default API URL (the stack output `ApiUrl`). */
 export const API_URL_ENV = "RUNNABLE_API_URL";
 
+/** Environment variable holding the bearer token of `runnable serve` (the server's, and the one remote commands send). */
+export const API_TOKEN_ENV = "RUNNABLE_API_TOKEN";
+
 interface RemoteFlags {
   remote: string;
   api?: string;
   region?: string;
+  token?: string;
 }
 
 /**
- * The SigV4 client for `--api` (else $RUNNABLE_API_URL), shared by `runs …` and `logs --remote`.
+ * The client for `--api` (else $RUNNABLE_API_URL), shared by `runs …` and `logs --remote`: with a
+ * token (`--token`, else $RUNNABLE_API_TOKEN) it sends `Authorization: Bearer` as `runnable serve`
+ * requires, else it signs with SigV4 as the deployed API requires.
  * Loaded on use: the AWS credential chain stays out of every other command's start-up.
  */
-export async function remoteClient(flags: { api?: string; region?: string }): Promise<RunsClient> {
+export async function remoteClient(flags: { api?: string; region?: string; token?: string }): Promise<RunsClient> {
   const api = flags.api ?? process.env[API_URL_ENV];
   if (!api) throw new UsageError(`--api <url> is required (or set ${API_URL_ENV}): the ApiUrl output of the deployed stack, or the URL \`runnable serve\` prints`);
   try {
@@ -37,8 +44,9 @@ export async function remoteClient(flags: { api?: string; region?: string }): Pr
   } catch {
     throw new UsageError(`--api ${JSON.stringify(api)} is not a URL`);
   }
+  const token = flags.token ?? (process.env[API_TOKEN_ENV] || undefined);
   const { RunsClient } = await import("../../api/client.js");
-  return new RunsClient({ api, ...(flags.region ? { region: flags.region } : {}) });
+  return new RunsClient({ api, ...(flags.region ? { region: flags.region } : {}), ...(token !== undefined ? { token } : {}) });
 }
 
 /** 4xx answers are the caller's input (exit 2); the rest are failures (exit 1). */
@@ -59,7 +67,8 @@ export function registerRemote(program: Command, ctx: CommandContext): void {
   const runs = program.command("runs").description("start and inspect runs through the runs API (deployed, or `runnable serve`)");
   const common = (c: Command): Command => c
     .option("--api <url>", `base URL of the runs API (default: $${API_URL_ENV})`)
-    .option("--region <region>", "region for the SigV4 signature (default: from the URL, else AWS_REGION)");
+    .option("--region <region>", "region for the SigV4 signature (default: from the URL, else AWS_REGION)")
+    .option("--token <token>", `bearer token of \`runnable serve\` (default: $${API_TOKEN_ENV}); without one, requests are SigV4-signed`);
 
   common(runs.command("start")
     .description("start a run of a deployed pipeline")
