@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadPipeline } from "../src/cli/load.js";
+import { loadPipelineFile } from "../src/load/index.js";
 import { compile } from "../src/compile/index.js";
 import { inspectDefinition, substitute, withAwsTaskTimeouts, type JsonObject } from "../src/emulate/definition.js";
 import { EmulatorSession, runInEmulator } from "../src/emulate/index.js";
@@ -19,7 +19,7 @@ import { buildGraph } from "../src/graph/index.js";
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
 
 async function loaded(name: string) {
-  const { pipeline, source, fallbackName } = await loadPipeline(fixture(name));
+  const { pipeline, source, fallbackName } = await loadPipelineFile(fixture(name));
   return { built: buildGraph(pipeline, { fallbackName }), source };
 }
 

@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { buildGraph, type BuiltPipeline } from "../src/graph/index.js";
-import { isPipeline } from "../src/sdk/node.js";
+import { fallbackNameOf, importFile, pipelineFromModule } from "../src/load/index.js";
 import type { Pipeline } from "../src/sdk/pipeline.js";
 import { s3Stores } from "../src/store/index.js";
 import type { Stores } from "../src/store/types.js";
@@ -54,17 +53,16 @@ export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): Stores {
 
 /** Turns a loaded module into a Pipeline: its default export is a Pipeline or a (possibly async) function returning one. */
 export async function pipelineOf(mod: unknown, where: string): Promise<Pipeline> {
-  const exported = typeof mod === "object" && mod !== null && "default" in mod ? (mod as { default: unknown }).default : mod;
-  const value = typeof exported === "function" ? await (exported as () => unknown)() : exported;
-  if (!isPipeline(value)) throw new Error(`${where}: the default export is not a Pipeline (nor a function returning one)`);
-  return value;
+  const pipeline = await pipelineFromModule(mod);
+  if (!pipeline) throw new Error(`${where}: the default export is not a Pipeline (nor a function returning one)`);
+  return pipeline;
 }
 
-/** The pipeline name fallback: `RUNNABLE_PIPELINE_NAME`, else the pipeline file's folder name. */
+/** The pipeline name fallback: `RUNNABLE_PIPELINE_NAME`, else the name the CLI gives the pipeline file (fallbackNameOf). */
 export function fallbackNameFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env[ENV.pipelineName]) return env[ENV.pipelineName];
   const file = env[ENV.pipelineFile];
-  return file ? basename(dirname(file)) : undefined;
+  return file ? fallbackNameOf(file) : undefined;
 }
 
 /** Loads and builds the pipeline once per process (per Lambda container); later calls reuse it. */
@@ -87,7 +85,7 @@ export function envFileLoader(env: NodeJS.ProcessEnv = process.env): PipelineLoa
   return async () => {
     const file = env[ENV.pipelineFile];
     if (!file) throw new Error(`${ENV.pipelineFile} is not set: it names the pipeline file to load`);
-    return import(pathToFileURL(file).href);
+    return importFile(file);
   };
 }
 

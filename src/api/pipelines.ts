@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join } from "node:path";
-import { defaultParametersFile, loadPipeline } from "../cli/load.js";
+import { defaultParametersFile, loadPipelineFile } from "../load/index.js";
 import { type BuiltPipeline, buildGraph } from "../graph/index.js";
 import { resolveParameters } from "../runtime/parameters.js";
 import type { JsonValue } from "../sdk/types.js";
@@ -42,7 +42,7 @@ export async function loadPipelineSources(entries: readonly (string | PipelineFi
   const out: PipelineSource[] = [];
   for (const e of entries) {
     const entry = typeof e === "string" ? { file: e } : e;
-    const loaded = await loadPipeline(entry.file);
+    const loaded = await loadPipelineFile(entry.file);
     const fallbackName = entry.name ?? loaded.fallbackName;
     const built = buildGraph(loaded.pipeline, { fallbackName });
     const paramsFile = defaultParametersFile(loaded.source);

@@ -1,17 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import type { CommandContext, RegisterCommand } from "./context.js";
+import { COMMANDS, commandOf } from "./commands/index.js";
+import type { CommandContext } from "./context.js";
 import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
-import { registerCompile } from "./commands/compile.js";
-import { registerGraph } from "./commands/graph.js";
-import { registerLogs } from "./commands/logs.js";
-import { registerRetry } from "./commands/retry.js";
-import { registerRemote } from "./commands/remote.js";
-import { registerRun } from "./commands/run.js";
-import { registerServe } from "./commands/serve.js";
-
-/** Every command, one file each under ./commands. Add a command: one import and one entry here. */
-const COMMANDS: RegisterCommand[] = [registerRun, registerLogs, registerRetry, registerGraph, registerServe, registerRemote, registerCompile];
 
 /**
  * The `runnable` CLI. Takes `process.argv`-style arguments and resolves to the exit code: 0 success,
@@ -32,14 +23,19 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError("(run `runnable --help` for usage)");
-  for (const register of COMMANDS) register(program, ctx);
   try {
+    // Only the command being run is loaded; the overview help and unknown-command suggestions need
+    // just the names and summaries.
+    const chosen = commandOf(argv.slice(2));
+    if (chosen) (await chosen.load())(program, ctx);
+    else for (const c of COMMANDS) program.command(c.name).description(c.summary);
     await program.parseAsync([...argv]);
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander already printed its one-line message (or the help).
-      return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? EXIT.ok : EXIT.invalid;
+      // Help or the version printed as asked exits 0 (`runnable` alone prints the help as an error).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
     }
     io.err(formatError(error, argv.includes("--verbose")));
     return exitCodeOf(error);

@@ -1,7 +1,8 @@
 import { compile } from "../compile/index.js";
 import type { ProgressListener } from "../execute/events.js";
 import { resolve } from "node:path";
-import { importPipeline, refuseAwsRetry } from "../execute/index.js";
+import { refuseAwsRetry } from "../execute/index.js";
+import { loadPipelineFile } from "../load/index.js";
 import { buildGraph, type BuiltPipeline } from "../graph/index.js";
 import { createRun } from "../runtime/index.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
@@ -95,7 +96,7 @@ export async function retryInEmulator(runId: string, options: EmulatorRetryOptio
     if (log.status === "RUNNING") throw new UsageError(`run ${runId} is still RUNNING (no execution has ended): it cannot be retried`);
     if (log.status === "SUCCESS") throw new UsageError(`run ${runId} already succeeded: nothing to retry`);
     if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: the emulator needs it to start handler processes`);
-    const pipeline = options.pipeline ?? await importPipeline(header.source);
+    const pipeline = options.pipeline ?? (await loadPipelineFile(header.source)).pipeline;
     const built = buildGraph(pipeline, { fallbackName: header.pipeline });
     if (header.dagHash !== built.graph.dagHash) {
       throw new UsageError(`pipeline changed since run ${runId} (dagHash ${header.dagHash.slice(0, 12)} ≠ ${built.graph.dagHash.slice(0, 12)}); start a new run`);

@@ -1,16 +1,15 @@
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { buildGraph, type BuiltPipeline } from "../graph/build.js";
+import { fallbackNameOf, loadPipelineFile } from "../load/index.js";
 import { createRun } from "../runtime/create-run.js";
 import { resolveParameters } from "../runtime/parameters.js";
 import { checkRunId } from "../runtime/run-id.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
-import { isPipeline } from "../sdk/node.js";
 import type { Pipeline } from "../sdk/pipeline.js";
 import type { ExecuteOptions, RunLog, RunResult } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
-import { STEP_NAME } from "../sdk/types.js";
 // The store modules themselves, not store/index.js: that one also loads the AWS SDK (≈300 ms),
 // which local runs and `import … from "runnable-ts"` never need.
 import { BlobCatalogStore } from "../store/catalog.js";
@@ -35,7 +34,7 @@ function fsStores(root: string): Stores {
 export interface RunPipelineOptions extends ExecuteOptions {
   /** Absolute path of the pipeline file (handlers import it in emulator mode; `retry` reloads it). Default: `pipeline.source`. */
   source?: string;
-  /** Pipeline name when the Pipeline has none. Default: the source file's folder name, else "pipeline". */
+  /** Pipeline name when the Pipeline has none. Default: from the source file (`fallbackNameOf`), else "pipeline". */
   fallbackName?: string;
   /** Progress events (step start/end, run end). */
   onEvent?: ProgressListener;
@@ -150,13 +149,6 @@ function checkEmulatorSource(source: string | undefined, what = 'execute({ mode:
   }
 }
 
-/** The folder name of a pipeline file when it is a valid pipeline name (examples/ml-pipeline/pipeline.ts → "ml-pipeline"). */
-export function nameFromSource(source: string | undefined): string | undefined {
-  if (!source) return undefined;
-  const folder = path.basename(path.dirname(source));
-  return STEP_NAME.test(folder) ? folder : undefined;
-}
-
 async function result(stores: Stores, runId: string): Promise<RunResult> {
   const runLog = await stores.runLog.readRunLog(runId);
   return { runId, status: runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL", parameters: runLog.finalParameters, runLog };
@@ -172,7 +164,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   refuseInHandlerProcess("execute()");
   const source = options.source ?? pipeline.source;
   if (options.mode === "emulator") checkEmulatorSource(source);
-  const built = buildGraph(pipeline, { fallbackName: options.fallbackName ?? nameFromSource(source) ?? "pipeline" });
+  const built = buildGraph(pipeline, { fallbackName: options.fallbackName ?? (source ? fallbackNameOf(source) : "pipeline") });
   const parameters = resolveParameters({
     ...(options.parametersFile !== undefined ? { parametersFile: options.parametersFile } : {}),
     ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
@@ -207,14 +199,6 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     ...(options.sleep ? { sleep: options.sleep } : {}),
   });
   return result(stores, header.runId);
-}
-
-/** Imports a pipeline file's default export (a Pipeline, or a function returning one). */
-export async function importPipeline(file: string): Promise<Pipeline> {
-  const mod = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
-  const value = typeof mod.default === "function" ? await (mod.default as () => unknown)() : mod.default;
-  if (!isPipeline(value)) throw new UsageError(`${file} does not default-export a Pipeline (or a function returning one)`);
-  return value;
 }
 
 /** Options of retryRun. */
@@ -282,7 +266,7 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   let pipeline = options.pipeline;
   if (!pipeline) {
     if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: pass the pipeline to retry it`);
-    pipeline = await importPipeline(header.source);
+    pipeline = (await loadPipelineFile(header.source)).pipeline;
   }
   const built = buildGraph(pipeline, { fallbackName: header.pipeline });
   if (built.graph.dagHash !== header.dagHash) {

@@ -1,9 +1,8 @@
-import { Conditional, MapNode, Parallel } from "../sdk/composites.js";
 import { DefinitionError, type Problem } from "../sdk/errors.js";
 import type { Node } from "../sdk/node.js";
 import type { Pipeline } from "../sdk/pipeline.js";
-import { FunctionTask, ShellTask, Stub } from "../sdk/tasks.js";
-import { Fail, Success } from "../sdk/terminals.js";
+import type { Step } from "../sdk/step.js";
+import type { FunctionTask, ShellTask } from "../sdk/tasks.js";
 import { ON_FAILURE, STEP_NAME } from "../sdk/types.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
 import type { NodeGraph, PipelineGraph, RetrySpec, RootGraph } from "./types.js";
@@ -13,7 +12,7 @@ import { validateGraph } from "./validate.js";
 export interface BuiltPipeline {
   graph: RootGraph;
   /** Definition path → SDK node (FunctionTask functions, Map reducers live there). */
-  nodes: ReadonlyMap<string, Node>;
+  nodes: ReadonlyMap<string, Step>;
 }
 
 export interface BuildOptions {
@@ -28,7 +27,7 @@ export function joinPath(prefix: string, segment: string): string {
 /** Builds and validates the graph; throws one DefinitionError listing every problem found. */
 export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): BuiltPipeline {
   const problems: Problem[] = [];
-  const nodes = new Map<string, Node>();
+  const nodes = new Map<string, Step>();
   const active = new Set<Pipeline>();
 
   function pipelineGraph(p: Pipeline, path: string): PipelineGraph {
@@ -43,46 +42,54 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   }
 
   function nodeGraph(node: Node, path: string): NodeGraph {
-    if (!nodes.has(path)) nodes.set(path, node);
+    // Every Node is one of the SDK's step classes (its constructor is protected); `kind` tells which.
+    const step = node as Step;
+    if (!nodes.has(path)) nodes.set(path, step);
     const onFailure = node.onFailure ? pipelineGraph(node.onFailure, joinPath(path, ON_FAILURE)) : undefined;
     const base = { name: node.name, path, ...(onFailure ? { onFailure } : {}) };
-    const g = toGraph(node, path, base);
+    const g = toGraph(step, path, base);
     return Object.freeze(g);
   }
 
-  function toGraph(node: Node, path: string, base: { name: string; path: string; onFailure?: PipelineGraph }): NodeGraph {
-    if (node instanceof FunctionTask || node instanceof ShellTask) {
-      const task = {
-        ...base,
-        returns: node.returns.map((r) => ({ name: r.name, kind: r.kind })),
-        ...(node.catalog ? { catalog: { get: [...node.catalog.get], put: [...node.catalog.put], storeCopy: node.catalog.storeCopy } } : {}),
-        retry: retrySpec(node),
-        ...(node.timeoutSeconds !== undefined ? { timeoutSeconds: node.timeoutSeconds } : {}),
-        compute: node.compute,
-        ...(node.resources?.memoryMiB !== undefined ? { memoryMiB: node.resources.memoryMiB } : {}),
-        ...(node.resources?.vcpu !== undefined ? { vcpu: node.resources.vcpu } : {}),
-      };
-      return node instanceof ShellTask ? { kind: "shell", ...task, command: node.command } : { kind: "function", ...task };
+  function toGraph(step: Step, path: string, base: { name: string; path: string; onFailure?: PipelineGraph }): NodeGraph {
+    switch (step.kind) {
+      case "function":
+      case "shell": {
+        const task = {
+          ...base,
+          returns: step.returns.map((r) => ({ name: r.name, kind: r.kind })),
+          ...(step.catalog ? { catalog: { get: [...step.catalog.get], put: [...step.catalog.put], storeCopy: step.catalog.storeCopy } } : {}),
+          retry: retrySpec(step),
+          ...(step.timeoutSeconds !== undefined ? { timeoutSeconds: step.timeoutSeconds } : {}),
+          compute: step.compute,
+          ...(step.resources?.memoryMiB !== undefined ? { memoryMiB: step.resources.memoryMiB } : {}),
+          ...(step.resources?.vcpu !== undefined ? { vcpu: step.resources.vcpu } : {}),
+        };
+        return step.kind === "shell" ? { kind: "shell", ...task, command: step.command } : { kind: "function", ...task };
+      }
+      case "stub":
+        return { kind: "stub", ...base, returns: step.returns.map((r) => ({ name: r.name, kind: r.kind })) };
+      case "parallel":
+        return { kind: "parallel", ...base, branches: branchGraphs(step.branches, path) };
+      case "map":
+        return {
+          kind: "map", ...base, iterateOn: step.iterateOn, iterateAs: step.iterateAs,
+          branch: pipelineGraph(step.branch, joinPath(path, "*")), hasReducer: step.reducer !== undefined,
+          maxConcurrency: step.maxConcurrency, distributed: step.distributed,
+        };
+      case "conditional":
+        return {
+          kind: "conditional", ...base, parameter: step.parameter, branches: branchGraphs(step.branches, path),
+          ...(step.default ? { default: pipelineGraph(step.default, joinPath(path, "default")) } : {}),
+        };
+      case "success":
+        return { kind: "success", ...base };
+      case "fail":
+        return { kind: "fail", ...base };
+      default:
+        problems.push({ path, code: "unknown-step", message: `unknown step type ${(step as Node | undefined)?.constructor?.name ?? typeof step}` });
+        return { kind: "stub", ...base, returns: [] };
     }
-    if (node instanceof Stub) return { kind: "stub", ...base, returns: node.returns.map((r) => ({ name: r.name, kind: r.kind })) };
-    if (node instanceof Parallel) return { kind: "parallel", ...base, branches: branchGraphs(node.branches, path) };
-    if (node instanceof MapNode) {
-      return {
-        kind: "map", ...base, iterateOn: node.iterateOn, iterateAs: node.iterateAs,
-        branch: pipelineGraph(node.branch, joinPath(path, "*")), hasReducer: node.reducer !== undefined,
-        maxConcurrency: node.maxConcurrency, distributed: node.distributed,
-      };
-    }
-    if (node instanceof Conditional) {
-      return {
-        kind: "conditional", ...base, parameter: node.parameter, branches: branchGraphs(node.branches, path),
-        ...(node.default ? { default: pipelineGraph(node.default, joinPath(path, "default")) } : {}),
-      };
-    }
-    if (node instanceof Success) return { kind: "success", ...base };
-    if (node instanceof Fail) return { kind: "fail", ...base };
-    problems.push({ path, code: "unknown-step", message: `unknown step type ${node?.constructor?.name ?? typeof node}` });
-    return { kind: "stub", ...base, returns: [] };
   }
 
   function branchGraphs(branches: Readonly<Record<string, Pipeline>>, path: string): Record<string, PipelineGraph> {

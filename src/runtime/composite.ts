@@ -1,6 +1,5 @@
 import { returnSpecsOf } from "../graph/validate.js";
 import type { ConditionalNode, MapNodeGraph, NodeGraph, ParallelNode, ReturnSpec } from "../graph/types.js";
-import { MapNode } from "../sdk/composites.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
 import { bindFunctionResult } from "./bind.js";
@@ -69,7 +68,7 @@ export async function mapOutputs(
     for (const s of specs) collected.get(s.name)!.push(out[s.name] ?? null);
   }
   const sdk = ctx.built.nodes.get(node.path);
-  const reducer = sdk instanceof MapNode ? sdk.reducer : undefined;
+  const reducer = sdk?.kind === "map" ? sdk.reducer : undefined;
   const outputs: Scope = {};
   const metrics: Scope = {};
   for (const s of specs) {

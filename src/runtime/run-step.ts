@@ -1,6 +1,5 @@
 import type { TaskNode } from "../graph/types.js";
 import type { CatalogEntry, StepError } from "../sdk/runlog.js";
-import { FunctionTask } from "../sdk/tasks.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
 import { bindFunctionResult, bindShellOutput, encodeReturns } from "./bind.js";
@@ -102,7 +101,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
     let values: Record<string, unknown>;
     if (node.kind === "function") {
       const sdk = ctx.built.nodes.get(node.path);
-      if (!(sdk instanceof FunctionTask)) throw new Error(`step "${stepPath}": no function found for "${node.path}" in the loaded pipeline`);
+      if (sdk?.kind !== "function") throw new Error(`step "${stepPath}": no function found for "${node.path}" in the loaded pipeline`);
       const cache = await prefetchObjects(ctx, runId, Object.values(scope));
       const view = parameterView(full, cache);
       try {

@@ -7,10 +7,22 @@ export function isPipeline(value: unknown): value is Pipeline {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[PIPELINE_BRAND] === true;
 }
 
+/**
+ * Brand of every step. A pipeline file loaded by the CLI or a handler gets its own copy of
+ * runnable-ts (the loader imports it in a namespace of its own, and a project may hold two
+ * installs), so steps are recognised by brand and dispatched on `kind`, never with `instanceof`.
+ */
+export const NODE_BRAND = Symbol.for("runnable-ts.node");
+
+export function isNode(value: unknown): value is Node {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[NODE_BRAND] === true;
+}
+
 export type NodeKind = "function" | "shell" | "stub" | "parallel" | "map" | "conditional" | "success" | "fail";
 
 /** Common shape of every step. */
 export abstract class Node {
+  readonly [NODE_BRAND] = true;
   abstract readonly kind: NodeKind;
   /** Step name, unique within its pipeline: `^[A-Za-z][A-Za-z0-9_-]{0,63}$`. */
   readonly name: string;

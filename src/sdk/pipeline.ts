@@ -1,5 +1,5 @@
 import { fail } from "./check.js";
-import { Node, PIPELINE_BRAND, setPipelineFactory } from "./node.js";
+import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
 
 /** Options of a Pipeline. */
@@ -33,7 +33,7 @@ export class Pipeline {
     if (typeof options !== "object" || options === null) fail("", "invalid-options", "Pipeline needs an options object");
     if (!Array.isArray(options.steps)) fail("", "invalid-steps", "Pipeline steps must be an array of steps");
     options.steps.forEach((s, i) => {
-      if (!(s instanceof Node)) fail("", "invalid-steps", `Pipeline steps[${i}] is not a step (FunctionTask, ShellTask, Parallel, …)`);
+      if (!isNode(s)) fail("", "invalid-steps", `Pipeline steps[${i}] is not a step (FunctionTask, ShellTask, Parallel, …)`);
     });
     if (options.name !== undefined && (typeof options.name !== "string" || !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(options.name))) {
       fail("", "invalid-name", `Pipeline name ${JSON.stringify(options.name)} is invalid: it must match ^[A-Za-z][A-Za-z0-9_-]{0,63}$`);

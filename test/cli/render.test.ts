@@ -1,7 +1,7 @@
 // In-process checks of what the CLI renders: progress lines (terminal and plain), the summary,
 // Mermaid text, fallback names and exit-code mapping.
 import { describe, expect, it } from "vitest";
-import { defaultParametersFile, fallbackNameOf } from "../../src/cli/load.js";
+import { defaultParametersFile, fallbackNameOf } from "../../src/load/index.js";
 import { exitCodeOf, formatError, type CliIo } from "../../src/cli/io.js";
 import { toMermaid } from "../../src/cli/mermaid.js";
 import { progressView, summary } from "../../src/cli/progress.js";

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPipeline } from "../../src/cli/load.js";
+import { loadPipelineFile } from "../../src/load/index.js";
 import { compile, validateAsl, type CompileResult } from "../../src/compile/index.js";
 import { FIXTURE_PIPELINES } from "./pipelines.js";
 
@@ -43,7 +43,7 @@ describe("golden ASL", () => {
 
   for (const example of examples) {
     it(`example "${example}" matches test/fixtures/example-${example}.asl.json, is valid and deterministic`, async () => {
-      const { pipeline, fallbackName } = await loadPipeline(join(EXAMPLES, example, "pipeline.ts"));
+      const { pipeline, fallbackName } = await loadPipelineFile(join(EXAMPLES, example, "pipeline.ts"));
       const result = compile(pipeline, { fallbackName });
       checkGolden(`example-${example}`, result);
       checkValid(result);

@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildGraph, type BuiltPipeline } from "../../src/graph/index.js";
-import { loadPipeline } from "../../src/cli/load.js";
+import { loadPipelineFile } from "../../src/load/index.js";
 import { runPipeline } from "../../src/execute/index.js";
 import { resolveParameters } from "../../src/runtime/index.js";
 import type { RunLog, RunResult } from "../../src/sdk/runlog.js";
@@ -23,7 +23,7 @@ export interface Loaded {
 }
 
 export async function load(file: string): Promise<Loaded> {
-  const { pipeline, source, fallbackName } = await loadPipeline(file);
+  const { pipeline, source, fallbackName } = await loadPipelineFile(file);
   return { pipeline, source, fallbackName, built: buildGraph(pipeline, { fallbackName }) };
 }
 

@@ -52,7 +52,7 @@ export function tempDir(prefix = "runnable-cli-"): { dir: string; cleanup: () =>
 
 /**
  * Writes a pipeline file into `dir` (its imports of "runnable-ts" pointed at this checkout), with a
- * package.json marking the folder as ES modules — as a user's project would be (see README "Limits").
+ * package.json marking the folder as ES modules (test/load covers CommonJS and bare folders).
  */
 export function writePipeline(dir: string, name: string, source: string): string {
   const file = join(dir, name);

@@ -14,7 +14,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildGraph, type BuiltPipeline } from "../../src/graph/build.js";
 import { locate } from "../../src/graph/paths.js";
-import { executeLocal, importPipeline } from "../../src/execute/index.js";
+import { executeLocal } from "../../src/execute/index.js";
+import { loadPipelineFile } from "../../src/load/index.js";
 import { createRun } from "../../src/runtime/create-run.js";
 import { resolveParameters } from "../../src/runtime/parameters.js";
 import { PROTOCOL_VERSION } from "../../src/runtime/protocol.js";
@@ -83,7 +84,7 @@ async function execute(run: Run, execution: string): Promise<void> {
 
 async function start(example: string, plan: { rate: number; seed: number }): Promise<Run> {
   const file = path.resolve("examples", example, "pipeline.ts");
-  const built = buildGraph(await importPipeline(file), { fallbackName: example });
+  const built = buildGraph((await loadPipelineFile(file)).pipeline, { fallbackName: example });
   const parametersFile = path.resolve("examples", example, "parameters.yaml");
   const parameters = resolveParameters(existsSync(parametersFile) ? { parametersFile } : {});
   const faulty = new FaultyBlobStore(new S3BlobStore({ client: s3.client, bucket: s3.bucket, prefix: `run${n}` }));

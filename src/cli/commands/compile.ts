@@ -5,7 +5,7 @@ import { explain } from "../../compile/explain.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
-import { loadPipeline } from "../load.js";
+import { loadPipelineFile } from "../../load/index.js";
 
 interface CompileFlags {
   output?: string;
@@ -40,7 +40,7 @@ export function registerCompile(program: Command, ctx: CommandContext): void {
     .option("--express", "compile for an Express workflow (refused when a step needs compute \"batch\")")
     .option("--map-items <path=count...>", "expected Map sizes, checked against the 25,000-event history quota")
     .action(ctx.action(async (file: string, flags: CompileFlags) => {
-      const { pipeline, fallbackName } = await loadPipeline(file);
+      const { pipeline, fallbackName } = await loadPipelineFile(file);
       const result = compile(pipeline, {
         fallbackName,
         expectedMapItems: parseMapItems(flags.mapItems),

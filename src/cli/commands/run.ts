@@ -5,7 +5,7 @@ import { buildGraph } from "../../graph/index.js";
 import { RUN_ID } from "../../runtime/protocol.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
-import { defaultParametersFile, loadPipeline } from "../load.js";
+import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";
 import { showRun, storeFlags } from "../result.js";
 
 interface RunFlags {
@@ -36,7 +36,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option("--bucket <name>", "emulator mode: bucket name at --s3-endpoint")
     .option("--max-concurrency <n>", "Parallel branches / Map iterations at once (local mode)")
     .action(ctx.action(async (file: string, flags: RunFlags) => {
-      const { pipeline, source, fallbackName } = await loadPipeline(file);
+      const { pipeline, source, fallbackName } = await loadPipelineFile(file);
       // Validate before anything is created: a bad definition must leave no run behind.
       buildGraph(pipeline, { fallbackName });
       if (flags.runId !== undefined && !RUN_ID.test(flags.runId)) {
