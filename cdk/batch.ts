@@ -59,13 +59,14 @@ export class RunnableBatch extends Construct {
   }
 
   /** A job definition for one pipeline: the container runs `handlers/batch.ts` on the request Step Functions passes. */
-  jobDefinition(id: string, p: { pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; vcpu: number; memoryMiB: number; timeoutSeconds?: number }): EcsJobDefinition {
+  jobDefinition(id: string, p: { pipeline: string; pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; vcpu: number; memoryMiB: number; timeoutSeconds?: number }): EcsJobDefinition {
     const inImage = relative(p.projectRoot, p.pipelineFile).split("\\").join("/");
     if (inImage.startsWith("../") || isAbsolute(inImage)) {
       throw new Error(`pipeline file ${p.pipelineFile} has batch steps but lies outside the project root ${p.projectRoot}, which is what the job image contains`);
     }
     const jobRole = new Role(this, `${id}JobRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
-    p.storage.grantAreas(jobRole, ["runs", "catalog"], true);
+    p.storage.grantPipeline(jobRole, p.pipeline, ["runs", "catalog"], true,
+      `A job reads and writes only objects of pipeline ${p.pipeline}'s runs (runs/ and catalog/ under its own key scope): object keys are per run and step, not known in advance.`);
     const executionRole = new Role(this, `${id}ExecutionRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
     const container = new EcsFargateContainerDefinition(this, `${id}Container`, {
       image: this.image,
@@ -77,7 +78,7 @@ export class RunnableBatch extends Construct {
       command: ["node", "--import", "tsx", "handlers/batch.ts"],
       environment: {
         RUNNABLE_BUCKET: p.storage.bucket.bucketName,
-        RUNNABLE_PREFIX: p.storage.prefix,
+        RUNNABLE_PREFIX: p.storage.pipelinePrefix(p.pipeline),
         RUNNABLE_PIPELINE_FILE: inImage,
         RUNNABLE_PIPELINE_NAME: p.fallbackName,
       },
@@ -87,9 +88,6 @@ export class RunnableBatch extends Construct {
       readonlyRootFilesystem: false,
     });
     const job = new EcsJobDefinition(this, `${id}Job`, { container });
-    for (const finding of p.storage.wildcardFindings(["runs", "catalog"])) {
-      acknowledge(jobRole, finding, "A job reads and writes only objects under the runs/ and catalog/ prefixes of the run bucket: object keys are per run and step, not known in advance.");
-    }
     acknowledge(executionRole, "AwsSolutions-IAM5[Resource::*]", "ecr:GetAuthorizationToken supports no resource-level permissions (image pulls themselves are scoped to the asset repository).");
     return job;
   }

@@ -89,27 +89,26 @@ export class RunnablePipelines extends Construct {
       projectRoot: o.projectRoot,
       description: `runnable-ts step handler of pipeline ${name}`,
       ...sizing,
-      environment: { RUNNABLE_BUCKET: this.storage.bucket.bucketName, RUNNABLE_PREFIX: this.storage.prefix, RUNNABLE_PIPELINE_NAME: source.fallbackName },
+      environment: { RUNNABLE_BUCKET: this.storage.bucket.bucketName, RUNNABLE_PREFIX: this.storage.pipelinePrefix(name), RUNNABLE_PIPELINE_NAME: source.fallbackName },
       removalPolicy: o.removalPolicy,
       logRetention: o.logRetention,
       nodeModules: source.nodeModules,
     });
-    this.storage.grantAreas(stepFunction.role, ["runs", "catalog"], true);
-    for (const finding of this.storage.wildcardFindings(["runs", "catalog"])) {
-      acknowledge(stepFunction.role, finding, "The step handler reads and writes only objects under runs/ and catalog/ of the run bucket; keys are per run id and step path, not known in advance.");
-    }
+    this.storage.grantPipeline(stepFunction.role, name, ["runs", "catalog"], true,
+      `The step handler reads and writes only objects of pipeline ${name}'s runs (runs/ and catalog/ under its own key scope); keys are per run id and step path, not known in advance.`);
 
     const compiled = compile(source.built);
     const definitionText = JSON.stringify(compiled.definition);
     const substitutions: Record<string, string> = {
       StepFunctionArn: stepFunction.fn.functionArn,
       BucketName: this.storage.bucket.bucketName,
+      KeyPrefix: this.storage.pipelinePrefix(name),
     };
     const batchTasks = tasksOf(source.built).filter((t) => t.compute === "batch");
     let batchGrant: { queueArn: string; jobDefinitionArn: string } | undefined;
     if (batchTasks.length > 0 && this.batch) {
       const job = this.batch.jobDefinition(outputId(name), {
-        pipelineFile: source.file, fallbackName: source.fallbackName, projectRoot: o.projectRoot, storage: this.storage,
+        pipeline: name, pipelineFile: source.file, fallbackName: source.fallbackName, projectRoot: o.projectRoot, storage: this.storage,
         vcpu: Math.max(...batchTasks.map((t) => t.vcpu ?? o.batch.vcpu ?? 1)),
         memoryMiB: Math.max(...batchTasks.map((t) => t.memoryMiB ?? o.batch.memoryMiB ?? 2048)),
       });
@@ -122,9 +121,6 @@ export class RunnablePipelines extends Construct {
     if (missing.length) throw new Error(`pipeline ${name}: the compiled definition uses placeholders this stack cannot resolve: ${missing.map((m) => "${" + m + "}").join(", ")}`);
 
     const distributed = hasDistributedMap(source);
-    if (distributed && this.storage.prefix) {
-      throw new Error(`pipeline ${name}: Distributed Maps write their results under catalog/ at the bucket root, so they cannot be combined with bucket prefix "${this.storage.prefix}"`);
-    }
     // A Distributed Map starts child executions of its own machine: the role must name the machine,
     // so the name is fixed up front (referencing the resource's ARN would be a circular dependency).
     const stateMachineName = distributed ? `${Stack.of(this).stackName}-${name}`.slice(0, 80) : undefined;
@@ -140,7 +136,7 @@ export class RunnablePipelines extends Construct {
     // fromString definitions carry no grants: add exactly what the Task states call.
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [stepFunction.fn.functionArn] }));
     if (batchGrant) this.grantBatch(stateMachine, batchGrant);
-    if (stateMachineName) this.grantDistributedMap(stateMachine, stateMachineName);
+    if (stateMachineName) this.grantDistributedMap(stateMachine, stateMachineName, name);
     acknowledge(stateMachine, "AwsSolutions-IAM5[Resource::*]",
       `${WILDCARD_REASONS.logDelivery} ${WILDCARD_REASONS.xray}${batchGrant ? " batch:DescribeJobs (polled by .sync integrations) supports no resource-level permissions." : ""}`);
     return {
@@ -150,19 +146,17 @@ export class RunnablePipelines extends Construct {
     };
   }
 
-  /** What a Distributed Map needs: start/describe/stop its child executions, read its item list and write its results under catalog/. */
-  private grantDistributedMap(stateMachine: StateMachine, stateMachineName: string): void {
+  /** What a Distributed Map needs: start/describe/stop its child executions, read its item list and write its results under its pipeline's catalog/. */
+  private grantDistributedMap(stateMachine: StateMachine, stateMachineName: string, pipeline: string): void {
     const stack = Stack.of(this);
     const machineArn = stack.formatArn({ service: "states", resource: "stateMachine", resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const executionsArn = stack.formatArn({ service: "states", resource: "execution", resourceName: `${stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:StartExecution"], resources: [machineArn] }));
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:DescribeExecution", "states:StopExecution"], resources: [executionsArn] }));
-    this.storage.grantAreas(stateMachine, ["catalog"], true);
+    this.storage.grantPipeline(stateMachine, pipeline, ["catalog"], true,
+      `The Distributed Map reads its item list and writes its results under pipeline ${pipeline}'s catalog/<runId>/.internal/: keys are per run.`);
     acknowledge(stateMachine, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
       "Distributed Map child executions get generated names: describing/stopping them can only be scoped to this state machine's executions.");
-    for (const finding of this.storage.wildcardFindings(["catalog"])) {
-      acknowledge(stateMachine, finding, "The Distributed Map reads its item list and writes its results under catalog/<runId>/.internal/: keys are per run.");
-    }
   }
 
   /** What `batch:submitJob.sync` needs: submit to this queue/definition, watch and stop its jobs via the managed EventBridge rule. */

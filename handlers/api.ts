@@ -5,7 +5,7 @@ import { type DeployedPipeline, awsBackend } from "../src/api/aws.js";
 import { type RunsBackend, handleApiRequest } from "../src/api/routes.js";
 import type { RootGraph } from "../src/graph/types.js";
 import type { JsonValue } from "../src/sdk/types.js";
-import { storesFromEnv } from "./shared.js";
+import { pipelineStoresFromEnv } from "./shared.js";
 
 /**
  * The API Lambda behind the REST API (IAM auth): `POST /pipelines/{name}/runs`,
@@ -49,7 +49,7 @@ export async function handleProxyEvent(backend: RunsBackend, event: APIGatewayPr
 export function makeApiHandler(embedded: Record<string, EmbeddedPipeline>): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   let backend: RunsBackend | undefined;
   return (event) => {
-    backend ??= awsBackend(deployedPipelines(embedded, process.env[STATE_MACHINES_ENV]), storesFromEnv(), new SFNClient({}));
+    backend ??= awsBackend(deployedPipelines(embedded, process.env[STATE_MACHINES_ENV]), pipelineStoresFromEnv(), new SFNClient({}));
     return handleProxyEvent(backend, event);
   };
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { buildGraph, type BuiltPipeline } from "../src/graph/index.js";
 import { fallbackNameOf, importFile, pipelineFromModule } from "../src/load/index.js";
 import type { Pipeline } from "../src/sdk/pipeline.js";
-import { s3Stores } from "../src/store/index.js";
+import { createS3Client, pipelineScope, s3Stores } from "../src/store/index.js";
 import type { Stores } from "../src/store/types.js";
 
 /**
@@ -49,6 +49,26 @@ export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): Stores {
     bucket, ...(prefix ? { prefix } : {}), ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}),
     ...(conditionalWrites ? { conditionalWrites } : {}),
   });
+}
+
+/**
+ * Stores per pipeline key scope, for the API Lambda (which serves every pipeline of the stack):
+ * `RUNNABLE_PREFIX` is the bucket's prefix, each pipeline's runs live under
+ * `<prefix>pipelines/<name>/`. One S3 client; each pipeline's stores made once.
+ */
+export function pipelineStoresFromEnv(env: NodeJS.ProcessEnv = process.env): (pipeline: string) => Stores {
+  const bucket = env[ENV.bucket];
+  if (!bucket) throw new Error(`${ENV.bucket} is not set: the API needs the bucket holding the runs`);
+  const endpoint = env[ENV.endpoint] || undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const prefix = env[ENV.prefix] ? `${env[ENV.prefix]!.replace(/\/+$/, "")}/` : "";
+  const client = createS3Client({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) });
+  const made = new Map<string, Stores>();
+  return (pipeline) => {
+    let stores = made.get(pipeline);
+    if (!stores) made.set(pipeline, (stores = s3Stores({ bucket, client, prefix: prefix + pipelineScope(pipeline) })));
+    return stores;
+  };
 }
 
 /** Turns a loaded module into a Pipeline: its default export is a Pipeline or a (possibly async) function returning one. */

@@ -38,7 +38,8 @@ export interface ApiResponse {
 /** What a transport provides: registered pipelines, the run-log store, and how a run is started. */
 export interface RunsBackend {
   pipelines: ReadonlyMap<string, RegisteredPipeline>;
-  runLog: Pick<RunLogStore, "getHeader" | "readRunLog" | "listRuns">;
+  /** Run logs; `listRuns(pipeline)` may list only that pipeline's runs (a store holding one pipeline's, or all, ignores it). */
+  runLog: Pick<RunLogStore, "getHeader" | "readRunLog"> & { listRuns(pipeline?: string): Promise<string[]> };
   /** Creates the run header and starts it; throws RunExistsError when the id is taken. */
   start(pipeline: string, run: { runId: string; parameters: Record<string, JsonValue>; tag: string }): Promise<{ executionArn: string }>;
   /** Answers a repeated identical request: makes sure the existing run was started (AWS) and returns its execution. */
@@ -149,7 +150,7 @@ async function listRuns(backend: RunsBackend, name: string, limitText: string | 
   if (!limit.success) throw new ApiError(400, "BadRequest", `limit must be an integer from 1 to 100`);
   // Generated ids sort by creation time, supplied ids do not: read the headers of the newest
   // LIST_SCAN ids (bounded cost on a large bucket) and order those by their start time.
-  const ids = (await backend.runLog.listRuns()).slice(-LIST_SCAN);
+  const ids = (await backend.runLog.listRuns(name)).slice(-LIST_SCAN);
   const headers: RunHeader[] = [];
   for (let i = 0; i < ids.length; i += 25) {
     const batch = await Promise.all(ids.slice(i, i + 25).map((id) => backend.runLog.getHeader(id)));

@@ -108,6 +108,9 @@ export class S3BlobStore implements BlobStore {
   readonly location: string;
   private readonly conditionalWrites: boolean;
 
+  get keyPrefix(): string {
+    return this.prefix;
+  }
 
   constructor(options: S3BlobStoreOptions) {
     this.client = options.client;

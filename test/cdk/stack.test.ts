@@ -130,26 +130,31 @@ describe("RunnablePipelines stack", () => {
     });
   });
 
-  it("gives step and job roles S3 access to runs/* and catalog/* only, and the API role runs/* only", () => {
+  it("gives each step and job role S3 access to its own pipeline's runs/* and catalog/* only, and the API role its pipelines' runs/* only", () => {
     const data = logicalId(template, "AWS::S3::Bucket", "RunnableStorageData");
-    const object = (area: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [data, "Arn"] }, `/${area}/*`]] });
-    const check = (rolePrefix: string, areas: string[]) => {
+    const object = (scope: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [data, "Arn"] }, `/${scope}/*`]] });
+    const sorted = <T>(xs: T[]) => [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    /** Every S3 grant of the role, exactly: object access and prefix-conditioned listing of each pipeline's scope (CDK may merge statements). */
+    const check = (rolePrefix: string, scopes: Record<string, string[]>) => {
       const s3 = statementsOfRole(template, rolePrefix).filter((s) => actionsOf(s).some((a) => a.startsWith("s3:")));
-      expect(s3.length, rolePrefix).toBe(2);
-      for (const s of s3) {
-        if (actionsOf(s).includes("s3:ListBucket")) {
-          expect(actionsOf(s)).toEqual(["s3:ListBucket"]);
-          expect(s.Condition).toEqual({ StringLike: { "s3:prefix": expect.arrayContaining(areas.map((a) => `${a}/*`)) } });
-          expect((s.Condition as { StringLike: { "s3:prefix": string[] } }).StringLike["s3:prefix"]).toHaveLength(areas.length);
-        } else {
-          expect(resourcesOf(s).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(areas.sort().map(object));
-          expect(actionsOf(s).some((a) => /Delete|\*/.test(a))).toBe(false);
-        }
+      const lists = s3.filter((s) => actionsOf(s).includes("s3:ListBucket"));
+      const objects = s3.filter((s) => !actionsOf(s).includes("s3:ListBucket"));
+      for (const s of lists) {
+        expect(actionsOf(s)).toEqual(["s3:ListBucket"]);
+        expect(resourcesOf(s)).toEqual([{ "Fn::GetAtt": [data, "Arn"] }]);
       }
+      for (const s of objects) expect(actionsOf(s).some((a) => /Delete|\*/.test(a))).toBe(false);
+      const want = Object.entries(scopes).flatMap(([n, areas]) => areas.map((a) => `pipelines/${n}/${a}`));
+      expect(sorted(lists.flatMap((s) => (s.Condition as { StringLike: { "s3:prefix": string[] } }).StringLike["s3:prefix"])), rolePrefix).toEqual(sorted(want.map((x) => `${x}/*`)));
+      expect(sorted(objects.flatMap(resourcesOf)), rolePrefix).toEqual(sorted(want.map(object)));
     };
-    check("RunnablePipelinetinyStepRole", ["runs", "catalog"]);
-    check("RunnableBatchheavyJobRole", ["runs", "catalog"]);
-    check("RunnableApiHandlerRole", ["runs"]);
+    check("RunnablePipelinetinyStepRole", { tiny: ["runs", "catalog"] });
+    check("RunnableBatchheavyJobRole", { heavy: ["runs", "catalog"] });
+    check("RunnableApiHandlerRole", { tiny: ["runs"], heavy: ["runs"] });
+    // The handlers are told their scope: what they write is what their role allows.
+    const envOf = (type: string, id: string) => JSON.stringify(template.findResources(type)[logicalId(template, type, id)]);
+    expect(envOf("AWS::Lambda::Function", "RunnablePipelinetinyStepFunction")).toContain('"RUNNABLE_PREFIX":"pipelines/tiny/"');
+    expect(envOf("AWS::Batch::JobDefinition", "RunnableBatchheavyJob")).toContain('{"Name":"RUNNABLE_PREFIX","Value":"pipelines/heavy/"}');
   });
 
   it("lets each state machine invoke only its own step function and submit only to its queue and job definition", () => {
@@ -198,7 +203,7 @@ describe("RunnablePipelines stack", () => {
 });
 
 describe("deployment shape", () => {
-  it("lets a state machine with a Distributed Map run only its own child executions and use only catalog/*", async () => {
+  it("lets a state machine with a Distributed Map run only its own child executions and use only its pipeline's catalog/*", async () => {
     const [wide] = await loadPipelineSources([join(FIXTURES, "wide.ts")]);
     const { app, template } = synth([wide!]);
     template.hasResourceProperties("AWS::StepFunctions::StateMachine", { StateMachineName: "Test-wide" });
@@ -206,15 +211,21 @@ describe("deployment shape", () => {
     const byAction = (action: string) => statements.filter((st) => actionsOf(st).includes(action)).flatMap(resourcesOf).map((r) => JSON.stringify(r));
     expect(byAction("states:StartExecution")).toEqual([expect.stringMatching(/:stateMachine:Test-wide"/)]);
     expect(byAction("states:DescribeExecution")).toEqual([expect.stringMatching(/:execution:Test-wide:\*"/)]);
-    expect(byAction("s3:GetObject")).toEqual([expect.stringContaining("/catalog/*")]);
+    expect(byAction("s3:GetObject")).toEqual([expect.stringContaining("/pipelines/wide/catalog/*")]);
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
 
-  it("refuses a Distributed Map together with a bucket prefix (its results are written at the bucket root)", async () => {
+  it("writes a Distributed Map's results under the pipeline's scope, also with a bucket prefix", async () => {
     const [wide] = await loadPipelineSources([join(FIXTURES, "wide.ts")]);
     const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
-    expect(() => new RunnableStack(app, "Prefixed", { pipelines: [wide!], projectRoot: ROOT, bucket: { prefix: "team-a" } }))
-      .toThrow(/pipeline wide: Distributed Maps .* bucket prefix "team-a\/"/);
+    const stack = new RunnableStack(app, "Prefixed", { pipelines: [wide!], projectRoot: ROOT, bucket: { prefix: "team-a" } });
+    const template = Template.fromStack(stack);
+    const machine = Object.values(template.findResources("AWS::StepFunctions::StateMachine"))[0] as { Properties: { DefinitionSubstitutions: Record<string, unknown>; DefinitionString: unknown } };
+    expect(machine.Properties.DefinitionSubstitutions.KeyPrefix).toBe("team-a/pipelines/wide/");
+    expect(JSON.stringify(machine.Properties.DefinitionString)).toContain("${KeyPrefix}catalog/{}/.internal/map-results");
+    const statements = statementsOfRole(template, "RunnablePipelinewideStateMachineRole");
+    expect(statements.filter((st) => actionsOf(st).includes("s3:PutObject")).flatMap(resourcesOf).map((r) => JSON.stringify(r))).toEqual([expect.stringContaining("/team-a/pipelines/wide/catalog/*")]);
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
 
   it("adds no Batch resources when no step asks for compute: batch", () => {
