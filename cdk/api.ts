@@ -98,7 +98,13 @@ export class RunnableApi extends Construct {
       requestValidator: validateParams,
       requestParameters: { "method.request.path.name": true, "method.request.querystring.limit": false },
     });
-    this.api.root.addResource("runs").addResource("{runId}").addMethod("GET", integration, {
+    const runs = this.api.root.addResource("runs");
+    // The newest runs of every pipeline (`runnable ui --api`).
+    runs.addMethod("GET", integration, {
+      requestValidator: validateParams,
+      requestParameters: { "method.request.querystring.limit": false, "method.request.querystring.pipeline": false },
+    });
+    runs.addResource("{runId}").addMethod("GET", integration, {
       requestValidator: validateParams,
       requestParameters: { "method.request.path.runId": true },
     });

@@ -68,6 +68,11 @@ export class RunsClient {
     return this.call("GET", `pipelines/${encodeURIComponent(pipeline)}/runs`, limit === undefined ? {} : { limit: String(limit) });
   }
 
+  /** The newest runs of every pipeline (`GET /runs`). */
+  listAllRuns(limit?: number): Promise<{ runs: RunSummary[] }> {
+    return this.call("GET", "runs", limit === undefined ? {} : { limit: String(limit) });
+  }
+
   /** The request's headers: the bearer token, or a SigV4 signature. */
   private async authorise(method: string, url: URL, query: Record<string, string>, text: string | undefined): Promise<Record<string, string>> {
     const content: Record<string, string> = text === undefined ? {} : { "content-type": "application/json" };

@@ -3,8 +3,8 @@ import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 
 /**
- * The rules every local HTTP server of runnable-ts applies before routing (`runnable serve`, and
- * `runnable ui` later). A server on 127.0.0.1 is reachable by every process on the machine and by
+ * The rules every local HTTP server of runnable-ts applies before routing (`runnable serve`,
+ * `runnable ui`). A server on 127.0.0.1 is reachable by every process on the machine and by
  * every web page the developer opens: a page can send requests to loopback (CSRF) and can point a
  * DNS name it controls at 127.0.0.1 to read answers (DNS rebinding). So, in order:
  *
@@ -34,6 +34,8 @@ export interface GuardOptions {
   queryToken?: boolean;
   /** Host names accepted besides IP literals and `localhost`. Default none. */
   allowedHosts?: readonly string[];
+  /** How the client gets the token, for the 401 message. Default: the `Authorization: Bearer` header. */
+  tokenHint?: string;
 }
 
 /** A refusal: the status, an error code and a message for the JSON error body. */
@@ -97,7 +99,7 @@ function checkToken(req: IncomingMessage, options: GuardOptions): void {
   else if (options.queryToken) given = requestUrl(req).searchParams.get("token") ?? undefined;
   const challenge = { "www-authenticate": 'Bearer realm="runnable"' };
   if (given === undefined) {
-    throw new HttpRefusal(401, "Unauthorized", "an access token is required: send `Authorization: Bearer <token>` with the token the server printed at start (`token: …`)", challenge);
+    throw new HttpRefusal(401, "Unauthorized", `an access token is required: ${options.tokenHint ?? "send `Authorization: Bearer <token>` with the token the server printed at start (`token: …`)"}`, challenge);
   }
   const a = Buffer.from(given);
   const b = Buffer.from(options.token!);

@@ -58,6 +58,7 @@ export class ApiError extends Error {
 const routes: { method: string; pattern: RegExp; handle: (b: RunsBackend, m: string[], r: ApiRequest) => Promise<ApiResponse> }[] = [
   { method: "POST", pattern: /^\/pipelines\/([^/]+)\/runs$/, handle: (b, m, r) => startRun(b, m[0]!, r.body) },
   { method: "GET", pattern: /^\/pipelines\/([^/]+)\/runs$/, handle: (b, m, r) => listRuns(b, m[0]!, r.query.limit) },
+  { method: "GET", pattern: /^\/runs$/, handle: (b, _m, r) => listRuns(b, r.query.pipeline, r.query.limit) },
   { method: "GET", pattern: /^\/runs\/([^/]+)$/, handle: (b, m) => getRun(b, m[0]!) },
 ];
 
@@ -144,8 +145,9 @@ async function getRun(backend: RunsBackend, runId: string): Promise<ApiResponse>
   return { status: 200, body: log };
 }
 
-async function listRuns(backend: RunsBackend, name: string, limitText: string | undefined): Promise<ApiResponse> {
-  pipelineOf(backend, name);
+/** Newest runs of one pipeline (`GET /pipelines/{name}/runs`), or of every pipeline (`GET /runs`, `?pipeline=` optional). */
+async function listRuns(backend: RunsBackend, name: string | undefined, limitText: string | undefined): Promise<ApiResponse> {
+  if (name !== undefined) pipelineOf(backend, name);
   const limit = ListLimit.safeParse(limitText);
   if (!limit.success) throw new ApiError(400, "BadRequest", `limit must be an integer from 1 to 100`);
   // Generated ids sort by creation time, supplied ids do not: read the headers of the newest
@@ -154,10 +156,10 @@ async function listRuns(backend: RunsBackend, name: string, limitText: string | 
   const headers: RunHeader[] = [];
   for (let i = 0; i < ids.length; i += 25) {
     const batch = await Promise.all(ids.slice(i, i + 25).map((id) => backend.runLog.getHeader(id)));
-    headers.push(...batch.filter((h): h is RunHeader => h?.pipeline === name));
+    headers.push(...batch.filter((h): h is RunHeader => h !== undefined && (name === undefined || h.pipeline === name)));
   }
   headers.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
   const logs = await Promise.all(headers.slice(0, limit.data).map((h) => backend.runLog.readRunLog(h.runId)));
-  const runs: RunSummary[] = logs.map((l) => ({ runId: l.runId, pipeline: l.pipeline, status: l.status, tag: l.tag, startedAt: l.startedAt, endedAt: l.endedAt }));
+  const runs: RunSummary[] = logs.map((l) => ({ runId: l.runId, pipeline: l.pipeline, status: l.status, tag: l.tag, startedAt: l.startedAt, endedAt: l.endedAt, parameters: l.parameters }));
   return { status: 200, body: { runs } };
 }

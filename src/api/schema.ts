@@ -41,7 +41,7 @@ export interface StartRunResponse {
   created: boolean;
 }
 
-/** One entry of `GET /pipelines/{name}/runs`, newest first. */
+/** One entry of `GET /pipelines/{name}/runs` and `GET /runs`, newest first. */
 export interface RunSummary {
   runId: string;
   pipeline: string;
@@ -49,6 +49,8 @@ export interface RunSummary {
   tag: string;
   startedAt: string;
   endedAt: string | null;
+  /** Initial parameters of the run. */
+  parameters: Record<string, JsonValue>;
 }
 
 /** JSON error body of every non-2xx response. */

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { ProgressEvent } from "../execute/events.js";
 import type { RunResult } from "../sdk/runlog.js";
 import { EXIT, type CliIo } from "./io.js";
-import { progressView, summary } from "./progress.js";
+import { progressView } from "./progress.js";
+import { summary } from "./summary.js";
 
 /** How `run` and `retry` present a run. */
 export interface ShowOptions {
@@ -24,14 +25,20 @@ export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: 
   // With --json, stdout must hold only the JSON document: whatever steps print goes to stderr.
   const restore = options.json ? divertStdout() : () => {};
   let result: RunResult;
+  // Warnings scroll away behind step lines: the summary repeats them.
+  const warnings: string[] = [];
   try {
-    result = await start((e) => view.onEvent(e));
+    result = await start((e) => {
+      if (e.type === "warning") warnings.push(e.message ?? "");
+      view.onEvent(e);
+    });
   } finally {
     view.close();
     restore();
   }
   const catalogDir = join(options.root, "catalog", result.runId);
   io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined, options.storeFlags));
+  for (const w of warnings) io.err(`warning: ${w}\n`);
   if (options.json) io.out(JSON.stringify(result, null, 2) + "\n");
   return result.status === "SUCCESS" ? EXIT.ok : EXIT.failed;
 }

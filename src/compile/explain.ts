@@ -15,7 +15,8 @@ export function explain(result: CompileResult): string {
   const lines = [
     `pipeline "${result.graph.name}" → ${result.workflowType} workflow: ${Object.keys(result.states).length} states, ${fmt(bytes)} bytes`
       + (result.placeholders.length ? `; placeholders ${result.placeholders.map((p) => "${" + p + "}").join(", ")}` : ""),
-    `estimated per successful run: ${fmt(e.transitionsPerRun)} state transitions, ${fmt(e.historyEventsPerRun)} history events (quota ${fmt(MAX_HISTORY_EVENTS)})`,
+    `estimated per successful run: ${fmt(e.transitionsPerRun)} state transitions, ${fmt(e.historyEventsPerRun)} history events `
+      + (result.workflowType === "STANDARD" ? `(quota ${fmt(MAX_HISTORY_EVENTS)})` : "(Express workflows keep no execution history: no quota)"),
     "  (each Map at its expected size, else 1 item; a Conditional's costliest branch; no retries)",
     "",
     table([["state", "step", "role"], ...Object.entries(result.states).map(([name, s]) => [name, s.stepPath || "(run)", s.role])]),
@@ -23,10 +24,14 @@ export function explain(result: CompileResult): string {
   const maps = Object.entries(e.maps);
   if (maps.length) {
     lines.push("", table([
-      ["map", "items assumed", "transitions/iteration", "events/iteration", "inline limit"],
+      ["map", "items assumed", "transitions/iteration", "events/iteration", "inline limit", "refused above"],
       ...maps.map(([path, m]) => [path, fmt(m.assumedItems), fmt(m.transitionsPerIteration), fmt(m.eventsPerIteration),
-        m.maxInlineMapItems === undefined ? "distributed" : `${fmt(m.maxInlineMapItems)} items`]),
+        m.distributed ? "distributed" : m.maxInlineMapItems === undefined ? "no quota" : `${fmt(m.maxInlineMapItems)} items`,
+        m.guardItems === undefined ? "-" : `${fmt(m.guardItems)} items`]),
     ]));
+    if (maps.some(([, m]) => m.guardItems !== undefined)) {
+      lines.push("  (inline limit: other Maps at their assumed sizes; refused above: the compiled guard fails the execution at the Map's start, every other Map empty)");
+    }
   }
   return lines.join("\n") + "\n";
 }

@@ -11,6 +11,7 @@ import { pruneUnreachable, stateNamesInOrder } from "./asl/prune.js";
 import { CAUGHT_ERROR, PLACEHOLDERS, addHandlerTask, stepEvent, type PlaceholderName } from "./asl/render.js";
 import type { AslDefinition } from "./asl/types.js";
 import { estimate, type Estimate } from "./estimate.js";
+import { inlineMapBounds } from "./guard.js";
 
 export type * from "./asl/types.js";
 export type { StateInfo, StateRole } from "./asl/names.js";
@@ -66,6 +67,7 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
   const graph = toGraph(input, options.fallbackName);
   const problems: Problem[] = [];
   const namer = new StateNamer();
+  const workflowType = options.workflowType ?? "STANDARD";
   const ctx: CompileContext = {
     namer,
     syncSteps: [],
@@ -73,6 +75,8 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     placeholders: new Set(),
     pipeline: (p, scope, exit) => compilePipeline(ctx, p, scope, exit),
     first: (node) => firstStateName(namer, node),
+    // Express workflows keep no execution history in Step Functions: no quota to guard.
+    ...(workflowType === "STANDARD" ? { mapGuards: inlineMapBounds(graph) } : {}),
   };
   const scope: Scope = { states: {}, failTo: RUN_STATES.failed, depth: 0, execution: "$$.Execution.Name" };
   const run = (role: StateInfo["role"]): StateInfo => ({ stepPath: "", role });
@@ -86,7 +90,6 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     { transition: { Next: RUN_STATES.fail } });
   addRaise(ctx, { ...scope, failTo: null }, "", RUN_STATES.fail);
 
-  const workflowType = options.workflowType ?? "STANDARD";
   if (workflowType === "EXPRESS" && ctx.syncSteps.length) {
     problems.push(...ctx.syncSteps.map((path) => ({ path, code: "express-sync", message:
       'compute "batch" waits for the job (batch:submitJob.sync), which Express workflows do not support: compile as STANDARD' })));
@@ -98,6 +101,7 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
   };
   pruneUnreachable(definition);
   const est = estimate(graph, options.expectedMapItems);
+  if (workflowType === "EXPRESS") dropHistoryQuota(est);
   problems.push(...est.problems);
   const bytes = Buffer.byteLength(JSON.stringify(definition));
   if (bytes > MAX_DEFINITION_BYTES) {
@@ -114,6 +118,15 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     estimate: est.estimate,
     graph,
   };
+}
+
+/** Express workflows have no execution-history quota: no Map limit, nothing refused for it. */
+function dropHistoryQuota(est: ReturnType<typeof estimate>): void {
+  for (const m of Object.values(est.estimate.maps)) {
+    delete m.maxInlineMapItems;
+    delete m.guardItems;
+  }
+  est.problems = est.problems.filter((p) => p.code !== "map-too-large");
 }
 
 /** The top-level steps with the most states, to point at what makes a definition big. */

@@ -77,7 +77,8 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
     const reader = isObject(params.Reader) ? params.Reader : {};
     const items = await readItems(deps.s3, reader, name);
     const stateInput = isObject(params.Input) ? params.Input : {};
-    const parent = deps.run();
+    // Child executions have histories of their own: the parent's counter does not see their events.
+    const { history: _parentHistory, ...parent } = deps.run();
     const mapInput = { ...stateInput, [ITEMS_SLOT]: items, [INSTANCE_SLOT]: randomUUID() };
     const result = await runMachine(inline, mapInput, { ...parent, exempt: { state: name, drop: ITEMS_SLOT } });
     if (result.status === "FAILED") {

@@ -16,6 +16,8 @@ export interface StoredEventLog {
   execution: string;
   status: "SUCCEEDED" | "FAILED";
   error: { Error: string; Cause: string } | null;
+  /** History events AWS would have recorded for this execution, and Step Functions' quota on them. */
+  history?: { events: number; quota: number };
   events: ExecutionEvent[];
 }
 
@@ -69,6 +71,7 @@ export function progressFrom(graph: RootGraph, handler: TaskHandler, listener: P
     try {
       const out = await handler(input);
       const payload = isObject(out) && isObject(out.Payload) ? out.Payload : {};
+      if (stepPath && node && action === "mapStart" && typeof payload.count === "number") listener({ type: "map-items", stepPath, kind: node.kind, items: payload.count });
       if (stepPath && node && ends) {
         const status = action === "nodeEnd" && event?.status === "FAIL" ? "FAIL" : "SUCCESS";
         listener({ type: "step-end", stepPath, kind: node.kind, status, durationMs: Date.now() - t0, ...(payload.skipped === true ? { skipped: true } : {}) });

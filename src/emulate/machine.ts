@@ -1,13 +1,15 @@
 import { createHash } from "node:crypto";
 import type { Json, JsonObject } from "./definition.js";
 import { ExecutionError, StateMachine, type StateMachineDefinition } from "./interpreter.js";
+import { HistoryLimitExceeded, type HistoryCounter } from "./history.js";
 import { DataLimitExceeded, checkPayload } from "./limits.js";
 
 /**
  * One execution of a definition in aws-local-stepfunctions, with the Step Functions behaviour it
  * lacks added around it: the 256 KiB payload limit on every state's input and output (terminal:
- * the execution is stopped, as `States.DataLimitExceeded` cannot be caught), `$$.State.RetryCount`
- * in the context, and an event log a user can read afterwards.
+ * the execution is stopped, as `States.DataLimitExceeded` cannot be caught), the 25,000-event
+ * history quota (counted as AWS counts, see history.ts), `$$.State.RetryCount` in the context, and
+ * an event log a user can read afterwards.
  */
 
 /** One entry of the execution event log (what Step Functions' execution history would show). */
@@ -26,6 +28,8 @@ export interface ExecutionEvent {
   cause?: string;
   /** Retry attempt number (StateRetried). */
   attempt?: number;
+  /** Events AWS would have recorded in the execution history by the end of this one (when counted). */
+  history?: number;
   input?: Json;
   output?: Json;
 }
@@ -51,14 +55,21 @@ export interface MachineRunOptions {
    * events (the Distributed Map stand-in's inline Map gets the whole item list there).
    */
   exempt?: { state: string; drop: string };
+  /** Counts the execution history AWS would record and stops the execution at its quota. */
+  history?: HistoryCounter;
 }
 
 /** Lets task handlers end the whole execution with an error no Catch may handle. */
 export class ExecutionControl {
   terminal: { Error: string; Cause: string } | undefined;
+  /** The error that set `terminal` (it may say more than the Cause AWS reports). */
+  reason: Error | undefined;
   abort: (() => void) | undefined;
   stop(error: Error): void {
-    this.terminal ??= { Error: error.name, Cause: error.message };
+    if (!this.terminal) {
+      this.terminal = { Error: error.name, Cause: error.message };
+      this.reason = error;
+    }
     this.abort?.();
   }
 }
@@ -115,6 +126,13 @@ export async function runMachine(definition: JsonObject, input: JsonObject, opti
       // After a terminal error the execution is being stopped: what the interpreter still does is not Step Functions'.
       if (control.terminal) continue;
       const event = toEvent(raw as unknown as RawEvent);
+      const limit = options.history?.record(event);
+      if (limit) {
+        // AWS's history ends before this event: its last one is the ExecutionFailed added below.
+        control.stop(limit);
+        continue;
+      }
+      if (options.history) event.history = options.history.events;
       if (options.exempt && event.state === options.exempt.state && isObject(event.input)) {
         const { [options.exempt.drop]: _items, ...rest } = event.input;
         event.input = rest;
@@ -146,6 +164,13 @@ export async function runMachine(definition: JsonObject, input: JsonObject, opti
   const error = control.terminal ?? failure;
   if (control.terminal) {
     const failed: ExecutionEvent = { timestamp: Date.now(), type: "ExecutionFailed", error: control.terminal.Error, cause: control.terminal.Cause };
+    const where = control.reason instanceof HistoryLimitExceeded ? control.reason : undefined;
+    if (where?.state !== undefined) failed.state = where.state;
+    if (where?.index !== undefined) failed.index = where.index;
+    if (options.history) {
+      options.history.record(failed);
+      failed.history = options.history.events;
+    }
     events.push(failed);
     options.onEvent?.(failed);
   }

@@ -13,7 +13,9 @@ import {
   emulatorPlaceholders, inspectDefinition, substitute, takeOverLambdaTimeouts, withAwsTaskTimeouts, type JsonObject,
 } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
-import { eventKey, progressFrom } from "./event-log.js";
+import { MAX_HISTORY_EVENTS, type StateKind } from "../compile/history.js";
+import { eventKey, progressFrom, type StoredEventLog } from "./event-log.js";
+import { HistoryCounter, HistoryLimitExceeded, historyKinds } from "./history.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
@@ -44,6 +46,11 @@ export interface EmulatorCommonOptions {
   session?: EmulatorSession;
   /** Options of the session made when none is given. */
   sessionOptions?: Omit<EmulatorSessionOptions, "root" | "s3Endpoint" | "bucket">;
+  /**
+   * The execution-history quota enforced (events per execution). Default 25,000, Step Functions'
+   * own; lower it to watch a pipeline meet the quota without running thousands of steps.
+   */
+  historyQuota?: number;
 }
 
 export interface EmulatorRunOptions extends EmulatorCommonOptions {
@@ -125,6 +132,10 @@ async function withSession<T>(options: EmulatorCommonOptions, work: (session: Em
 
 interface Prepared {
   definition: JsonObject;
+  /** Every state AWS would run, by name, with the history it records (the emulator's own states are not in it). */
+  kinds: Map<string, StateKind>;
+  /** The step (definition path) a state belongs to. */
+  stepOf: (state: string) => string | undefined;
   maps: Map<string, JsonObject>;
   gates: Map<string, string>;
   tasks: ReturnType<typeof inspectDefinition>["tasks"];
@@ -148,7 +159,8 @@ function prepare(options: Target, session: EmulatorSession): Prepared {
   const timed = takeOverLambdaTimeouts(withAwsTaskTimeouts(filled, NO_TASK_TIMEOUT_SECONDS), tasks, NO_TASK_TIMEOUT_SECONDS);
   const gated = gateMaps(timed);
   const { definition, maps } = rewriteDistributedMaps(gated.definition);
-  return { definition, maps, tasks, gates: gated.gates };
+  const stepOf = (state: string) => compiled.states[state]?.stepPath || undefined;
+  return { definition, kinds: historyKinds(filled), stepOf, maps, tasks, gates: gated.gates };
 }
 
 async function execute(
@@ -167,8 +179,9 @@ async function execute(
   for (const [state, handler] of Object.entries(taskHandlers)) {
     handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;
   }
+  const history = new HistoryCounter(prepared.kinds, options.historyQuota ?? MAX_HISTORY_EVENTS);
   const runOptions = (): MachineRunOptions => ({
-    executionName, handlers, control, onEvent,
+    executionName, handlers, control, onEvent, history,
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
   });
   const gates = new MapGates(prepared.gates);
@@ -180,16 +193,22 @@ async function execute(
     options.onExecutionEvent?.(event);
   };
   for (const [state, original] of prepared.maps) handlers[state] = distributedMapHandler(state, original, { s3: session.s3Client, run: runOptions });
+  progress?.({ type: "run-start", stepPath: runId, graph: built.graph });
   const result = await runMachine(prepared.definition, { runId }, runOptions());
   const { stores } = session.storage;
-  await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify({ execution: executionName, status: result.status, error: result.error ?? null, events }));
+  const log: StoredEventLog = {
+    execution: executionName, status: result.status, error: result.error ?? null,
+    history: { events: history.events, quota: history.limit }, events,
+  };
+  await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify(log));
   if (result.status === "FAILED" && !(await hasEnded(session, runId, executionName))) {
-    // The machine died before its finalise state (a terminal error such as States.DataLimitExceeded,
-    // or an uncaught one). The emulator records the execution's failure so the run ends FAIL and the
-    // command can report it; on AWS such a run stays RUNNING (the execution history tells why).
+    // The machine died before its finalise state (a terminal error such as States.DataLimitExceeded or
+    // the history quota, or an uncaught one). The emulator records the execution's failure so the run
+    // ends FAIL and the run log says why; on AWS such a run stays RUNNING (the execution history tells why).
+    const reason = control.reason instanceof HistoryLimitExceeded ? control.reason.describe(prepared.stepOf) : result.error!.Cause;
     await pool.invoke({
       v: 1, action: "finalise", runId, path: "", indexes: [], execution: executionName, retryCount: 0, status: "FAIL",
-      error: { Error: result.error!.Error.slice(0, 256), Cause: result.error!.Cause.slice(0, 4096) },
+      error: { Error: result.error!.Error.slice(0, 256), Cause: reason.slice(0, 4096) },
     }, { timeoutMs: fn.timeoutMs, memoryMiB: fn.memoryMiB, functionName: "finalise" }).catch(() => undefined);
   }
   const runLog = await stores.runLog.readRunLog(runId);

@@ -17,7 +17,7 @@ import { FsBlobStore } from "../store/fs.js";
 import { BlobRunLogStore, runKeys } from "../store/runlog.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
-import { executeLocal } from "./local.js";
+import { executeLocal, type LocalOptions } from "./local.js";
 
 export type { ProgressEvent, ProgressListener } from "./events.js";
 export { executeLocal, retryDelayMs, type LocalOptions } from "./local.js";
@@ -149,6 +149,40 @@ function checkEmulatorSource(source: string | undefined, what = 'execute({ mode:
   }
 }
 
+/**
+ * What a local run checks of AWS's quotas, which it does not have itself but the deployed pipeline
+ * will: the problems `compile` refuses are reported as warnings at once, inline Maps as they start.
+ * Warnings go to `onEvent`, else to process warnings (stderr).
+ */
+async function awsChecks(built: BuiltPipeline, onEvent: ProgressListener | undefined): Promise<{
+  local: Pick<LocalOptions, "mapWarning" | "onEvent">; afterRun: (log: RunLog) => void;
+}> {
+  const { deployCheck } = await import("../compile/deploy-check.js");
+  const check = deployCheck(built.graph);
+  const listener: ProgressListener = onEvent ?? ((e) => {
+    if (e.type === "warning") process.emitWarning(e.message ?? "", "RunnableWarning");
+  });
+  for (const p of check.problems) {
+    listener({ type: "warning", stepPath: p.path, message: `${p.path ? `step "${p.path}": ` : ""}${p.message} (runnable compile, --mode emulator and cdk deploy refuse this pipeline)` });
+  }
+  let refused = false;
+  return {
+    local: {
+      onEvent: listener,
+      mapWarning: (mapPath, count) => {
+        const text = check.mapWarning(mapPath, count);
+        refused ||= text !== undefined;
+        return text && `${text} (on AWS and in --mode emulator the run fails at this Map's start; local runs have no such limit)`;
+      },
+    },
+    afterRun: (log) => {
+      // A refused Map is where AWS stops first: the history this run would have needed is moot.
+      const text = refused ? undefined : check.historyWarning(log);
+      if (text) listener({ type: "warning", stepPath: log.runId, message: text });
+    },
+  };
+}
+
 async function result(stores: Stores, runId: string): Promise<RunResult> {
   const runLog = await stores.runLog.readRunLog(runId);
   return { runId, status: runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL", parameters: runLog.finalParameters, runLog };
@@ -191,14 +225,17 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     ...(options.tag !== undefined ? { tag: options.tag } : {}),
     ...(source !== undefined ? { source: path.resolve(source) } : {}),
   });
+  const checks = await awsChecks(built, options.onEvent);
   await executeLocal(built, stores, header, {
     execution: "local",
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...checks.local,
   });
-  return result(stores, header.runId);
+  const done = await result(stores, header.runId);
+  checks.afterRun(done.runLog);
+  return done;
 }
 
 /** Options of retryRun. */
@@ -280,8 +317,8 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
     execution: `retry-${n}`,
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(await awsChecks(built, options.onEvent)).local,
   });
   return result(stores, runId);
 }

@@ -26,6 +26,11 @@ export interface LocalOptions {
   /** Waits between retries; injectable so tests do not sleep. Default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
+  /**
+   * Warning text for an inline Map starting with `count` items that a Standard execution on AWS
+   * would refuse (definition path); reported as a "warning" event, the Map still runs.
+   */
+  mapWarning?: (path: string, count: number) => string | undefined;
 }
 
 interface Outcome {
@@ -183,6 +188,9 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
 
   async function runMap(node: MapNodeGraph, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
     const { count = 0 } = await send("mapStart", node, indexes, scope);
+    emit({ type: "map-items", stepPath, kind: node.kind, items: count });
+    const warning = options.mapWarning?.(node.path, count);
+    if (warning) emit({ type: "warning", stepPath, kind: "map", message: warning });
     const list = scope[node.iterateOn];
     const items = Array.from({ length: count }, (_, i) => i);
     const results = await pool(items, options.maxConcurrency ?? node.maxConcurrency, (i) =>
@@ -203,6 +211,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   }
 
   await send("start", undefined, [], undefined);
+  emit({ type: "run-start", stepPath: runId, graph: built.graph });
   let outcome: Outcome;
   try {
     outcome = await runPipe(built.graph, "", [], header.parameters);

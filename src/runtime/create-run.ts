@@ -49,6 +49,6 @@ export async function createRun(stores: Stores, options: CreateRunOptions): Prom
     ...(options.source ? { source: options.source } : {}),
     mode: options.mode,
   };
-  await stores.runLog.createRun(header);
+  await stores.runLog.createRun(header, options.built.graph);
   return header;
 }

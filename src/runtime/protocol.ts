@@ -73,6 +73,8 @@ export const ERRORS = {
   dagMismatch: "runnable.DagMismatch",
   /** A Fail step was reached. */
   failStep: "runnable.FailStep",
+  /** An inline Map has more items than a Standard execution's history can hold (refused at its start). */
+  mapTooLarge: "runnable.MapTooLarge",
 } as const;
 
 /** Parses an event, throwing a readable error (name `runnable.BadEvent`) on a bad one. */

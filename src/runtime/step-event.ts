@@ -110,8 +110,11 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       if (!header) throw aslError(ERRORS.badEvent, `run "${runId}" not found in ${ctx.stores.blob.location}`);
       const outcome = pipelineOutcome(await allAttemptsOf(ctx, runId), ctx.built.graph, "");
       const status = event.status ?? outcome.status;
+      // A caught step failure is in that step's record (the event has no Cause then); an error with a
+      // Cause ended the execution outside any step (a quota): the run log keeps it.
+      const error = event.error?.Cause !== undefined ? { error: { name: event.error.Error, message: event.error.Cause } } : {};
       await ctx.stores.runLog.endExecution(runId, {
-        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...outcome.outputs }, secretsOf(ctx)),
+        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...outcome.outputs }, secretsOf(ctx)), ...error,
       });
       return { v: PROTOCOL_VERSION, status };
     }

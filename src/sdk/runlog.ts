@@ -63,6 +63,11 @@ export interface RunLog {
   parameters: Record<string, JsonValue>;
   finalParameters: Record<string, JsonValue>;
   codeIdentity: CodeIdentity;
+  /**
+   * Why the run failed, when no step's record can say it: the execution was ended by Step Functions
+   * itself (a quota such as the 25,000-event history, an oversized payload). Absent otherwise.
+   */
+  error?: StepError;
   /** Flat, keyed by the step's full path (`par.branch.step`, `map.2.step`, `cond.key.step`). */
   steps: Record<string, StepLog>;
 }

@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { RUN_ID } from "../runtime/protocol.js";
 import { hashFile } from "./digest.js";
 import { checkKey } from "./keys.js";
@@ -29,6 +30,10 @@ export class BlobCatalogStore implements CatalogStore {
 
   async get(runId: string, name: string, file: string): Promise<FileDigest | undefined> {
     return this.blob.getFile(runPrefix(runId) + checkCatalogName(name), file);
+  }
+
+  async open(runId: string, name: string): Promise<{ size: number; body: Readable } | undefined> {
+    return this.blob.openRead(runPrefix(runId) + checkCatalogName(name));
   }
 
   async list(runId: string): Promise<string[]> {

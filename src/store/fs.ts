@@ -1,6 +1,7 @@
 import type { Dirent } from "node:fs";
 import { constants } from "node:fs";
-import { copyFile, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { copyFile, open, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { commit, isTemp, missing } from "./atomic.js";
@@ -80,6 +81,23 @@ export class FsBlobStore implements BlobStore {
 
   getFile(key: string, file: string): Promise<FileDigest | undefined> {
     return copyInto(this.file(key), path.resolve(file));
+  }
+
+  async openRead(key: string): Promise<{ size: number; body: Readable } | undefined> {
+    const file = this.file(key);
+    try {
+      // Opened before it is returned: a missing file is "undefined" here, not a stream error later.
+      const handle = await open(file, "r");
+      const info = await handle.stat();
+      if (!info.isFile()) {
+        await handle.close();
+        return undefined;
+      }
+      return { size: info.size, body: handle.createReadStream({ highWaterMark: 1024 * 1024 }) };
+    } catch (e) {
+      if (missing(e) || (e as { code?: string }).code === "EISDIR") return undefined;
+      throw e;
+    }
   }
 
   async list(prefix: string): Promise<string[]> {

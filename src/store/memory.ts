@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { CHUNK_BYTES, hashBytes, toBytes } from "./digest.js";
 import { checkKey, commonPrefixes, sortKeys } from "./keys.js";
 import type { BlobStore, FileDigest } from "./types.js";
@@ -41,6 +42,11 @@ export class MemoryBlobStore implements BlobStore {
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, bytes);
     return hashBytes(bytes);
+  }
+
+  async openRead(key: string): Promise<{ size: number; body: Readable } | undefined> {
+    const bytes = this.objects.get(checkKey(key));
+    return bytes && { size: bytes.length, body: Readable.from([Buffer.from(bytes)]) };
   }
 
   async list(prefix: string): Promise<string[]> {

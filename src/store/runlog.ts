@@ -1,9 +1,10 @@
 import { RunExistsError, RunNotFoundError } from "../sdk/errors.js";
+import type { RootGraph } from "../graph/types.js";
 import type { RunLog, StepLog } from "../sdk/runlog.js";
 import { RUN_ID } from "../runtime/protocol.js";
 import { mapLimit } from "./limit.js";
 import { loadRunObjects } from "./snapshot.js";
-import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionStart, RunHeader, RunLogStore } from "./types.js";
+import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionStart, RunHeader, RunLogStore, RunStatusInfo } from "./types.js";
 
 /** Run-log objects kept in memory per store (≈ 1 KiB each) before the cache starts over. */
 const KNOWN_MAX = 100_000;
@@ -27,6 +28,9 @@ function checkSegment(what: string, value: string): string {
 export const runKeys = {
   run: (runId: string) => `runs/${checkRunId(runId)}/`,
   header: (runId: string) => `runs/${checkRunId(runId)}/header.json`,
+  /** The pipeline's graph (definition, no user code) as the run started it: what viewers draw. */
+  graph: (runId: string) => `runs/${checkRunId(runId)}/graph.json`,
+  executions: (runId: string) => `runs/${checkRunId(runId)}/executions/`,
   execution: (runId: string, id: string, edge: "start" | "end") =>
     `runs/${checkRunId(runId)}/executions/${encodeURIComponent(id)}.${edge}.json`,
   steps: (runId: string) => `runs/${checkRunId(runId)}/steps/`,
@@ -114,7 +118,9 @@ export class BlobRunLogStore implements RunLogStore {
    * Create-only. A retry of the same creation (identical header, e.g. after a write that succeeded
    * but reported an error) succeeds; any other existing run with this id is refused.
    */
-  async createRun(header: RunHeader): Promise<void> {
+  async createRun(header: RunHeader, graph?: RootGraph): Promise<void> {
+    // Before the header: whoever finds the run finds its graph too. Create-only, like the header.
+    if (graph) await this.blob.put(runKeys.graph(header.runId), JSON.stringify(graph), { ifAbsent: true });
     if (await this.create(runKeys.header(header.runId), header)) return;
     const existing = await this.blob.get(runKeys.header(header.runId));
     if (existing === undefined || Buffer.from(existing).toString("utf8") !== JSON.stringify(header)) throw new RunExistsError(header.runId);
@@ -122,6 +128,21 @@ export class BlobRunLogStore implements RunLogStore {
 
   getHeader(runId: string): Promise<RunHeader | undefined> {
     return this.read<RunHeader>(runKeys.header(runId));
+  }
+
+  getGraph(runId: string): Promise<RootGraph | undefined> {
+    return this.read<RootGraph>(runKeys.graph(runId));
+  }
+
+  async runStatus(runId: string): Promise<RunStatusInfo | undefined> {
+    const header = await this.getHeader(runId);
+    if (!header) return undefined;
+    const keys = (await this.blob.list(runKeys.executions(runId))).filter((k) => k.endsWith(".json"));
+    const records = await this.readAll<ExecutionStart | ExecutionEnd>(keys);
+    const starts = records.filter((r, i) => keys[i]!.endsWith(".start.json")) as ExecutionStart[];
+    const ends = records.filter((r, i) => keys[i]!.endsWith(".end.json")) as ExecutionEnd[];
+    const end = ends.find((e) => e.id === newestExecution(starts, ends));
+    return { header, status: end?.status ?? "RUNNING", endedAt: end?.endedAt ?? null, executions: Math.max(starts.length, ends.length) };
   }
 
   async startExecution(runId: string, execution: ExecutionStart): Promise<void> {
@@ -151,7 +172,7 @@ export class BlobRunLogStore implements RunLogStore {
 
   /** Every run-log object of a run, by key (through the run's snapshot, see loadRunObjects). */
   private load(runId: string): Promise<Map<string, unknown>> {
-    return loadRunObjects(this.blob, runKeys.run(runId), (keys) => this.readAll(keys));
+    return loadRunObjects(this.blob, runKeys.run(runId), (keys) => this.readAll(keys), [runKeys.graph(runId)]);
   }
 
   async readRunLog(runId: string): Promise<RunLog> {
@@ -182,6 +203,7 @@ export class BlobRunLogStore implements RunLogStore {
       parameters: header.parameters,
       finalParameters: end?.finalParameters ?? {},
       codeIdentity: header.codeIdentity,
+      ...(end?.error ? { error: end.error } : {}),
       steps,
     };
   }

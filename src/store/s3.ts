@@ -199,6 +199,17 @@ export class S3BlobStore implements BlobStore {
     return digest.digest();
   }
 
+  async openRead(key: string): Promise<{ size: number; body: Readable } | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      const body = out.Body instanceof Readable ? out.Body : Readable.from([]);
+      return { size: out.ContentLength ?? 0, body };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
   /** Pages through ListObjectsV2 (1,000 keys a page). */
   private async *pages(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;

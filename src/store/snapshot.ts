@@ -25,6 +25,7 @@ function parse(bytes: Uint8Array | undefined): Snapshot | undefined {
  * create-only and never change, so a snapshot (one object holding copies of many) is valid for
  * every key it holds that the listing still shows: only keys new since the snapshot are read
  * through `readMany` (which may answer from memory). Assembling a 1,000-step run then costs a listing and one GET instead of 1,000 GETs.
+ * Keys in `exclude` (e.g. the run's graph, read on its own) are neither read nor kept.
  * The snapshot is rewritten (best effort: a failed write only loses the speed-up) when enough
  * objects were new.
  */
@@ -32,10 +33,12 @@ export async function loadRunObjects(
   blob: BlobStore,
   prefix: string,
   readMany: (keys: string[]) => Promise<unknown[]>,
+  exclude: readonly string[] = [],
 ): Promise<Map<string, unknown>> {
   const snapshotKey = prefix + SNAPSHOT;
   const listed = await blob.list(prefix);
-  const keys = listed.filter((k) => k !== snapshotKey && k.endsWith(".json"));
+  const skip = new Set([snapshotKey, ...exclude]);
+  const keys = listed.filter((k) => !skip.has(k) && k.endsWith(".json"));
   const cached = listed.length !== keys.length ? parse(await blob.get(snapshotKey)) : undefined;
   const objects = new Map<string, unknown>();
   const missing: string[] = [];

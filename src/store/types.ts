@@ -1,5 +1,7 @@
+import type { Readable } from "node:stream";
 import type { JsonValue } from "../sdk/types.js";
-import type { AttemptLog, CatalogEntry, CodeIdentity, RunLog, StepType } from "../sdk/runlog.js";
+import type { RootGraph } from "../graph/types.js";
+import type { AttemptLog, CatalogEntry, CodeIdentity, RunLog, RunStatus, StepError, StepType } from "../sdk/runlog.js";
 
 /** md5 (hex) and size of a stored file. */
 export interface FileDigest {
@@ -21,6 +23,8 @@ export interface BlobStore {
   putFile(key: string, file: string): Promise<FileDigest>;
   /** Streams an object into a local file (parent folders created), returning its digest; undefined when missing. */
   getFile(key: string, file: string): Promise<FileDigest | undefined>;
+  /** Opens an object for streaming (downloads); undefined when missing. */
+  openRead(key: string): Promise<{ size: number; body: Readable } | undefined>;
   /** Every key under a prefix, sorted, across all pages. */
   list(prefix: string): Promise<string[]>;
   /**
@@ -65,6 +69,8 @@ export interface ExecutionEnd {
   endedAt: string;
   status: "SUCCESS" | "FAIL";
   finalParameters: Record<string, JsonValue>;
+  /** Why the execution failed when no step's record says it (e.g. a Step Functions quota ended it). */
+  error?: StepError;
 }
 
 /** What one step attempt stores: the run-log attempt plus what the step log is assembled from. */
@@ -77,9 +83,13 @@ export interface AttemptRecord extends AttemptLog {
 
 /** Run logs, chunked so concurrent writers never overwrite each other. */
 export interface RunLogStore {
-  /** Creates a run; throws RunExistsError when the id is taken. */
-  createRun(header: RunHeader): Promise<void>;
+  /** Creates a run (and stores its graph, for viewers); throws RunExistsError when the id is taken. */
+  createRun(header: RunHeader, graph?: RootGraph): Promise<void>;
   getHeader(runId: string): Promise<RunHeader | undefined>;
+  /** The graph stored when the run was created; undefined for runs made before graphs were stored. */
+  getGraph(runId: string): Promise<RootGraph | undefined>;
+  /** Header and status of a run without reading its steps (run lists); undefined when the run does not exist. */
+  runStatus(runId: string): Promise<RunStatusInfo | undefined>;
   startExecution(runId: string, execution: ExecutionStart): Promise<void>;
   /** Written last: the run's status is that of its newest execution (RUNNING until this exists). */
   endExecution(runId: string, execution: ExecutionEnd): Promise<void>;
@@ -95,12 +105,24 @@ export interface RunLogStore {
   listRuns(): Promise<string[]>;
 }
 
+/** What `RunLogStore.runStatus` returns. */
+export interface RunStatusInfo {
+  header: RunHeader;
+  status: RunStatus;
+  /** End of the newest execution; null while it runs. */
+  endedAt: string | null;
+  /** Executions so far: 1, then one more per retry. */
+  executions: number;
+}
+
 /** A run's files and serialised objects. */
 export interface CatalogStore {
   /** Stores a working-directory file under `name` (a safe relative path); `storeCopy: false` only hashes it. */
   put(runId: string, name: string, file: string, options?: { storeCopy?: boolean }): Promise<FileDigest>;
   /** Copies a catalog file to `file`; undefined when the run's catalog has no such name. */
   get(runId: string, name: string, file: string): Promise<FileDigest | undefined>;
+  /** Opens a catalog file for streaming; undefined when the run's catalog has no such name. */
+  open(runId: string, name: string): Promise<{ size: number; body: Readable } | undefined>;
   /** Names in the run's catalog (objects excluded), sorted. */
   list(runId: string): Promise<string[]>;
   /** Stores an object() return (v8-serialised bytes) for a step path; returns its reference key. */

@@ -199,15 +199,15 @@ describe("remote commands against runnable serve", () => {
     const env = { ...CREDENTIALS, AWS_REGION: "us-east-1", RUNNABLE_API_TOKEN: token };
     expect((await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "logs-remote-1", parameters: { items: [4, 5] }, tag: "lr" }))).status).toBe(201);
     const log = await waitForEnd("logs-remote-1");
-    const remote = await runCli(["logs", "--remote", "logs-remote-1", "--api", url], { cwd: work, env });
+    const remote = await runCli(["logs", "--json", "--remote", "logs-remote-1", "--api", url], { cwd: work, env });
     expect(remote.code, remote.stderr).toBe(0);
     expect(JSON.parse(remote.stdout)).toEqual(log);
     // The same bytes as the local command reading the run's S3 store directly (emulator run, --s3-endpoint).
-    const direct = await runCli(["logs", "logs-remote-1", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket], { cwd: work, env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" } });
+    const direct = await runCli(["logs", "--json", "logs-remote-1", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket], { cwd: work, env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" } });
     expect(direct.code, direct.stderr).toBe(0);
     expect(remote.stdout).toBe(direct.stdout);
     // The API URL from the environment, flag after the id; `runs logs --remote` still answers the same.
-    const fromEnv = await runCli(["logs", "logs-remote-1", "--remote"], { cwd: work, env: { ...env, RUNNABLE_API_URL: url } });
+    const fromEnv = await runCli(["logs", "--json", "logs-remote-1", "--remote"], { cwd: work, env: { ...env, RUNNABLE_API_URL: url } });
     expect(fromEnv.code, fromEnv.stderr).toBe(0);
     expect(fromEnv.stdout).toBe(remote.stdout);
     const old = await runCli(["runs", "logs", "--remote", "logs-remote-1", "--api", url], { cwd: work, env });
@@ -227,15 +227,45 @@ describe("remote commands against runnable serve", () => {
     const mixed = await runCli(["logs", "--remote", "logs-remote-1", "--api", url, "--events"], { cwd: work, env });
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain("--events cannot be used with it");
-    const apiAlone = await runCli(["logs", "logs-remote-1", "--api", url], { cwd: work, env });
+    const apiAlone = await runCli(["logs", "--json", "logs-remote-1", "--api", url], { cwd: work, env });
     expect(apiAlone.code).toBe(2);
     expect(apiAlone.stderr).toContain("only apply with --remote");
     const tokenAlone = await runCli(["logs", "logs-remote-1", "--token", token], { cwd: work, env });
     expect(tokenAlone.code).toBe(2);
     expect(tokenAlone.stderr).toContain("only apply with --remote");
     // A 5xx/network failure is a failure (exit 1), not a refusal.
-    const down = await runCli(["logs", "--remote", "logs-remote-1", "--api", "http://127.0.0.1:9/"], { cwd: work, env });
+    const down = await runCli(["logs", "--json", "--remote", "logs-remote-1", "--api", "http://127.0.0.1:9/"], { cwd: work, env });
     expect(down.code).toBe(1);
+  }, 180_000);
+
+  it("`runnable ui` shows API-started runs: through the API (`--api`) and from serve's bucket (`--s3-endpoint`)", async () => {
+    expect((await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "ui-api-1", parameters: { items: [2, 3] }, tag: "ui" }))).status).toBe(201);
+    const log = await waitForEnd("ui-api-1");
+    const env = { ...process.env, ...CREDENTIALS, AWS_REGION: "us-east-1", NO_COLOR: "1" };
+    for (const args of [["--api", url], ["--s3-endpoint", s3.endpoint, "--bucket", s3.bucket]]) {
+      const ui = spawn(process.execPath, [BIN, "ui", "--port", "0", ...args], { cwd: work, env: args[0] === "--api" ? env : { ...env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" }, stdio: ["ignore", "pipe", "pipe"] });
+      try {
+        const [base, token] = await new Promise<[string, string]>((resolve, reject) => {
+          let out = "";
+          ui.stdout!.on("data", (d: Buffer) => {
+            out += d.toString();
+            const m = /^listening on (\S+)\nopen \S+\?token=(\S+)\n/.exec(out);
+            if (m) resolve([m[1]!, m[2]!]);
+          });
+          ui.once("exit", (code) => reject(new Error(`ui exited with ${code}`)));
+        });
+        const get = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const runs = (await get("/api/runs")).runs as { runId: string; status: string; tag: string }[];
+        expect(runs.find((r) => r.runId === "ui-api-1"), args[0]).toMatchObject({ status: "SUCCESS", tag: "ui" });
+        const run = await get("/api/runs/ui-api-1");
+        expect(run.log).toEqual(log);
+        // The API serves run logs, not graphs: drawn from the steps that ran; the bucket has the stored graph.
+        expect(run.inferred).toBe(args[0] === "--api");
+        expect(run.graph.steps.map((n: { name: string }) => n.name)).toEqual(Object.keys(log.steps).filter((p) => !p.includes(".")));
+      } finally {
+        ui.kill("SIGTERM");
+      }
+    }
   }, 180_000);
 
   it("records runs started through `runnable serve` as emulator runs", async () => {

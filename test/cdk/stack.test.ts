@@ -113,7 +113,7 @@ describe("RunnablePipelines stack", () => {
 
   it("puts AWS_IAM authorization, request validation and logs on every API method", () => {
     const methods = Object.values(template.findResources("AWS::ApiGateway::Method")) as { Properties: Json }[];
-    expect(methods.map((m) => `${m.Properties.HttpMethod}`).sort()).toEqual(["GET", "GET", "POST"]);
+    expect(methods.map((m) => `${m.Properties.HttpMethod}`).sort()).toEqual(["GET", "GET", "GET", "POST"]);
     for (const m of methods) {
       expect(m.Properties.AuthorizationType).toBe("AWS_IAM");
       expect(m.Properties.RequestValidatorId).toBeDefined();

@@ -15,13 +15,24 @@ function fakeIo(tty: boolean, columns = 120): CliIo & { errText: () => string } 
   return { out: () => {}, err: (t) => void (err += t), errIsTTY: tty, columns, errText: () => err };
 }
 
+/** A progress view driven by a fake clock and timer: `tick(ms)` advances time and renders once. */
+function driven(io: CliIo) {
+  let t = 0;
+  let render: (() => void) | undefined;
+  const view = progressView(io, { now: () => t, every: (_ms, tick) => ((render = tick), () => (render = undefined)) });
+  return { view, tick: (ms = 100) => { t += ms; render?.(); } };
+}
+
 describe("progress", () => {
   it("plain (not a terminal): one line per finished step with status, path, duration, attempt and error", () => {
     const io = fakeIo(false);
-    const view = progressView(io);
+    const { view, tick } = driven(io);
     view.onEvent({ type: "step-start", stepPath: "load" });
     view.onEvent({ type: "step-end", stepPath: "load", status: "SUCCESS", durationMs: 12.4 });
     view.onEvent({ type: "step-end", stepPath: "fan.3.score", status: "FAIL", attempt: 2, durationMs: 1500, error: { name: "Error", message: "bad row\nmore" } });
+    // Nothing is written per event: output waits for the timer.
+    expect(io.errText()).toBe("");
+    tick();
     view.onEvent({ type: "step-end", stepPath: "prep", status: "SUCCESS", skipped: true, durationMs: 0 });
     view.close();
     expect(io.errText()).toBe(
@@ -30,24 +41,60 @@ describe("progress", () => {
       "SKIPPED prep  (succeeded before)\n");
   });
 
-  it("terminal: a live line of running steps, replaced by a permanent line per finished step", () => {
+  it("terminal: a live status region of steps n/N and running steps, finished steps printed above it", () => {
     const io = fakeIo(true);
-    const view = progressView(io);
+    const { view, tick } = driven(io);
+    const graph = buildGraph(new Pipeline({ name: "p", steps: [
+      new Parallel({ name: "train", branches: { rf: new FunctionTask({ name: "fit", function: () => 1 }).asPipeline(), xgb: new FunctionTask({ name: "fit", function: () => 2 }).asPipeline() } }),
+      new Stub({ name: "report" }),
+    ] })).graph;
+    view.onEvent({ type: "run-start", stepPath: "r", graph });
     view.onEvent({ type: "step-start", stepPath: "train.rf.fit" });
     view.onEvent({ type: "step-start", stepPath: "train.xgb.fit" });
-    expect(io.errText()).toMatch(/\r\x1b\[2K… train\.rf\.fit, train\.xgb\.fit$/);
+    tick(1500);
+    expect(io.errText()).toBe("… steps 0/4 · 1 s elapsed · running train.rf.fit, train.xgb.fit");
     view.onEvent({ type: "step-end", stepPath: "train.rf.fit", status: "SUCCESS", durationMs: 40 });
-    expect(io.errText()).toMatch(/✓.* train\.rf\.fit  40 ms\n\r\x1b\[2K… train\.xgb\.fit$/);
+    tick();
+    expect(io.errText()).toMatch(/\r\x1b\[2K\x1b\[J.*✓.* train\.rf\.fit  40 ms\n… steps 1\/4 · 1 s elapsed · running train\.xgb\.fit$/);
     view.onEvent({ type: "step-end", stepPath: "train.xgb.fit", status: "FAIL", durationMs: 41 });
     view.close();
-    expect(io.errText()).toMatch(/✗.* train\.xgb\.fit  41 ms\n$/);
+    expect(io.errText()).toMatch(/\r\x1b\[2K\x1b\[J.*✗.* train\.xgb\.fit  41 ms\n$/);
   });
 
-  it("terminal: the live line is cut to the terminal's width so it can be redrawn in place", () => {
+  it("terminal: a Map shows items k/K with an ETA; its iterations print nothing unless they fail", () => {
+    const io = fakeIo(true);
+    const { view, tick } = driven(io);
+    const graph = buildGraph(new Pipeline({ name: "p", steps: [
+      new MapNode({ name: "fan", iterateOn: "xs", iterateAs: "x", branch: new FunctionTask({ name: "score", function: () => 1 }).asPipeline() }),
+    ] })).graph;
+    view.onEvent({ type: "run-start", stepPath: "r", graph });
+    view.onEvent({ type: "step-start", stepPath: "fan", kind: "map" });
+    view.onEvent({ type: "map-items", stepPath: "fan", items: 1000 });
+    for (let i = 0; i < 250; i++) {
+      view.onEvent({ type: "step-start", stepPath: `fan.${i}.score` });
+      view.onEvent({ type: "step-end", stepPath: `fan.${i}.score`, status: i === 7 ? "FAIL" : "SUCCESS", durationMs: 1, ...(i === 7 ? { error: { name: "Error", message: "bad" } } : {}) });
+    }
+    tick(2000);
+    // 250 of 1000 in 2 s: 6 s to go.
+    expect(io.errText()).toMatch(/✗.* fan\.7\.score  1 ms  Error: bad\n… steps 0\/1 · 2 s elapsed\n  fan: 250\/1000 items, 1 ✗, ETA 6 s$/);
+    expect(io.errText()).not.toContain("fan.8.score");
+  });
+
+  it("warnings (what would fail once deployed) print as their own line", () => {
+    const io = fakeIo(false);
+    const { view, tick } = driven(io);
+    view.onEvent({ type: "warning", stepPath: "each", kind: "map", message: "Map \"each\" has 50000 items" });
+    tick();
+    view.close();
+    expect(io.errText()).toBe('warning: Map "each" has 50000 items\n');
+  });
+
+  it("terminal: the live region is cut to the terminal's width so it can be redrawn in place", () => {
     const io = fakeIo(true, 30);
-    const view = progressView(io);
-    view.onEvent({ type: "step-start", stepPath: "a_rather_long_step_name.0.another_long_name" });
-    const live = io.errText().split("\r\x1b[2K").at(-1)!;
+    const { view, tick } = driven(io);
+    view.onEvent({ type: "step-start", stepPath: "a_rather_long_step_name.another_long_name" });
+    tick();
+    const live = io.errText();
     expect(live).toHaveLength(29);
     expect(live.endsWith("…")).toBe(true);
   });

@@ -119,6 +119,14 @@ export function storeConformance(name: string, setup: () => Promise<StoreBackend
         expect(await blob.getFile("files/big.bin", dest)).toEqual({ md5: md5(bytes), size: bytes.length });
         expect(md5(await readFile(dest))).toBe(md5(bytes));
         expect(await blob.getFile("files/none.bin", path.join(work, "none.bin"))).toBeUndefined();
+        // Streamed out for downloads (the web UI): same bytes, the size known before reading.
+        const opened = await blob.openRead("files/big.bin");
+        expect(opened?.size).toBe(bytes.length);
+        const chunks: Buffer[] = [];
+        for await (const chunk of opened!.body) chunks.push(chunk as Buffer);
+        expect(md5(Buffer.concat(chunks))).toBe(md5(bytes));
+        expect(await blob.openRead("files/none.bin")).toBeUndefined();
+        expect(await blob.openRead("files")).toBeUndefined();
         await writeFile(src, "");
         expect(await blob.putFile("files/empty", src)).toEqual({ md5: md5(new Uint8Array()), size: 0 });
         expect(await blob.list("files/")).toEqual(["files/big.bin", "files/empty"]);
@@ -234,6 +242,22 @@ export function storeConformance(name: string, setup: () => Promise<StoreBackend
         expect(await b.readRunLog("r7")).toEqual(fromA);
       });
 
+      it("keeps the run's graph beside its header, and reports status without reading steps", async () => {
+        const { runLog } = await backend.fresh();
+        const graph = { version: 1 as const, name: "p", dagHash: "d", path: "", steps: [] };
+        await runLog.createRun(header("g1"), graph);
+        expect(await runLog.getGraph("g1")).toEqual(graph);
+        expect(await runLog.getGraph("nope")).toBeUndefined();
+        expect(await runLog.runStatus("g1")).toEqual({ header: header("g1"), status: "RUNNING", endedAt: null, executions: 0 });
+        await runLog.startExecution("g1", { id: "local", startedAt: "2026-01-01T00:00:00.000Z" });
+        await runLog.endExecution("g1", { id: "local", endedAt: "2026-01-01T00:00:09.000Z", status: "FAIL", finalParameters: {} });
+        await runLog.startExecution("g1", { id: "retry-1", startedAt: "2026-01-01T00:01:00.000Z" });
+        expect(await runLog.runStatus("g1")).toMatchObject({ status: "RUNNING", endedAt: null, executions: 2 });
+        // The graph is not a run-log record: assembly does not mistake it for one.
+        expect((await runLog.readRunLog("g1")).steps).toEqual({});
+        expect(await runLog.runStatus("nope")).toBeUndefined();
+      });
+
       it("lists runs oldest first (ids sort by time)", async () => {
         const { runLog } = await backend.fresh();
         for (const id of ["20260102-b", "20260101-a", "20260103-c"]) await runLog.createRun(header(id));
@@ -253,6 +277,12 @@ export function storeConformance(name: string, setup: () => Promise<StoreBackend
         expect(await catalog.get("run1", "data/x.csv", dest)).toEqual(digest);
         expect(await readFile(dest, "utf8")).toBe("a,b\n1,2\n");
         expect(await catalog.get("run1", "missing.csv", dest)).toBeUndefined();
+        const opened = await catalog.open("run1", "data/x.csv");
+        const chunks: Buffer[] = [];
+        for await (const chunk of opened!.body) chunks.push(chunk as Buffer);
+        expect([opened!.size, Buffer.concat(chunks).toString()]).toEqual([8, "a,b\n1,2\n"]);
+        expect(await catalog.open("run1", "missing.csv")).toBeUndefined();
+        await expect(catalog.open("run1", "../etc/passwd")).rejects.toThrow(/UnsafePath|\.\./);
         expect(await catalog.list("run1")).toEqual(["data/x.csv", "y.csv"]);
         expect(await catalog.list("run2")).toEqual([]);
       });

@@ -40,7 +40,7 @@ describe("examples/ml-pipeline (the README's main command)", () => {
     expect(run.stderr).toContain("SUCCESS");
     expect(run.stderr).toContain("ml-1");
 
-    const logs = await runCli(["logs", "ml-1"], { cwd: work.dir });
+    const logs = await runCli(["logs", "--json", "ml-1"], { cwd: work.dir });
     expect(logs.code).toBe(0);
     const log = JSON.parse(logs.stdout) as RunLog;
     expect(log.status).toBe("SUCCESS");
@@ -163,7 +163,7 @@ describe("small examples", () => {
     const b = parseResult(emulated).runLog;
     expect(statuses(b)).toEqual(statuses(a));
     expect(b.finalParameters).toEqual(a.finalParameters);
-    const logs = await runCli(["logs", b.runId, "--root", "emulator-store"], { cwd: work.dir });
+    const logs = await runCli(["logs", "--json", b.runId, "--root", "emulator-store"], { cwd: work.dir });
     expect(logs.code).toBe(0);
     expect((JSON.parse(logs.stdout) as RunLog).status).toBe("SUCCESS");
   });

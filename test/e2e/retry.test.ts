@@ -49,7 +49,7 @@ describe("run failure, logs and retry through the CLI", () => {
     expect(first.stderr).toContain("runnable retry r1");
     expect(first.stderr).toContain("check");
 
-    const logs = await runCli(["logs", "r1"], { cwd: work.dir });
+    const logs = await runCli(["logs", "--json", "r1"], { cwd: work.dir });
     expect(logs.code).toBe(0);
     expect((JSON.parse(logs.stdout) as RunLog).status).toBe("FAIL");
 
@@ -67,7 +67,7 @@ describe("run failure, logs and retry through the CLI", () => {
     expect(readFileSync(join(work.dir, "calls.txt"), "utf8")).toBe("load\n");
     expect(done.runLog.finalParameters).toMatchObject({ n: 21, doubled: 42, answer: "answer 42" });
 
-    const after = JSON.parse((await runCli(["logs", "r1"], { cwd: work.dir })).stdout) as RunLog;
+    const after = JSON.parse((await runCli(["logs", "--json", "r1"], { cwd: work.dir })).stdout) as RunLog;
     expect(after.status).toBe("SUCCESS");
   });
 
@@ -80,7 +80,7 @@ describe("run failure, logs and retry through the CLI", () => {
     expect(retry.code).toBe(2);
     expect(retry.stderr).toMatch(/changed|dagHash|graph/i);
     expect(retry.stderr.trim().split("\n")).toHaveLength(1);
-    const log = JSON.parse((await runCli(["logs", "r2"], { cwd: work.dir })).stdout) as RunLog;
+    const log = JSON.parse((await runCli(["logs", "--json", "r2"], { cwd: work.dir })).stdout) as RunLog;
     expect(log.status).toBe("FAIL");
     expect(log.steps.check!.attempts).toHaveLength(1);
   });

@@ -22,7 +22,7 @@ describe("runnable run --mode emulator", () => {
     expect(Object.values(result.runLog.steps).every((s) => s.status === "SUCCESS")).toBe(true);
     expect(result.runLog.steps.generate_report?.catalog.map((c) => c.name)).toContain("ml_report.txt");
     // The run log is readable afterwards like any other, from the emulator's S3 store.
-    const logs = await runCli(["logs", "ml-emu"], { cwd: work.dir });
+    const logs = await runCli(["logs", "--json", "ml-emu"], { cwd: work.dir });
     expect(logs.code, logs.stderr).toBe(0);
     expect(JSON.parse(logs.stdout)).toMatchObject({ runId: "ml-emu", status: "SUCCESS" });
   }, 120_000);
@@ -76,7 +76,7 @@ describe("runnable run --mode emulator", () => {
       expect(first.stderr).toContain(`runnable logs s3-res --s3-endpoint ${s3.endpoint} --bucket ${s3.bucket}`);
       // Nothing was written under the default root: the run lives on the endpoint only.
       expect(existsSync(join(dir.dir, ".runnable"))).toBe(false);
-      const failed = await runCli(["logs", "s3-res", ...at], { cwd: dir.dir, env });
+      const failed = await runCli(["logs", "--json", "s3-res", ...at], { cwd: dir.dir, env });
       expect(failed.code, failed.stderr).toBe(0);
       expect(JSON.parse(failed.stdout)).toMatchObject({ runId: "s3-res", status: "FAIL" });
       // Without the options the run is not found (exit 2, clear message), and nothing runs.
@@ -91,7 +91,7 @@ describe("runnable run --mode emulator", () => {
       expect(result.status).toBe("SUCCESS");
       expect(result.runLog.steps.once?.attempts).toHaveLength(1);
       expect(result.runLog.steps.gate?.attempts.map((a) => a.status)).toEqual(["FAIL", "SUCCESS"]);
-      const logs = await runCli(["logs", "s3-res", ...at], { cwd: dir.dir, env });
+      const logs = await runCli(["logs", "--json", "s3-res", ...at], { cwd: dir.dir, env });
       expect(logs.code, logs.stderr).toBe(0);
       expect(JSON.parse(logs.stdout)).toMatchObject({ runId: "s3-res", status: "SUCCESS", finalParameters: { message: "answer 42" } });
       const events = await runCli(["logs", "s3-res", "--events", ...at], { cwd: dir.dir, env });

@@ -192,8 +192,9 @@ describe("local executor: progress events", () => {
   it("reports start and end of every step and the end of the run", async () => {
     const run = await runLocal(new Pipeline({ steps: [fn("a", [], () => null), new Parallel({ name: "p", branches: { x: fn("b", [], () => null).asPipeline() } })] }));
     const seen = run.events.map((e) => `${e.type}:${e.stepPath}${e.status ? `:${e.status}` : ""}`);
-    expect(seen).toEqual(["step-start:a", "step-end:a:SUCCESS", "step-start:p", "step-start:p.x.b", "step-end:p.x.b:SUCCESS", "step-end:p:SUCCESS", `run-end:${run.runId}:SUCCESS`]);
-    expect(run.events[1]).toMatchObject({ kind: "function", attempt: 1, durationMs: expect.any(Number) });
+    expect(seen).toEqual([`run-start:${run.runId}`, "step-start:a", "step-end:a:SUCCESS", "step-start:p", "step-start:p.x.b", "step-end:p.x.b:SUCCESS", "step-end:p:SUCCESS", `run-end:${run.runId}:SUCCESS`]);
+    expect(run.events[0]!.graph?.steps.map((n) => n.name)).toEqual(["a", "p"]);
+    expect(run.events[2]).toMatchObject({ kind: "function", attempt: 1, durationMs: expect.any(Number) });
     const failed = await runLocal(new Pipeline({ steps: [fn("bad", [], () => { throw new RangeError("out of range"); })] }));
     expect(failed.events.find((e) => e.type === "step-end")).toMatchObject({ status: "FAIL", error: { name: "RangeError", message: "out of range" } });
   });

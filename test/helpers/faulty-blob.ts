@@ -108,6 +108,9 @@ export class FaultyBlobStore implements BlobStore {
   list(prefix: string): Promise<string[]> {
     return this.run("list", prefix, () => this.inner.list(prefix));
   }
+  openRead(key: string): ReturnType<BlobStore["openRead"]> {
+    return this.run("get", key, () => this.inner.openRead(key));
+  }
   listPrefixes(prefix: string): Promise<string[]> {
     const inner = this.inner;
     return this.run("listPrefixes", prefix, async () =>

@@ -140,7 +140,7 @@ describe("handleStepEvent", () => {
     let lists = 0;
     const counting: BlobStore = {
       location: blob.location, put: (...a) => blob.put(...a), get: (...a) => blob.get(...a),
-      putFile: (...a) => blob.putFile(...a), getFile: (...a) => blob.getFile(...a),
+      putFile: (...a) => blob.putFile(...a), getFile: (...a) => blob.getFile(...a), openRead: (...a) => blob.openRead(...a),
       list: (...a) => (lists++, blob.list(...a)),
     };
     const stores = storesOn(counting);

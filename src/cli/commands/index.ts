@@ -16,22 +16,30 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { name: "run", summary: "run a pipeline file (its default export)", load: async () => (await import("./run.js")).registerRun },
   {
-    name: "logs", summary: "print a run's log as JSON (local, emulator, or with --remote from the runs API)",
+    name: "logs", summary: "show a run: steps in run order with status, attempts, duration, returns, errors (--json: the run log)",
     load: async () => (await import("./logs.js")).registerLogs,
   },
   {
     name: "retry", summary: "re-run a failed run: same pipeline file (refused if its graph changed), succeeded steps skipped",
     load: async () => (await import("./retry.js")).registerRetry,
   },
-  { name: "graph", summary: "print the pipeline as a Mermaid flowchart", load: async () => (await import("./graph.js")).registerGraph },
+  { name: "graph", summary: "draw the pipeline: Mermaid flowchart (default), Graphviz dot, or SVG", load: async () => (await import("./graph.js")).registerGraph },
   {
     name: "serve", summary: "serve the runs API locally (same routes as the deployed API), runs executed by the emulator",
     load: async () => (await import("./serve.js")).registerServe,
   },
   {
-    name: "runs", summary: "start and inspect runs through the runs API (deployed, or `runnable serve`)",
-    load: async () => (await import("./remote.js")).registerRemote,
+    name: "runs", summary: "list and compare runs (local, emulator); start and inspect them through the runs API",
+    load: async () => {
+      // One group, two files: the remote subcommands, and the local list/compare.
+      const [{ registerRemote }, { registerRuns }] = await Promise.all([import("./remote.js"), import("./runs.js")]);
+      return (program, ctx) => {
+        registerRemote(program, ctx);
+        registerRuns(program, ctx);
+      };
+    },
   },
+  { name: "ui", summary: "open the web UI: runs, live DAG and timeline, step details, run comparison", load: async () => (await import("./ui.js")).registerUi },
   {
     name: "compile", summary: "compile the pipeline to an AWS Step Functions definition (ASL JSON)",
     load: async () => (await import("./compile.js")).registerCompile,

@@ -1,13 +1,16 @@
 import type { Command } from "commander";
-import { readRunLog } from "../../execute/index.js";
 import { checkRunId } from "../../runtime/run-id.js";
 import { UsageError } from "../../sdk/errors.js";
+import { openSource } from "../../ui/source.js";
 import type { CommandContext } from "../context.js";
+import { logsText, type LogsViewOptions } from "../views/logs.js";
 import { EXIT } from "../io.js";
 import { API_TOKEN_ENV, API_URL_ENV, guarded, remoteClient } from "./remote.js";
 
 interface LogsFlags {
   root: string;
+  json?: boolean;
+  expand?: boolean;
   events?: boolean;
   s3Endpoint?: string;
   bucket?: string;
@@ -18,16 +21,19 @@ interface LogsFlags {
 }
 
 /**
- * `runnable logs <runId>`: print the assembled run log (or, with --events, an emulator run's execution
- * event log) as JSON. With `--remote` the log comes from the runs API (deployed, or `runnable serve`),
- * through the same SigV4 client as `runnable runs logs --remote`.
+ * `runnable logs <runId>`: the run as a readable table (steps in run order, Map iterations summed),
+ * or with `--json` the assembled run log (with `--events`, an emulator run's execution event log).
+ * With `--remote` the log comes from the runs API (deployed, or `runnable serve`), through the same
+ * SigV4 client as `runnable runs logs --remote`.
  */
 export function registerLogs(program: Command, ctx: CommandContext): void {
   program
     .command("logs")
-    .description("print a run's log as JSON (local, emulator, or with --remote from the runs API)")
+    .description("show a run: steps in run order with status, attempts, duration, returns, errors (--json: the run log)")
     .argument("<runId>", "run id")
     .option("--root <dir>", "directory of run logs and catalogs", ".runnable")
+    .option("--json", "print the run log as JSON (the Contract's shape) instead of the table")
+    .option("--expand", "one row per Map iteration instead of one per body step")
     .option("--events", "emulator runs: print the execution event log (states entered/exited, retries, catches) instead")
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket at --s3-endpoint (default \"runnable\")")
@@ -49,7 +55,8 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
         checkRunId(runId);
         const api = await remoteClient(flags);
         return guarded(ctx, async () => {
-          ctx.io.out(JSON.stringify(await api.runLog(runId), null, 2) + "\n");
+          const log = await api.runLog(runId);
+          ctx.io.out(flags.json ? JSON.stringify(log, null, 2) + "\n" : logsText(log, viewOptions(flags)));
           return EXIT.ok;
         });
       }
@@ -61,8 +68,24 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
         ctx.io.out(JSON.stringify(logs, null, 2) + "\n");
         return EXIT.ok;
       }
-      const log = await readRunLog(runId, { root: flags.root, ...storeOptions });
-      ctx.io.out(JSON.stringify(log, null, 2) + "\n");
-      return EXIT.ok;
+      checkRunId(runId);
+      const source = await openSource({ root: flags.root, ...storeOptions });
+      try {
+        const log = await source.readRunLog(runId);
+        if (flags.json) {
+          ctx.io.out(JSON.stringify(log, null, 2) + "\n");
+          return EXIT.ok;
+        }
+        const graph = await source.readGraph(runId);
+        ctx.io.out(logsText(log, { ...viewOptions(flags), ...(graph ? { graph } : {}), storeFlags: source.storeFlags }));
+        return EXIT.ok;
+      } finally {
+        await source.close();
+      }
     }));
+}
+
+function viewOptions(flags: LogsFlags): LogsViewOptions {
+  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
+  return { ...(flags.expand ? { expand: true } : {}), ...(columns ? { columns } : {}) };
 }

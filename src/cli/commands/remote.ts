@@ -12,7 +12,7 @@ import { EXIT } from "../io.js";
  * its bearer token (--token / $RUNNABLE_API_TOKEN).
  *   runnable runs start --remote <pipeline> [--api URL] [--parameters f] [--run-id id] [--tag t] [--wait]
  *   runnable runs logs  --remote <runId>    [--api URL]
- *   runnable runs list  --remote <pipeline> [--api URL] [--limit n]
+ *   runnable runs list  --remote <pipeline> [--api URL] [--limit n]   (in runs.ts, beside the local list)
  * Exit codes: 0 ok (with --wait: the run succeeded), 1 the run failed or the API/network failed,
  * 2 the request was refused (4xx: bad body, unknown pipeline or run, taken run id).
  */
@@ -23,7 +23,7 @@ export const API_URL_ENV = "RUNNABLE_API_URL";
 /** Environment variable holding the bearer token of `runnable serve` (the server's, and the one remote commands send). */
 export const API_TOKEN_ENV = "RUNNABLE_API_TOKEN";
 
-interface RemoteFlags {
+export interface RemoteFlags {
   remote: string;
   api?: string;
   region?: string;
@@ -61,14 +61,19 @@ export async function guarded(ctx: CommandContext, work: () => Promise<number>):
   }
 }
 
-const print = (ctx: CommandContext, value: unknown): void => ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
+export const print = (ctx: CommandContext, value: unknown): void => ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
 
-export function registerRemote(program: Command, ctx: CommandContext): void {
-  const runs = program.command("runs").description("start and inspect runs through the runs API (deployed, or `runnable serve`)");
-  const common = (c: Command): Command => c
+/** `--api`, `--region` and `--token` of every remote command. */
+export function remoteOptions(c: Command): Command {
+  return c
     .option("--api <url>", `base URL of the runs API (default: $${API_URL_ENV})`)
     .option("--region <region>", "region for the SigV4 signature (default: from the URL, else AWS_REGION)")
     .option("--token <token>", `bearer token of \`runnable serve\` (default: $${API_TOKEN_ENV}); without one, requests are SigV4-signed`);
+}
+
+export function registerRemote(program: Command, ctx: CommandContext): void {
+  const runs = program.command("runs").description("list and compare runs (local, emulator); start and inspect them through the runs API");
+  const common = remoteOptions;
 
   common(runs.command("start")
     .description("start a run of a deployed pipeline")
@@ -106,18 +111,6 @@ export function registerRemote(program: Command, ctx: CommandContext): void {
       const api = await remoteClient(flags);
       return guarded(ctx, async () => {
         print(ctx, await api.runLog(flags.remote));
-        return EXIT.ok;
-      });
-    }));
-
-  common(runs.command("list")
-    .description("list recent runs of a deployed pipeline, newest first")
-    .requiredOption("--remote <pipeline>", "pipeline name")
-    .option("--limit <n>", "how many (1–100)", "20"))
-    .action(ctx.action(async (flags: RemoteFlags & { limit: string }) => {
-      const api = await remoteClient(flags);
-      return guarded(ctx, async () => {
-        print(ctx, await api.listRuns(flags.remote, Number(flags.limit)));
         return EXIT.ok;
       });
     }));

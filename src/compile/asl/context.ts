@@ -39,6 +39,8 @@ export interface CompileContext {
   pipeline(p: PipelineGraph, scope: Scope, exit: Transition): string;
   /** Name of the first state a node compiles to (known before it is compiled). */
   first(node: NodeGraph): string;
+  /** Inline Maps' guard bounds by definition path (see guard.ts); absent where no history quota applies (Express). */
+  mapGuards?: Record<string, number>;
 }
 
 /** Claims a state name (collision-checked) and stores the state in its scope. */

@@ -27,13 +27,17 @@ export function taskFailureRoute(ctx: CompileContext, node: NodeGraph, scope: Sc
   return { target: ctx.first(recovery.steps[0]!), emit: () => void ctx.pipeline(recovery, scope, exits.pipelineEnd) };
 }
 
-export function compositeFailureRoute(ctx: CompileContext, node: NodeGraph, scope: Scope, exits: NodeExits): FailureRoute & { target: string } {
+export function compositeFailureRoute(
+  ctx: CompileContext, node: NodeGraph, scope: Scope, exits: NodeExits,
+): FailureRoute & { target: string; after: string } {
   const failed = ctx.namer.name(node.path, "@failed");
+  const recovery = node.onFailure;
+  // Where the failure goes once recorded (with the error at `$.r`).
+  const after = recovery ? ctx.first(recovery.steps[0]!) : scope.failTo ?? ctx.namer.name(node.path, "@fail");
   return {
     target: failed,
+    after,
     emit: () => {
-      const recovery = node.onFailure;
-      const after = recovery ? ctx.first(recovery.steps[0]!) : scope.failTo ?? ctx.namer.name(node.path, "@fail");
       addHandlerTask(ctx, scope, failed, { stepPath: node.path, role: "node-failed" },
         stepEvent("nodeEnd", node.path, scope, { status: "FAIL", ...CAUGHT_ERROR }),
         { transition: { Next: after }, catchTo: scope.failTo });

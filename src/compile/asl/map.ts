@@ -1,10 +1,12 @@
 import type { MapNodeGraph } from "../../graph/types.js";
+import { ERRORS } from "../../runtime/protocol.js";
+import { mapTooLargeMessage } from "../guard.js";
 import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
 import { compositeFailureRoute } from "./failure.js";
 import type { StateRole } from "./names.js";
 import { branchBody } from "./parallel.js";
 import { ERROR_SLOT, PLACEHOLDERS, addHandlerTask, catchTo, placeholder, refFields, stepEvent } from "./render.js";
-import type { MapState, PayloadTemplate } from "./types.js";
+import type { ChoiceRule, MapState, PayloadTemplate } from "./types.js";
 
 /**
  * Iterations per chunk of an inline Map. The list itself stays in the store: the Map iterates over
@@ -23,6 +25,9 @@ export const MAX_INLINE_ITEMS = 1000 * MAP_CHUNK;
  *   `itemsKey`, the store key of the JSON index list it wrote) → `<map>@empty` (count 0 skips to
  *   the end: zero iterations, still a success) → the iterations → `<map>@end` (nodeEnd SUCCESS:
  *   the handler collects the returns and applies the reducer).
+ * Inline, in a Standard workflow, `<map>@empty` also guards the history quota: more items than the
+ *   Map's bound (guard.ts) go to `<map>@too-large`, which records the Map's failure with a clear
+ *   cause (runnable.MapTooLarge) before any iteration runs, then takes the Map's failure route.
  * Inline: `<map>@chunks` (Pass: chunk starts) → `<map>` (outer Map, one chunk at a time) →
  *   `<map>@chunk` (Choice: last chunk?) → `<map>@range`/`<map>@tail` (Pass: the chunk's indexes) →
  *   `<map>@each` (inner Map, MaxConcurrency) → the branch.
@@ -38,11 +43,14 @@ export function compileMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope
   addHandlerTask(ctx, scope, ctx.first(node), info("map-start"), stepEvent("mapStart", node.path, scope), {
     transition: { Next: n("@empty") }, catchTo: route.target, keep: node.distributed ? ["count", "itemsKey"] : ["count"],
   });
+  const bound = node.distributed ? undefined : ctx.mapGuards?.[node.path];
+  const guard: ChoiceRule[] = bound === undefined ? [] : [{ Variable: "$.r.count", NumericGreaterThan: bound, Next: n("@too-large") }];
   addState(ctx, scope, n("@empty"), info("map-empty"), {
     Type: "Choice",
-    Choices: [{ Variable: "$.r.count", NumericEquals: 0, Next: end }],
+    Choices: [{ Variable: "$.r.count", NumericEquals: 0, Next: end }, ...guard],
     Default: node.distributed ? mapName : n("@chunks"),
   });
+  if (bound !== undefined) addTooLarge(ctx, node, scope, n("@too-large"), bound, route.after);
   if (node.distributed) {
     addState(ctx, scope, mapName, info("map"), distributedMap(ctx, node, scope, route.target, end));
   } else {
@@ -61,6 +69,21 @@ export function compileMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope
     transition: exits.next, catchTo: route.target,
   });
   route.emit();
+}
+
+/** Records the Map's failure (nodeEnd FAIL, runnable.MapTooLarge, the item count in the cause), then goes where its failures go. */
+function addTooLarge(ctx: CompileContext, node: MapNodeGraph, scope: Scope, name: string, bound: number, after: string): void {
+  // States.Format fills `{}` with the count; the text around it is escaped as intrinsic strings require.
+  const [head, tail] = mapTooLargeMessage(node.path, "\u0000", bound).split("\u0000").map((t) => t.replace(/[\\'{}]/g, (c) => `\\${c}`));
+  const template = `${head}{}${tail}`;
+  addHandlerTask(ctx, scope, name, { stepPath: node.path, role: "map-too-large" },
+    stepEvent("nodeEnd", node.path, scope, {
+      status: "FAIL", error: { Error: ERRORS.mapTooLarge, "Cause.$": `States.Format('${template}', $.r.count)` },
+    }), {
+      transition: { Next: after },
+      catchTo: scope.failTo,
+      constantResult: { Error: ERRORS.mapTooLarge, Cause: mapTooLargeMessage(node.path, `more than ${bound}`, bound) },
+    });
 }
 
 function inlineMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope, failed: string | null, end: string): MapState {

@@ -10,7 +10,7 @@ const HEAD = 20;
 export type StateRole =
   | "run-start" | "run-succeeded" | "run-failed" | "run-fail"
   | "task" | "stub" | "node-end" | "node-failed" | "raise"
-  | "parallel" | "map-start" | "map-empty" | "map-chunks" | "map" | "map-chunk" | "map-range" | "map-each"
+  | "parallel" | "map-start" | "map-empty" | "map-too-large" | "map-chunks" | "map" | "map-chunk" | "map-range" | "map-each"
   | "conditional-start" | "choice" | "no-branch";
 
 export interface StateInfo {

@@ -55,6 +55,7 @@ export interface ChoiceRule {
   Variable: string;
   StringEquals?: string;
   NumericEquals?: number;
+  NumericGreaterThan?: number;
   NumericGreaterThanPath?: string;
   Next: string;
 }
