@@ -20,12 +20,17 @@ export interface CliRun {
 
 /** Runs `node bin/runnable.js …args` in `cwd`, as a user would (stdout/stderr are pipes, not a TTY). */
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
+  return runProgram(process.execPath, [BIN, ...args], options);
+}
+
+/** Runs a program as `runCli` runs the CLI: the tests' own RUNNABLE_PRM_* stay out, output collected. */
+export function runProgram(file: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
   // The tests' own RUNNABLE_PRM_* must not leak into the runs they start.
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("RUNNABLE_PRM_")) env[k] = v;
   Object.assign(env, { NO_COLOR: "1" }, options.env);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(file, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

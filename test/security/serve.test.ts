@@ -1,6 +1,8 @@
 // Issue 10, repro 2: `runnable serve` no longer trusts any web page or any local process. Real HTTP
 // against the CLI's server: each attack gets its 4xx and the server keeps serving; with the
-// printed token the normal flow works.
+// printed token the normal flow works. And (repro 3) when its S3 server process dies, the
+// supervisor starts a new one on the same endpoint: the run in flight finishes, serve keeps answering.
+import { readFileSync, readdirSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +11,21 @@ import { runCli, tempDir } from "../helpers/cli.js";
 import { startServe, type ServeHandle } from "../helpers/serve.js";
 
 const QUICK = join(import.meta.dirname, "..", "api", "fixtures", "quick.ts");
+const SLOW = join(import.meta.dirname, "fixtures", "slow-map.ts");
+
+/** The pid of `parent`'s child process running the S3 server (from /proc). */
+function s3ChildOf(parent: number): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+      if (ppid === parent && readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("s3/child")) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
 
 interface Answer { status: number; headers: Record<string, string | string[] | undefined>; json: { error?: { code: string; message: string } } & Record<string, unknown> }
 
@@ -36,7 +53,7 @@ const exists = async (runId: string) => (await raw(serve.url, { path: `/runs/${r
 
 beforeAll(async () => {
   ({ dir } = tempDir("serve-guard-"));
-  serve = await startServe(["--port", "0", "--root", join(dir, "root"), QUICK], { cwd: dir });
+  serve = await startServe(["--port", "0", "--root", join(dir, "root"), QUICK, SLOW], { cwd: dir });
 }, 60_000);
 afterAll(async () => {
   await serve?.stop();
@@ -125,17 +142,39 @@ describe("runnable serve refuses", () => {
 });
 
 describe("runnable serve with its token", () => {
+  const get = (runId: string) => raw(serve.url, { path: `/runs/${runId}`, headers: auth() });
+  const waitForEnd = async (runId: string): Promise<RunLog> => {
+    for (let i = 0; i < 600; i++) {
+      const r = await get(runId);
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      const log = r.json as unknown as RunLog;
+      if (log.status !== "RUNNING") return log;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    throw new Error(`run ${runId} did not end`);
+  };
+
   it("still serves after every refusal: starts, runs and reports a run", async () => {
     const started = await raw(serve.url, { method: "POST", path: "/pipelines/quick/runs", headers: { ...auth(), ...json, origin: serve.url, "sec-fetch-site": "same-origin" }, body: startBody("after-1") });
     expect(started).toMatchObject({ status: 201, json: { runId: "after-1", created: true } });
-    let log: RunLog | undefined;
-    for (let i = 0; i < 600 && log?.status !== "SUCCESS"; i++) {
-      log = (await raw(serve.url, { path: "/runs/after-1", headers: auth() })).json as unknown as RunLog;
-      if (log.status === "RUNNING") await new Promise((r) => setTimeout(r, 100));
-      else break;
-    }
-    expect(log).toMatchObject({ status: "SUCCESS", finalParameters: { sum: 6 } });
+    expect(await waitForEnd("after-1")).toMatchObject({ status: "SUCCESS", finalParameters: { sum: 6 } });
   }, 60_000);
+
+  it("when its S3 server process is killed mid-run: answers again at once, finishes the run in flight (one restart), starts new ones", async () => {
+    const post = (runId: string, items: number[]) => raw(serve.url, { method: "POST", path: "/pipelines/slow_map/runs", headers: { ...auth(), ...json }, body: JSON.stringify({ runId, parameters: { items } }) });
+    expect((await post("before", [1, 2, 3, 4])).status).toBe(201);
+    const pid = s3ChildOf(serve.child.pid!);
+    expect(pid).toBeDefined();
+    process.kill(pid!, "SIGKILL");
+    const log = await waitForEnd("before");
+    expect(log.status).toBe("SUCCESS");
+    expect(log.finalParameters.sum).toBe(20);
+    expect((await post("after", [5])).status).toBe(201);
+    expect((await waitForEnd("after")).finalParameters.sum).toBe(10);
+    expect(s3ChildOf(serve.child.pid!)).not.toBe(pid);
+    expect(serve.stderr()).toMatch(new RegExp(`the local S3 server \\(pid ${pid}\\) exited \\(SIGKILL\\); restarting it\n.*the local S3 server is serving again`));
+    expect(serve.stderr().match(/restarting it/g)).toHaveLength(1);
+  }, 120_000);
 
   it("--no-auth is refused off loopback (exit 2); on loopback no token is asked, Origin/Host rules stay", async () => {
     const off = await runCli(["serve", "--no-auth", "--host", "0.0.0.0", "--port", "0", QUICK], { cwd: dir });
