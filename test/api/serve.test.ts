@@ -241,7 +241,8 @@ describe("remote commands against runnable serve", () => {
   it("`runnable ui` shows API-started runs: through the API (`--api`) and from serve's bucket (`--s3-endpoint`)", async () => {
     expect((await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "ui-api-1", parameters: { items: [2, 3] }, tag: "ui" }))).status).toBe(201);
     const log = await waitForEnd("ui-api-1");
-    const env = { ...process.env, ...CREDENTIALS, AWS_REGION: "us-east-1", NO_COLOR: "1" };
+    // Against serve, the UI's API client sends serve's token ($RUNNABLE_API_TOKEN), as the remote commands do.
+    const env = { ...process.env, ...CREDENTIALS, AWS_REGION: "us-east-1", NO_COLOR: "1", RUNNABLE_API_TOKEN: token };
     for (const args of [["--api", url], ["--s3-endpoint", s3.endpoint, "--bucket", s3.bucket]]) {
       const ui = spawn(process.execPath, [BIN, "ui", "--port", "0", ...args], { cwd: work, env: args[0] === "--api" ? env : { ...env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" }, stdio: ["ignore", "pipe", "pipe"] });
       try {
