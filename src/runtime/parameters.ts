@@ -59,28 +59,41 @@ export function parseLoose(text: string): JsonValue {
 }
 
 /**
- * Reads a parameters file: its size is checked before it is read (limit: maxParametersBytes), a
- * `.json` file is parsed with JSON.parse (the YAML parser takes minutes on big JSON), anything else
- * as YAML (which JSON also is).
+ * Refuses (UsageError) a parameters file over the limit, from its size alone — callers may check
+ * before any other work (the CLI does, before loading the pipeline). Missing files pass: reading
+ * them reports that.
  */
-function readParametersFile(file: string): Record<string, JsonValue> {
+export function checkParametersFileSize(file: string): void {
   let limit: number;
   try {
     limit = maxParametersBytes();
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return;
+  }
+  if (size > limit) {
+    throw new UsageError(`parameters file ${file} is ${formatBytes(size)}, over the ${formatBytes(limit)} limit: parameters are kept in the run log ` +
+      `and given to every step, so big data goes through the catalog instead (a file a step puts, later steps get). ` +
+      `Set ${MAX_PARAMETERS_ENV}=<bytes> to raise the limit`);
+  }
+}
+
+/**
+ * Reads a parameters file: its size is checked before it is read (limit: maxParametersBytes), a
+ * `.json` file is parsed with JSON.parse (the YAML parser takes minutes on big JSON), anything else
+ * as YAML (which JSON also is).
+ */
+function readParametersFile(file: string): Record<string, JsonValue> {
+  checkParametersFileSize(file);
   let text: string;
   try {
-    const size = statSync(file).size;
-    if (size > limit) {
-      throw new UsageError(`parameters file ${file} is ${formatBytes(size)}, over the ${formatBytes(limit)} limit: parameters are kept in the run log ` +
-        `and given to every step, so big data goes through the catalog instead (a file a step puts, later steps get). ` +
-        `Set ${MAX_PARAMETERS_ENV}=<bytes> to raise the limit`);
-    }
     text = readFileSync(file, "utf8");
   } catch (e) {
-    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read parameters file ${file}: ${(e as Error).message}`);
   }
   let doc: unknown;

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { runPipeline } from "../../execute/index.js";
 import { buildGraph } from "../../graph/index.js";
+import { checkParametersFileSize } from "../../runtime/parameters.js";
 import { RUN_ID } from "../../runtime/protocol.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
@@ -32,10 +33,12 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option("--tag <tag>", "label recorded in the run log")
     .option("--root <dir>", "directory of run logs and catalogs", ".runnable")
     .option("--json", "print the RunResult (with its run log) as JSON on stdout")
-    .option("--s3-endpoint <url>", "emulator mode: S3 endpoint to use (e.g. a local s3rver)")
+    .option("--s3-endpoint <url>", "emulator mode: S3 endpoint to use (e.g. MinIO)")
     .option("--bucket <name>", "emulator mode: bucket name at --s3-endpoint")
     .option("--max-concurrency <n>", "Parallel branches / Map iterations at once (local mode)")
     .action(ctx.action(async (file: string, flags: RunFlags) => {
+      // A parameters file over the size limit is refused before the pipeline is even loaded.
+      if (flags.parameters !== undefined) checkParametersFileSize(flags.parameters);
       const { pipeline, source, fallbackName } = await loadPipelineFile(file);
       // Validate before anything is created: a bad definition must leave no run behind.
       buildGraph(pipeline, { fallbackName });
