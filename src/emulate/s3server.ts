@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { type Server, type Socket, createServer } from "node:net";
 import { dirname, join } from "node:path";
@@ -65,9 +65,12 @@ export function randomCredentials(): Credentials {
 
 /** Starts the S3 server on 127.0.0.1 (a free port) serving `directory`, with `bucket` created. */
 export async function startLocalS3(directory: string, bucket: string, options: LocalS3Options = {}): Promise<LocalS3Server> {
-  await mkdir(new Layout(directory).bucket(bucket), { recursive: true });
+  const session = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  const layout = new Layout(directory, session);
+  await mkdir(layout.bucket(bucket), { recursive: true });
+  await removeStaleTemps(layout.temps);
   const credentials = options.credentials ?? randomCredentials();
-  const supervisor = new Supervisor({ root: directory, credentials, conditionalWrites: options.conditionalWrites ?? true }, options.onEvent);
+  const supervisor = new Supervisor({ root: directory, session, credentials, conditionalWrites: options.conditionalWrites ?? true }, options.onEvent);
   const port = await supervisor.listen();
   try {
     await supervisor.startProcess();
@@ -84,8 +87,22 @@ export async function startLocalS3(directory: string, bucket: string, options: L
     get restarts() {
       return supervisor.restarts;
     },
-    stop: () => supervisor.stop(),
+    stop: async () => {
+      await supervisor.stop();
+      await rm(layout.temp, { recursive: true, force: true });
+    },
   };
+}
+
+/** Temp folders of servers that ended a day ago or more (a crash leaves its uploads' temp files). */
+async function removeStaleTemps(temps: string): Promise<void> {
+  const entries = await readdir(temps).catch(() => [] as string[]);
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const name of entries) {
+    const folder = join(temps, name);
+    const st = await stat(folder).catch(() => undefined);
+    if (st && st.mtimeMs < dayAgo) await rm(folder, { recursive: true, force: true });
+  }
 }
 
 interface Waiting {

@@ -14,10 +14,11 @@ const send = (message: ChildMessage): void => {
 };
 
 let handle: ReturnType<typeof createS3Handler> | undefined;
-const server = createServer({ requestTimeout: 0, headersTimeout: 20_000 }, (req, res) => handle!(req, res));
+// Headers must arrive within 20 s; a whole request (a 5 GiB upload at ~100 MB/s is under a minute) within 15 minutes.
+const server = createServer({ requestTimeout: 15 * 60_000, headersTimeout: 20_000 }, (req, res) => handle!(req, res));
 
 function configure(config: ChildConfig): void {
-  handle = createS3Handler({ root: config.root, credentials: config.credentials, conditionalWrites: config.conditionalWrites });
+  handle = createS3Handler({ root: config.root, session: config.session, credentials: config.credentials, conditionalWrites: config.conditionalWrites });
   send({ type: "ready" });
 }
 

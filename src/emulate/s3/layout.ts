@@ -68,13 +68,16 @@ export function checkObjectKey(key: string): string {
 
 /** Paths of the server's files under its root directory. */
 export class Layout {
-  /** Temp files of uploads in progress (renamed into place when complete): bucket names cannot start with ".". */
+  /** Where temp folders of uploads in progress live (renamed into place when complete): bucket names cannot start with ".". */
+  readonly temps: string;
+  /** This server's temp folder (one per server start: servers sharing a root never touch each other's). */
   readonly temp: string;
   /** Parts of multipart uploads. */
   readonly uploads: string;
 
-  constructor(readonly root: string) {
-    this.temp = path.join(root, ".tmp");
+  constructor(readonly root: string, session = "shared") {
+    this.temps = path.join(root, ".tmp");
+    this.temp = path.join(this.temps, session);
     this.uploads = path.join(root, ".uploads");
   }
 

@@ -60,8 +60,8 @@ export class ObjectStore {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly knownBuckets = new Set<string>();
 
-  constructor(root: string, private readonly conditionalWrites = true) {
-    this.layout = new Layout(root);
+  constructor(root: string, private readonly conditionalWrites = true, session?: string) {
+    this.layout = new Layout(root, session);
     mkdirSync(root, { recursive: true });
   }
 

@@ -4,6 +4,8 @@ import type { Credentials } from "./sigv4.js";
 
 export interface ChildConfig {
   root: string;
+  /** Name of this server start's temp folder under `<root>/.tmp/`. */
+  session: string;
   credentials: Credentials;
   conditionalWrites: boolean;
 }

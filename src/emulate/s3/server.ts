@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
 import { XMLParser } from "fast-xml-parser";
 import { S3Fault } from "./layout.js";
 import { type ObjectInfo, ObjectStore } from "./objects.js";
@@ -17,6 +18,8 @@ import { type Credentials, SignatureError, UNSIGNED_PAYLOAD, verifySignature } f
 
 export interface S3HandlerOptions {
   root: string;
+  /** Name of this server start's temp folder (see Layout). */
+  session?: string;
   credentials: Credentials;
   /** Honour `If-None-Match: *` on PUT (default true); tests turn it off to mimic servers that ignore it. */
   conditionalWrites?: boolean;
@@ -115,7 +118,7 @@ function partsOf(doc: Record<string, unknown>): { number: number; etag: string }
 
 /** The S3 request handler. Never throws: every failure is an S3 error answer. */
 export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const store = new ObjectStore(options.root, options.conditionalWrites ?? true);
+  const store = new ObjectStore(options.root, options.conditionalWrites ?? true, options.session);
   const now = options.now ?? Date.now;
 
   async function serve(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
@@ -152,8 +155,8 @@ export function createS3Handler(options: S3HandlerOptions): (req: IncomingMessag
         if (!info) throw new S3Fault(404, "NoSuchKey", "The specified key does not exist.");
         res.writeHead(200, { ...headers, ...objectHeaders(info) });
         if (!opened) return void res.end();
-        opened.stream.on("error", () => res.destroy());
-        opened.stream.pipe(res);
+        // Also closes the file when the client goes away mid-download.
+        await pipeline(opened.stream, res).catch(() => res.destroy());
         return;
       }
       case "PutObject": {
