@@ -7,10 +7,10 @@ WORKDIR /app
 ENV NODE_ENV=production \
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY . .
 
 # Steps run in a fresh directory under /tmp per job; the code stays read-only to the job user.
 USER node
 ENTRYPOINT []
-CMD ["node", "--import", "tsx", "handlers/batch.ts"]
+CMD ["node", "--import", "tsx", "--conditions=runnable-ts-source", "handlers/batch.ts"]

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// Registers tsx so the CLI and users' pipeline.ts files load as TypeScript without a build step.
-import { register } from "tsx/esm/api";
+// The `runnable` command. Installed, it runs the compiled CLI in dist/ (built by `npm pack`).
+// In a checkout of the runnable-ts repository (tsconfig.build.json is never shipped) it runs the
+// TypeScript sources instead, so a contributor's `npx runnable` always runs what they edited.
+import { existsSync } from "node:fs";
 
-register();
-const { main } = await import("../src/cli/main.ts");
-process.exitCode = await main(process.argv);
+if (existsSync(new URL("../tsconfig.build.json", import.meta.url))) {
+  const { runSources } = await import("./run-sources.js");
+  process.exitCode = await runSources(process.argv.slice(2));
+} else {
+  await import("../dist/src/cli/bin.js");
+}

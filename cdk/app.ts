@@ -4,7 +4,7 @@
 import { App } from "aws-cdk-lib";
 import { resolve } from "node:path";
 import { globSync } from "tinyglobby";
-import { PACKAGE_ROOT } from "./entries.js";
+import { PACKAGE_ROOT } from "../src/core/package.js";
 import { loadPipelineSources } from "./sources.js";
 import { RunnableStack, addNagChecks } from "./stack.js";
 

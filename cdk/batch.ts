@@ -7,6 +7,7 @@ import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Platform } from "aws-cdk-lib/aws-ecr-assets";
 import { Construct } from "constructs";
 import { isAbsolute, relative } from "node:path";
+import { FROM_SOURCE, SOURCE_CONDITION, ownModule } from "../src/core/package.js";
 import { acknowledge } from "./nag.js";
 import type { RunnableStorage } from "./storage.js";
 
@@ -75,7 +76,7 @@ export class RunnableBatch extends Construct {
       assignPublicIp: true,
       fargateCpuArchitecture: CpuArchitecture.X86_64,
       // The state machine passes the StepEvent in RUNNABLE_STEP_EVENT (a container override per job).
-      command: ["node", "--import", "tsx", "handlers/batch.ts"],
+      command: batchCommand(p.projectRoot),
       environment: {
         RUNNABLE_BUCKET: p.storage.bucket.bucketName,
         RUNNABLE_PREFIX: p.storage.pipelinePrefix(p.pipeline),
@@ -91,4 +92,14 @@ export class RunnableBatch extends Construct {
     acknowledge(executionRole, "AwsSolutions-IAM5[Resource::*]", "ecr:GetAuthorizationToken supports no resource-level permissions (image pulls themselves are scoped to the asset repository).");
     return job;
   }
+}
+
+/**
+ * The job container's command: the Batch handler inside the image (the project folder). Installed,
+ * that is runnable-ts's compiled `dist/handlers/batch.js` under node_modules; from this repo's
+ * sources, `handlers/batch.ts` through tsx.
+ */
+export function batchCommand(projectRoot: string): string[] {
+  const entry = relative(projectRoot, ownModule("handlers/batch")).split("\\").join("/");
+  return FROM_SOURCE ? ["node", "--import", "tsx", `--conditions=${SOURCE_CONDITION}`, entry] : ["node", entry];
 }

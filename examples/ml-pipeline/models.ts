@@ -1,5 +1,7 @@
 // Model side of the ML example: plain TypeScript over ml-random-forest and ml-xgboost, no
 // runnable-ts imports. Each trainer fits on the training split and scores on the held-out split.
+// The two libraries are devDependencies of this repository, not dependencies of runnable-ts: to
+// run the example elsewhere, `npm install ml-random-forest@2.1.0 ml-xgboost@1.1.2`.
 import { copyFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { RandomForestClassifier } from "ml-random-forest";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RUN_ID } from "../runtime/protocol.js";
+import { RUN_ID } from "../core/protocol.js";
 import type { JsonValue } from "../sdk/types.js";
 import { PARAMETER_NAME, STEP_NAME } from "../sdk/types.js";
 

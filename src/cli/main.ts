@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError } from "commander";
+import { PACKAGE_ROOT } from "../core/package.js";
 import { COMMANDS, commandOf } from "./commands/index.js";
 import type { CommandContext } from "./context.js";
 import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
@@ -43,6 +45,6 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version?: string };
   return pkg.version ?? "unknown";
 }

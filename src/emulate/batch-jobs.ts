@@ -1,8 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { ownModule, ownModuleExecArgv } from "../core/package.js";
 import { TaskError } from "./workers.js";
 
 /**
@@ -12,8 +10,7 @@ import { TaskError } from "./workers.js";
  * the job description as the Cause, as the `.sync` integration does.
  */
 
-const ENTRY = fileURLToPath(new URL("../../handlers/batch.ts", import.meta.url));
-const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs")).href;
+const ENTRY = ownModule("handlers/batch");
 
 export interface BatchJobOptions {
   jobName: string;
@@ -37,7 +34,7 @@ export interface JobDescription {
 /** Runs one job; resolves with its description when the container exits 0. */
 export function runBatchJob(options: BatchJobOptions): Promise<JobDescription> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, `--max-old-space-size=${options.memoryMiB}`, ENTRY], {
+    const child = spawn(process.execPath, [...ownModuleExecArgv(), `--max-old-space-size=${options.memoryMiB}`, ENTRY], {
       env: { ...process.env, ...options.env, RUNNABLE_HANDLER_PROCESS: String(process.pid) },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,10 +1,9 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { type Server, type Socket, createServer } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { ownModule, ownModuleExecArgv } from "../core/package.js";
 import { Layout } from "./s3/layout.js";
 import type { ChildConfig, ChildMessage, ParentMessage } from "./s3/protocol.js";
 import type { Credentials } from "./s3/sigv4.js";
@@ -43,8 +42,7 @@ export interface LocalS3Options {
   onEvent?: (message: string) => void;
 }
 
-const CHILD = fileURLToPath(new URL("./s3/child.ts", import.meta.url));
-const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs")).href;
+const CHILD = ownModule("src/emulate/s3/child");
 
 /** How long a new process may take to report ready. */
 const START_TIMEOUT_MS = 30_000;
@@ -212,7 +210,7 @@ class Supervisor {
   private async spawn(): Promise<void> {
     this.lastAttempt = Date.now();
     this.stderrTail = "";
-    const child = fork(CHILD, [], { execArgv: ["--import", TSX], stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    const child = fork(CHILD, [], { execArgv: ownModuleExecArgv(), stdio: ["ignore", "pipe", "pipe", "ipc"] });
     this.child = child;
     child.stderr!.on("data", (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);

@@ -1,9 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createRequire } from "node:module";
 import { cpus } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { ownModule, ownModuleExecArgv } from "../core/package.js";
 import type { StepResult } from "../runtime/protocol.js";
 import type { ChildMessage, InvokeMessage } from "./worker-protocol.js";
 
@@ -71,8 +69,7 @@ interface Worker {
   stderrTail: string;
 }
 
-const CHILD = fileURLToPath(new URL("./worker-child.ts", import.meta.url));
-const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs")).href;
+const CHILD = ownModule("src/emulate/worker-child");
 
 export class WorkerPool {
   private readonly workers = new Set<Worker>();
@@ -174,7 +171,7 @@ export class WorkerPool {
   private spawn(key: number): Worker {
     this.stats.coldStarts++;
     const child = fork(CHILD, [], {
-      execArgv: ["--import", TSX, `--max-old-space-size=${key}`],
+      execArgv: [...ownModuleExecArgv(), `--max-old-space-size=${key}`],
       env: { ...process.env, ...this.options.env, RUNNABLE_PIPELINE_FILE: this.options.pipelineFile, RUNNABLE_PIPELINE_NAME: this.options.pipelineName, RUNNABLE_HANDLER_PROCESS: String(process.pid) },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",

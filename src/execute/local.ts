@@ -3,7 +3,8 @@ import type { MapNodeGraph, NodeGraph, PipelineGraph, TaskNode } from "../graph/
 import { lastOf, succeeded, type Scope, type StepContext } from "../runtime/context.js";
 import { readSecrets } from "../runtime/secrets.js";
 import { itemOf } from "../runtime/objects.js";
-import { PROTOCOL_VERSION, type StepAction, type StepEvent, type StepResult } from "../runtime/protocol.js";
+import { PROTOCOL_VERSION, type StepAction } from "../core/protocol.js";
+import type { StepEvent, StepResult } from "../runtime/protocol.js";
 import { handleStepEvent } from "../runtime/step-event.js";
 import { toStepError } from "../runtime/run-step.js";
 import type { StepError } from "../sdk/runlog.js";

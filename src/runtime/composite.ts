@@ -6,7 +6,7 @@ import { bindFunctionResult } from "./bind.js";
 import type { Scope, StepContext } from "./context.js";
 import { isObjectRef, materialise, prefetchObjects, storeObject } from "./objects.js";
 import { nonJson } from "./parameters.js";
-import { ERRORS } from "./protocol.js";
+import { ERRORS } from "../core/protocol.js";
 import { pipelineOutcome } from "./scope.js";
 
 type View = Map<string, AttemptRecord[]>;

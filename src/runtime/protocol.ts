@@ -1,28 +1,10 @@
 import { z } from "zod";
+import { ERRORS, PROTOCOL_VERSION, RUN_ID, STEP_ACTIONS } from "../core/protocol.js";
 
-/**
- * The step-handler protocol: what a Step Functions Task state (or the local emulator) sends to the
- * step handler, and the small result it gets back. Payloads carry references only — run id,
- * definition path, map indexes — never parameters or data, so they stay far below 256 KiB.
- *
- * One protocol serves every handler (Lambda `handlers/step.ts`, Batch `handlers/batch.ts`, the
- * emulator) and every mode. Bump `PROTOCOL_VERSION` on any incompatible change.
- */
-export const PROTOCOL_VERSION = 1 as const;
+// The handlers' side of the step protocol (constants in src/core/protocol.ts): events and results, validated.
+export { ERRORS, PROTOCOL_VERSION, RUN_ID } from "../core/protocol.js";
 
-export const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
-
-/**
- * What a handler is asked to do.
- * - `start`: check the run header exists and its dagHash matches the bundled pipeline; mark an execution started.
- * - `task`: run one FunctionTask/ShellTask attempt (runStep). Failure → the handler throws `runnable.StepFailed`.
- * - `stub`: record a Stub's success (its returns bound to null).
- * - `mapStart`: resolve the Map's list; result `count` (and, for distributed maps, `itemsKey`).
- * - `conditionalStart`: resolve the branch key; result `branch` ("default" for the default branch).
- * - `nodeEnd`: record a Parallel/Map/Conditional/Success/Fail node's outcome (Map: apply the reducer).
- * - `finalise`: record the run's final status and finalParameters (on success and on every caught failure).
- */
-export const StepAction = z.enum(["start", "task", "stub", "mapStart", "conditionalStart", "nodeEnd", "finalise"]);
+export const StepAction = z.enum(STEP_ACTIONS);
 export type StepAction = z.infer<typeof StepAction>;
 
 export const StepEvent = z.object({
@@ -59,23 +41,6 @@ export const StepResult = z.object({
 });
 export type StepResult = z.infer<typeof StepResult>;
 
-/** ASL error names a handler raises; Retry/Catch match on them. */
-export const ERRORS = {
-  /** The user's step failed (function threw, command exited non-zero, returns missing). */
-  stepFailed: "runnable.StepFailed",
-  /** The attempt ran out of its timeoutSeconds (or the Lambda's remaining time). */
-  timeout: "runnable.Timeout",
-  /** A Conditional matched no branch and has no default. */
-  noBranch: "runnable.NoBranch",
-  /** The event is malformed or names an unknown step. Not retryable. */
-  badEvent: "runnable.BadEvent",
-  /** The bundled pipeline's dagHash differs from the run's. Not retryable. */
-  dagMismatch: "runnable.DagMismatch",
-  /** A Fail step was reached. */
-  failStep: "runnable.FailStep",
-  /** An inline Map has more items than a Standard execution's history can hold (refused at its start). */
-  mapTooLarge: "runnable.MapTooLarge",
-} as const;
 
 /** Parses an event, throwing a readable error (name `runnable.BadEvent`) on a bad one. */
 export function parseStepEvent(input: unknown): StepEvent {

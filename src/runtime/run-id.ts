@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { UsageError } from "../sdk/errors.js";
-import { RUN_ID } from "./protocol.js";
+import { RUN_ID } from "../core/protocol.js";
 
 let lastStamp = "";
 let counter = 0;

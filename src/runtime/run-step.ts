@@ -7,7 +7,7 @@ import { catalogGet, catalogPut, putOne } from "./catalog-io.js";
 import { attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext } from "./context.js";
 import { parameterView, prefetchObjects } from "./objects.js";
 import { checkReturnsSize } from "./limits.js";
-import { ERRORS } from "./protocol.js";
+import { ERRORS } from "../core/protocol.js";
 import { resolveScope } from "./scope.js";
 import { checkSecrets, maskFile } from "./secrets.js";
 import { runShell } from "./shell.js";

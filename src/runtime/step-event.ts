@@ -7,7 +7,8 @@ import {
   allAttemptsOf, attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext,
 } from "./context.js";
 import { listLength, prefetchObjects } from "./objects.js";
-import { ERRORS, PROTOCOL_VERSION, type StepEvent, type StepResult } from "./protocol.js";
+import { ERRORS, PROTOCOL_VERSION } from "../core/protocol.js";
+import type { StepEvent, StepResult } from "./protocol.js";
 import { runStep, toStepError } from "./run-step.js";
 import { pipelineOutcome, resolveScope } from "./scope.js";
 import { maskParameters } from "./secrets.js";

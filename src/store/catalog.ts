@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { RUN_ID } from "../runtime/protocol.js";
+import { RUN_ID } from "../core/protocol.js";
 import { hashFile } from "./digest.js";
 import { checkKey } from "./keys.js";
 import { checkCatalogName } from "./safe-path.js";

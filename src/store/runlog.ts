@@ -1,7 +1,7 @@
 import { RunExistsError, RunNotFoundError } from "../sdk/errors.js";
 import type { RootGraph } from "../graph/types.js";
 import type { RunLog, StepLog } from "../sdk/runlog.js";
-import { RUN_ID } from "../runtime/protocol.js";
+import { RUN_ID } from "../core/protocol.js";
 import { mapLimit } from "./limit.js";
 import { loadRunObjects } from "./snapshot.js";
 import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionStart, RunHeader, RunLogStore, RunStatusInfo } from "./types.js";

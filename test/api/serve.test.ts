@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunsClient } from "../../src/api/client.js";
 import type { RunLog } from "../../src/sdk/runlog.js";
 import type { RunHeader } from "../../src/store/types.js";
-import { BIN, REPO, runCli } from "../helpers/cli.js";
+import { BIN, BIN_ARGS, REPO, runCli } from "../helpers/cli.js";
 import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 
 // Real HTTP against `runnable serve` (the CLI, as a user starts it), backed by the emulator and a
@@ -46,7 +46,7 @@ async function waitForEnd(runId: string): Promise<RunLog> {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "runnable-serve-"));
   s3 = await startS3rver({ bucket: "serve-runs" });
-  serve = spawn(process.execPath, [BIN, "serve", "--port", "0", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket, "--root", work, QUICK, ML], {
+  serve = spawn(process.execPath, [...BIN_ARGS, "serve", "--port", "0", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket, "--root", work, QUICK, ML], {
     // The server's own S3 access uses s3rver's credentials; callers sign with theirs (ignored locally).
     cwd: work, env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"],
   });

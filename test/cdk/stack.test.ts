@@ -177,7 +177,7 @@ describe("RunnablePipelines stack", () => {
     template.hasResourceProperties("AWS::Batch::JobDefinition", {
       PlatformCapabilities: ["FARGATE"],
       ContainerProperties: Match.objectLike({
-        Command: ["node", "--import", "tsx", "handlers/batch.ts"],
+        Command: ["node", "--import", "tsx", "--conditions=runnable-ts-source", "handlers/batch.ts"],
         Environment: Match.arrayWith([{ Name: "RUNNABLE_PIPELINE_FILE", Value: "test/cdk/fixtures/heavy.ts" }]),
         ResourceRequirements: Match.arrayWith([{ Type: "MEMORY", Value: "4096" }, { Type: "VCPU", Value: "2" }]),
       }),

@@ -1,10 +1,14 @@
 // The command registry: commands load lazily, so the overview help is built from the registry's
 // summaries; they must say what each command's own help says.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { COMMANDS, commandOf } from "../../src/cli/commands/index.js";
 import { main } from "../../src/cli/main.js";
 import type { CliIo } from "../../src/cli/io.js";
+import { REPO } from "../helpers/cli.js";
 
 function captureIo(): CliIo & { text: () => string } {
   let text = "";
@@ -34,5 +38,19 @@ describe("command registry", () => {
     const overview = captureIo();
     expect(await main(["node", "runnable", "--help"], overview)).toBe(0);
     for (const entry of COMMANDS) expect(overview.text()).toContain(`${entry.name} `);
+  });
+});
+
+describe("bin/runnable.js in a checkout", () => {
+  it("runs the TypeScript sources (what contributors edit), passing arguments and the exit code through", () => {
+    const version = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
+    expect(execFileSync(process.execPath, [join(REPO, "bin", "runnable.js"), "--version"], { encoding: "utf8" })).toBe(`${version}\n`);
+    let code = 0;
+    try {
+      execFileSync(process.execPath, [join(REPO, "bin", "runnable.js"), "frobnicate"], { stdio: "ignore" });
+    } catch (error) {
+      code = (error as { status: number }).status;
+    }
+    expect(code).toBe(2);
   });
 });

@@ -1,4 +1,4 @@
-// Every example, run as a user runs it: `node bin/runnable.js run examples/<x>/pipeline.ts` in a
+// Every example, run as a user runs it: `runnable run examples/<x>/pipeline.ts` (sources, or dist/ with RUNNABLE_TEST_AGAINST=dist) in a
 // fresh working directory, asserting exit code, every step's status, final parameters and catalog md5s.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,14 +1,23 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { RunLog, RunResult } from "../../src/sdk/runlog.js";
 
-/** The repository root, and the `runnable` entry a user's `npx runnable` runs. */
+/** The repository root, and the `runnable` command of this checkout (it runs the sources, see bin/runnable.js). */
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export const BIN = join(REPO, "bin", "runnable.js");
+/**
+ * Node arguments that start the `runnable` CLI: its entry in the sources through tsx (what `npm run
+ * runnable` runs; the source condition comes with NODE_OPTIONS, see vitest.config.ts), or with
+ * `RUNNABLE_TEST_AGAINST=dist` the build an installed package's `bin/runnable.js` runs.
+ */
+export const BIN_ARGS = process.env.RUNNABLE_TEST_AGAINST === "dist"
+  ? [join(REPO, "dist", "src", "cli", "bin.js")]
+  : ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href, join(REPO, "src", "cli", "bin.ts")];
 /** Import specifier of the package for pipeline files written outside the repository (temp dirs). */
 export const SDK = pathToFileURL(join(REPO, "src", "index.ts")).href;
 
@@ -18,9 +27,9 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `node bin/runnable.js …args` in `cwd`, as a user would (stdout/stderr are pipes, not a TTY). */
+/** Runs the `runnable` CLI (from the sources) with `args` in `cwd`, as a user would (stdout/stderr are pipes, not a TTY). */
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
-  return runProgram(process.execPath, [BIN, ...args], options);
+  return runProgram(process.execPath, [...BIN_ARGS, ...args], options);
 }
 
 /** Runs a program as `runCli` runs the CLI: the tests' own RUNNABLE_PRM_* stay out, output collected. */

@@ -8,21 +8,9 @@ import { runPipeline } from "../../src/execute/index.js";
 import { loadPipelineFile } from "../../src/load/index.js";
 import type { UsageError } from "../../src/sdk/errors.js";
 import { REPO, runCli, tempDir } from "../helpers/cli.js";
+import { HELLO_JS, HELLO_TS, LOUD } from "../helpers/hello.js";
 
-const HELLO_ESM = `import { FunctionTask, Pipeline } from "runnable-ts";
-
-const count = ({ text }: { text: string }) => text.split(" ").length;
-const shout = ({ text, words }: { text: string; words: number }) => \`\${text.toUpperCase()} (\${words} words)\`;
-
-export default new Pipeline({
-  steps: [
-    new FunctionTask({ name: "count", function: count, returns: ["words"] }),
-    new FunctionTask({ name: "shout", function: shout, returns: ["loud"] }),
-  ],
-});
-`;
-const stripTypes = (ts: string) => ts.replace(/: \{ text: string(; words: number)? \}/g, "");
-const HELLO_CJS = stripTypes(HELLO_ESM)
+const HELLO_CJS = HELLO_JS
   .replace('import { FunctionTask, Pipeline } from "runnable-ts";', 'const { FunctionTask, Pipeline } = require("runnable-ts");')
   .replace("export default new Pipeline", "module.exports = new Pipeline");
 
@@ -30,7 +18,7 @@ const HELLO_CJS = stripTypes(HELLO_ESM)
 function hello(ext: string): string {
   if (ext === ".cjs") return HELLO_CJS;
   if (ext === ".cts") return HELLO_CJS.replace("({ text })", "({ text }: { text: string })");
-  return ext.endsWith("ts") ? HELLO_ESM : stripTypes(HELLO_ESM);
+  return ext.endsWith("ts") ? HELLO_TS : HELLO_JS;
 }
 
 const PROJECTS: Record<string, string | undefined> = {
@@ -68,7 +56,7 @@ describe("pipeline files load in every kind of project", () => {
         const result = await runPipeline(loaded.pipeline, {
           root: join(dir, ".runnable"), source: loaded.source, fallbackName: loaded.fallbackName, parameters: { text: "hello pipelines" },
         });
-        expect([ext, result.status, result.parameters.loud]).toEqual([ext, "SUCCESS", "HELLO PIPELINES (2 words)"]);
+        expect([ext, result.status, result.parameters.loud]).toEqual([ext, "SUCCESS", LOUD]);
       }
     });
   }
@@ -79,7 +67,7 @@ describe("one pipeline name rule", () => {
     const dir = project("names");
     mkdirSync(join(dir, "flows"));
     const file = join(dir, "flows", "nightly.ts");
-    writeFileSync(file, HELLO_ESM);
+    writeFileSync(file, HELLO_TS);
     const { pipeline } = await loadPipelineFile(file);
     const viaExecute = await runPipeline(pipeline, { root: join(dir, ".runnable"), source: file, parameters: { text: "a b" } });
     const viaCli = await runCli(["run", file, "--json"], { cwd: dir, env: { RUNNABLE_PRM_text: "a b" } });

@@ -41,6 +41,10 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   { name: "ui", summary: "open the web UI: runs, live DAG and timeline, step details, run comparison", load: async () => (await import("./ui.js")).registerUi },
   {
+    name: "init", summary: "create a project: pipeline, parameters, tsconfig, CDK app (never overwrites files)",
+    load: async () => (await import("./init.js")).registerInit,
+  },
+  {
     name: "compile", summary: "compile the pipeline to an AWS Step Functions definition (ASL JSON)",
     load: async () => (await import("./compile.js")).registerCompile,
   },

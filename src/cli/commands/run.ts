@@ -3,7 +3,7 @@ import { Option, type Command } from "commander";
 import { runPipeline } from "../../execute/index.js";
 import { buildGraph } from "../../graph/index.js";
 import { checkParametersFileSize } from "../../runtime/parameters.js";
-import { RUN_ID } from "../../runtime/protocol.js";
+import { RUN_ID } from "../../core/protocol.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";

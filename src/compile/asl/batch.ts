@@ -1,5 +1,5 @@
 import type { TaskNode } from "../../graph/types.js";
-import { PROTOCOL_VERSION } from "../../runtime/protocol.js";
+import { PROTOCOL_VERSION } from "../../core/protocol.js";
 import type { CompileContext, Scope } from "./context.js";
 import { PLACEHOLDERS, catchTo, placeholder } from "./render.js";
 import { stepRetriers } from "./task.js";

@@ -1,5 +1,5 @@
 import type { ConditionalNode } from "../../graph/types.js";
-import { ERRORS } from "../../runtime/protocol.js";
+import { ERRORS } from "../../core/protocol.js";
 import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
 import { compositeFailureRoute } from "./failure.js";
 import { ERROR_SLOT, addHandlerTask, stepEvent } from "./render.js";

@@ -1,5 +1,5 @@
 import type { NodeGraph } from "../../graph/types.js";
-import { ERRORS } from "../../runtime/protocol.js";
+import { ERRORS } from "../../core/protocol.js";
 import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
 import { CAUGHT_ERROR, addHandlerTask, stepEvent } from "./render.js";
 

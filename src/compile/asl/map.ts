@@ -1,5 +1,5 @@
 import type { MapNodeGraph } from "../../graph/types.js";
-import { ERRORS } from "../../runtime/protocol.js";
+import { ERRORS } from "../../core/protocol.js";
 import { mapTooLargeMessage } from "../guard.js";
 import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
 import { compositeFailureRoute } from "./failure.js";

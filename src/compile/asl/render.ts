@@ -1,5 +1,5 @@
-import type { StepAction } from "../../runtime/protocol.js";
-import { PROTOCOL_VERSION } from "../../runtime/protocol.js";
+import type { StepAction } from "../../core/protocol.js";
+import { PROTOCOL_VERSION } from "../../core/protocol.js";
 import { addState, type CompileContext, type Scope } from "./context.js";
 import type { StateInfo } from "./names.js";
 import type { Catcher, Json, PayloadTemplate, Retrier, TaskState, Transition } from "./types.js";

@@ -1,5 +1,5 @@
 import type { RetrySpec, TaskNode } from "../../graph/types.js";
-import { ERRORS } from "../../runtime/protocol.js";
+import { ERRORS } from "../../core/protocol.js";
 import { renderBatchTask } from "./batch.js";
 import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
 import { taskFailureRoute } from "./failure.js";
