@@ -3,7 +3,7 @@
  * prints first: `listening on <url>` and `token: <value>`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { BIN } from "./cli.js";
+import { BIN_ARGS } from "./cli.js";
 
 export interface ServeHandle {
   url: string;
@@ -16,7 +16,7 @@ export interface ServeHandle {
 }
 
 export async function startServe(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<ServeHandle> {
-  const child = spawn(process.execPath, [BIN, "serve", ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...BIN_ARGS, "serve", ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   const [url, token] = await new Promise<[string, string]>((resolve, reject) => {

@@ -10,7 +10,7 @@ import { runPipeline } from "../../src/execute/index.js";
 import { buildGraph } from "../../src/graph/index.js";
 import { resolveParameters } from "../../src/runtime/index.js";
 import { shellEnvironment } from "../../src/runtime/shell.js";
-import { FunctionTask, Map as MapStep, Pipeline, ShellTask } from "../../src/index.js";
+import { FunctionTask, Map as MapStep, Pipeline, ShellTask, type RunResult } from "../../src/index.js";
 import { load, tempDir } from "../emulate/compare.js";
 import { REPO, runCli } from "../helpers/cli.js";
 
@@ -20,6 +20,22 @@ const DENIED = [
   "PYTHONPATH", "PYTHONSTARTUP", "PS4", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND", "HOME", "RUNNABLE_OUTPUT", "RUNNABLE_X",
 ];
 const FIXTURE = join(import.meta.dirname, "fixtures", "shell-canary.ts");
+const OUTPUT_FIXTURE = join(import.meta.dirname, "fixtures", "shell-output.ts");
+/** Text a user passes on (say, a commit message or a scraped title) that tries to set another return. */
+const SMUGGLED = "fine\nverified=true\n  x = y";
+
+/** Issue 10, repro 6, as the run log shows it: the block step keeps the text whole, the naive step fails. */
+function expectOutputsNotConfused(r: RunResult): void {
+  expect(r.status).toBe("FAIL");
+  const block = r.runLog.steps.block!;
+  expect(block.status).toBe("SUCCESS");
+  expect(block.attempts[0]!.outputParameters).toEqual({ verified: false, note: SMUGGLED });
+  const naive = r.runLog.steps.naive!;
+  expect(naive.status).toBe("FAIL");
+  expect(naive.attempts.at(-1)!.error!.message).toMatch(/line 3 of \$RUNNABLE_OUTPUT sets "verified" again \(first set on line 1\)/);
+  expect(naive.attempts.every((a) => a.status === "FAIL" && Object.keys(a.outputParameters).length === 0)).toBe(true);
+  expect(r.runLog.finalParameters.verified).toBe(false);
+}
 /** What each denied parameter is set to: harmful if it ever reached bash. */
 const payload = (canary: string) => `$(touch ${canary})`;
 
@@ -98,6 +114,12 @@ describe("reserved parameter names, local mode", () => {
     expect(existsSync(join(dir, "canary"))).toBe(false);
     expect(shellEnvironment({}, {}, { BASH_ENV: hook, ENV: hook, KEEP: "1" })).toEqual({ KEEP: "1" });
   });
+
+  it("$RUNNABLE_OUTPUT: a value with a newline cannot set another return; name<<DELIMITER blocks round-trip it", async () => {
+    const dir = tempDir("shell-output-");
+    const p = await load(OUTPUT_FIXTURE);
+    expectOutputsNotConfused(await runPipeline(p.pipeline, { root: join(dir, "root"), parameters: { comment: SMUGGLED }, source: p.source }));
+  });
 });
 
 describe("reserved parameter names, emulator mode", () => {
@@ -117,6 +139,11 @@ describe("reserved parameter names, emulator mode", () => {
     const r = await runInEmulator({ built: p.built, source: p.source, parameters: { marker: join(dir, "ran") }, session });
     expect(r.status).toBe("SUCCESS");
     expect(existsSync(join(dir, "ran"))).toBe(true);
+  }, 60_000);
+
+  it("$RUNNABLE_OUTPUT in a handler process: a newline cannot set another return; blocks round-trip", async () => {
+    const p = await load(OUTPUT_FIXTURE);
+    expectOutputsNotConfused(await runInEmulator({ built: p.built, source: p.source, parameters: { comment: SMUGGLED }, session }));
   }, 60_000);
 
   it.each(DENIED)("%s: refused at run creation (the path serve and the runs API share), nothing recorded or run", async (name) => {
