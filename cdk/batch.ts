@@ -6,6 +6,7 @@ import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Platform } from "aws-cdk-lib/aws-ecr-assets";
 import { Construct } from "constructs";
+import type { FargateSize } from "../src/graph/resources.js";
 import { isAbsolute, relative } from "node:path";
 import { FROM_SOURCE, SOURCE_CONDITION, ownModule } from "../src/core/package.js";
 import { acknowledge } from "./nag.js";
@@ -13,9 +14,9 @@ import type { RunnableStorage } from "./storage.js";
 
 /** Options of AWS Batch on Fargate, used only when a pipeline has `compute: "batch"` steps. */
 export interface RunnableBatchOptions {
-  /** Default vCPUs of a job when the step sets none. Default 1. */
+  /** vCPUs of a batch step that sets no `resources` (a Fargate size with `memoryMiB`). Default 1. */
   vcpu?: number;
-  /** Default memory (MiB) of a job when the step sets none. Default 2048. */
+  /** Memory (MiB) of a batch step that sets no `resources`. Default: the smallest `vcpu` takes, or 2048 with neither. */
   memoryMiB?: number;
   /** Upper bound of vCPUs running at once in the compute environment. Default 16. */
   maxVCpus?: number;
@@ -59,8 +60,12 @@ export class RunnableBatch extends Construct {
     });
   }
 
-  /** A job definition for one pipeline: the container runs `handlers/batch.ts` on the request Step Functions passes. */
-  jobDefinition(id: string, p: { pipeline: string; pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; vcpu: number; memoryMiB: number; timeoutSeconds?: number }): EcsJobDefinition {
+  /**
+   * The job definitions of one pipeline, one per Fargate size its batch steps use (a job definition
+   * must itself be a valid size, so sizes are never mixed), sharing a job role and an execution role.
+   * The container runs `handlers/batch.ts` on the request Step Functions passes.
+   */
+  jobDefinitions(id: string, p: { pipeline: string; pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; sizes: Record<string, FargateSize> }): Record<string, EcsJobDefinition> {
     const inImage = relative(p.projectRoot, p.pipelineFile).split("\\").join("/");
     if (inImage.startsWith("../") || isAbsolute(inImage)) {
       throw new Error(`pipeline file ${p.pipelineFile} has batch steps but lies outside the project root ${p.projectRoot}, which is what the job image contains`);
@@ -69,28 +74,33 @@ export class RunnableBatch extends Construct {
     p.storage.grantPipeline(jobRole, p.pipeline, ["runs", "catalog"], true,
       `A job reads and writes only objects of pipeline ${p.pipeline}'s runs (runs/ and catalog/ under its own key scope): object keys are per run and step, not known in advance.`);
     const executionRole = new Role(this, `${id}ExecutionRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
-    const container = new EcsFargateContainerDefinition(this, `${id}Container`, {
-      image: this.image,
-      cpu: p.vcpu,
-      memory: Size.mebibytes(p.memoryMiB),
-      assignPublicIp: true,
-      fargateCpuArchitecture: CpuArchitecture.X86_64,
-      // The state machine passes the StepEvent in RUNNABLE_STEP_EVENT (a container override per job).
-      command: batchCommand(p.projectRoot),
-      environment: {
-        RUNNABLE_BUCKET: p.storage.bucket.bucketName,
-        RUNNABLE_PREFIX: p.storage.pipelinePrefix(p.pipeline),
-        RUNNABLE_PIPELINE_FILE: inImage,
-        RUNNABLE_PIPELINE_NAME: p.fallbackName,
-      },
-      jobRole,
-      executionRole,
-      logging: LogDriver.awsLogs({ streamPrefix: id, logGroup: this.logGroup }),
-      readonlyRootFilesystem: false,
-    });
-    const job = new EcsJobDefinition(this, `${id}Job`, { container });
+    const out: Record<string, EcsJobDefinition> = {};
+    for (const [placeholder, size] of Object.entries(p.sizes)) {
+      const sizeId = placeholder.slice(placeholder.indexOf("_") + 1);
+      const container = new EcsFargateContainerDefinition(this, `${id}Container${sizeId}`, {
+        image: this.image,
+        cpu: size.vcpu,
+        memory: Size.mebibytes(size.memoryMiB),
+        ...(size.ephemeralStorageMiB !== undefined ? { ephemeralStorageSize: Size.mebibytes(size.ephemeralStorageMiB) } : {}),
+        assignPublicIp: true,
+        fargateCpuArchitecture: CpuArchitecture.X86_64,
+        // The state machine passes the StepEvent in RUNNABLE_STEP_EVENT (a container override per job).
+        command: batchCommand(p.projectRoot),
+        environment: {
+          RUNNABLE_BUCKET: p.storage.bucket.bucketName,
+          RUNNABLE_PREFIX: p.storage.pipelinePrefix(p.pipeline),
+          RUNNABLE_PIPELINE_FILE: inImage,
+          RUNNABLE_PIPELINE_NAME: p.fallbackName,
+        },
+        jobRole,
+        executionRole,
+        logging: LogDriver.awsLogs({ streamPrefix: id, logGroup: this.logGroup }),
+        readonlyRootFilesystem: false,
+      });
+      out[placeholder] = new EcsJobDefinition(this, `${id}Job${sizeId}`, { container });
+    }
     acknowledge(executionRole, "AwsSolutions-IAM5[Resource::*]", "ecr:GetAuthorizationToken supports no resource-level permissions (image pulls themselves are scoped to the asset repository).");
-    return job;
+    return out;
   }
 }
 

@@ -3,14 +3,15 @@ import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { compile } from "../src/compile/index.js";
-import { walk } from "../src/graph/index.js";
+import { PLACEHOLDERS, compile } from "../src/compile/index.js";
+import { AWS_LIMITS_DATE, LAMBDA_LIMITS, fargateSize, walk } from "../src/graph/index.js";
 import { RunnableApi } from "./api.js";
 import { RunnableBatch, type RunnableBatchOptions } from "./batch.js";
 import { writeStepEntry } from "./entries.js";
+import { RunnableFinaliser } from "./finaliser.js";
 import { BundledFunction } from "./lambda.js";
-import { WILDCARD_REASONS, acknowledge } from "./nag.js";
-import { type LambdaDefaults, type PipelineSource, lambdaSizing, tasksOf } from "./sources.js";
+import { WILDCARD_REASONS, acknowledge, acknowledgeResource } from "./nag.js";
+import { type LambdaDefaults, type PipelineSource, tasksOf } from "./sources.js";
 import { type RunnableBucketOptions, RunnableStorage } from "./storage.js";
 
 /** Props of `RunnablePipelines`. */
@@ -33,7 +34,10 @@ export interface RunnablePipelinesProps {
 
 /** What was deployed for one pipeline. */
 export interface DeployedPipelineResources {
+  /** The default-size step function (bookkeeping actions and steps without resources). */
   stepFunction: BundledFunction;
+  /** Every step function by placeholder (`StepFunctionArn`, `StepFunctionArn_m2048t150`, …). */
+  stepFunctions: Record<string, BundledFunction>;
   stateMachine: StateMachine;
   /** The compiled ASL before substitution (placeholders `${…}`). */
   definition: unknown;
@@ -52,12 +56,15 @@ export interface DeployedPipelineResources {
 export class RunnablePipelines extends Construct {
   readonly storage: RunnableStorage;
   readonly api: RunnableApi;
+  /** Marks runs FAIL whose execution failed, timed out or was aborted outside any Catch. */
+  readonly finaliser: RunnableFinaliser;
   readonly batch: RunnableBatch | undefined;
   readonly pipelines = new Map<string, DeployedPipelineResources>();
 
   constructor(scope: Construct, id: string, props: RunnablePipelinesProps) {
     super(scope, id);
     if (props.pipelines.length === 0) throw new Error("RunnablePipelines needs at least one pipeline");
+    checkDefaults(props);
     const projectRoot = props.projectRoot ?? process.cwd();
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
@@ -72,6 +79,10 @@ export class RunnablePipelines extends Construct {
       graph: s.built.graph, defaults: s.defaults, stateMachine: this.pipelines.get(s.built.graph.name)!.stateMachine,
     }]));
     this.api = new RunnableApi(this, "Api", { projectRoot, storage: this.storage, pipelines: apiPipelines, removalPolicy, logRetention });
+    this.finaliser = new RunnableFinaliser(this, "Finaliser", {
+      projectRoot, storage: this.storage, removalPolicy, logRetention,
+      pipelines: props.pipelines.map((s) => ({ graph: s.built.graph, stateMachine: this.pipelines.get(s.built.graph.name)!.stateMachine })),
+    });
 
     new CfnOutput(this, "ApiUrl", { value: this.api.api.url, description: "runs API base URL (IAM auth, SigV4)" });
     new CfnOutput(this, "BucketName", { value: this.storage.bucket.bucketName, description: "bucket of run logs (runs/) and catalogs (catalog/)" });
@@ -83,38 +94,40 @@ export class RunnablePipelines extends Construct {
   private deployPipeline(source: PipelineSource, o: { projectRoot: string; removalPolicy: RemovalPolicy; logRetention: RetentionDays; lambda: LambdaDefaults; batch: RunnableBatchOptions }): DeployedPipelineResources {
     const name = source.built.graph.name;
     const scope = new Construct(this, `Pipeline-${name}`);
-    const sizing = lambdaSizing(source.built, o.lambda);
-    const stepFunction = new BundledFunction(scope, "Step", {
-      entry: writeStepEntry(o.projectRoot, `${Stack.of(this).stackName}-${name}`, source.file, source.fallbackName),
-      projectRoot: o.projectRoot,
-      description: `runnable-ts step handler of pipeline ${name}`,
-      ...sizing,
-      environment: { RUNNABLE_BUCKET: this.storage.bucket.bucketName, RUNNABLE_PREFIX: this.storage.pipelinePrefix(name), RUNNABLE_PIPELINE_NAME: source.fallbackName },
-      removalPolicy: o.removalPolicy,
-      logRetention: o.logRetention,
-      nodeModules: source.nodeModules,
-    });
+    const batchDefaults = { ...(o.batch.vcpu !== undefined ? { vcpu: o.batch.vcpu } : {}), ...(o.batch.memoryMiB !== undefined ? { memoryMiB: o.batch.memoryMiB } : {}) };
+    const compiled = compile(source.built, { batchDefaults, lambdaDefaults: o.lambda });
+    const definitionText = JSON.stringify(compiled.definition);
+    // One function per size the steps ask for (src/compile/sizing.ts); all run the same bundle and
+    // share one role. `StepFunctionArn` (the default size, every bookkeeping action) comes first.
+    const entry = writeStepEntry(o.projectRoot, `${Stack.of(this).stackName}-${name}`, source.file, source.fallbackName);
+    const functions: Record<string, BundledFunction> = {};
+    for (const [placeholder, spec] of Object.entries(compiled.functions).sort(([a], [b]) => (a === PLACEHOLDERS.stepFunctionArn ? -1 : b === PLACEHOLDERS.stepFunctionArn ? 1 : a.localeCompare(b)))) {
+      const suffix = placeholder.slice(PLACEHOLDERS.stepFunctionArn.length + 1);
+      const shared = functions[PLACEHOLDERS.stepFunctionArn];
+      functions[placeholder] = new BundledFunction(scope, `Step${suffix}`, {
+        entry, projectRoot: o.projectRoot,
+        description: suffix ? `runnable-ts step handler of pipeline ${name}, for steps sized ${suffix}` : `runnable-ts step handler of pipeline ${name}`,
+        memoryMiB: spec.memoryMiB, timeoutSeconds: spec.timeoutSeconds, architecture: spec.architecture, ephemeralStorageMiB: spec.ephemeralStorageMiB,
+        environment: { RUNNABLE_BUCKET: this.storage.bucket.bucketName, RUNNABLE_PREFIX: this.storage.pipelinePrefix(name), RUNNABLE_PIPELINE_NAME: source.fallbackName },
+        removalPolicy: o.removalPolicy,
+        logRetention: o.logRetention,
+        nodeModules: source.nodeModules,
+        ...(shared ? { role: shared.role } : {}),
+      });
+    }
+    const stepFunction = functions[PLACEHOLDERS.stepFunctionArn]!;
     this.storage.grantPipeline(stepFunction.role, name, ["runs", "catalog"], true,
       `The step handler reads and writes only objects of pipeline ${name}'s runs (runs/ and catalog/ under its own key scope); keys are per run id and step path, not known in advance.`);
-
-    const compiled = compile(source.built);
-    const definitionText = JSON.stringify(compiled.definition);
-    const substitutions: Record<string, string> = {
-      StepFunctionArn: stepFunction.fn.functionArn,
-      BucketName: this.storage.bucket.bucketName,
-      KeyPrefix: this.storage.pipelinePrefix(name),
-    };
-    const batchTasks = tasksOf(source.built).filter((t) => t.compute === "batch");
-    let batchGrant: { queueArn: string; jobDefinitionArn: string } | undefined;
-    if (batchTasks.length > 0 && this.batch) {
-      const job = this.batch.jobDefinition(outputId(name), {
-        pipeline: name, pipelineFile: source.file, fallbackName: source.fallbackName, projectRoot: o.projectRoot, storage: this.storage,
-        vcpu: Math.max(...batchTasks.map((t) => t.vcpu ?? o.batch.vcpu ?? 1)),
-        memoryMiB: Math.max(...batchTasks.map((t) => t.memoryMiB ?? o.batch.memoryMiB ?? 2048)),
+    const substitutions: Record<string, string> = { BucketName: this.storage.bucket.bucketName, KeyPrefix: this.storage.pipelinePrefix(name) };
+    for (const [placeholder, fn] of Object.entries(functions)) substitutions[placeholder] = fn.fn.functionArn;
+    let batchGrant: { queueArn: string; jobDefinitionArns: string[] } | undefined;
+    if (Object.keys(compiled.jobDefinitions).length > 0 && this.batch) {
+      const jobs = this.batch.jobDefinitions(outputId(name), {
+        pipeline: name, pipelineFile: source.file, fallbackName: source.fallbackName, projectRoot: o.projectRoot, storage: this.storage, sizes: compiled.jobDefinitions,
       });
       substitutions.JobQueueArn = this.batch.queue.jobQueueArn;
-      substitutions.JobDefinitionArn = job.jobDefinitionArn;
-      batchGrant = { queueArn: this.batch.queue.jobQueueArn, jobDefinitionArn: job.jobDefinitionArn };
+      for (const [placeholder, job] of Object.entries(jobs)) substitutions[placeholder] = job.jobDefinitionArn;
+      batchGrant = { queueArn: this.batch.queue.jobQueueArn, jobDefinitionArns: Object.values(jobs).map((j) => j.jobDefinitionArn) };
     }
     const used = placeholdersOf(definitionText);
     const missing = used.filter((p) => !(p in substitutions));
@@ -134,35 +147,48 @@ export class RunnablePipelines extends Construct {
       tracingEnabled: true,
     });
     // fromString definitions carry no grants: add exactly what the Task states call.
-    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [stepFunction.fn.functionArn] }));
+    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: Object.values(functions).map((f) => f.fn.functionArn) }));
     if (batchGrant) this.grantBatch(stateMachine, batchGrant);
-    if (stateMachineName) this.grantDistributedMap(stateMachine, stateMachineName, name);
+    if (stateMachineName) this.grantDistributedMap(stateMachine, stateMachineName, distributedLabels(compiled.definition), name);
     acknowledge(stateMachine, "AwsSolutions-IAM5[Resource::*]",
       `${WILDCARD_REASONS.logDelivery} ${WILDCARD_REASONS.xray}${batchGrant ? " batch:DescribeJobs (polled by .sync integrations) supports no resource-level permissions." : ""}`);
     return {
-      stepFunction, stateMachine, definition: compiled.definition,
+      stepFunction, stepFunctions: functions, stateMachine, definition: compiled.definition,
       substitutions: Object.fromEntries(used.map((p) => [p, substitutions[p]!])),
       transitionsPerRun: compiled.estimate.transitionsPerRun,
     };
   }
 
-  /** What a Distributed Map needs: start/describe/stop its child executions, read its item list and write its results under its pipeline's catalog/. */
-  private grantDistributedMap(stateMachine: StateMachine, stateMachineName: string, pipeline: string): void {
+  /**
+   * What a Distributed Map needs (AWS "IAM policies for using Distributed Map states", and what CDK's
+   * own DistributedMap/ResultWriterV2 grant): start its child executions, describe/stop them, redrive
+   * its Map Runs (child executions `<machine>/<label>:*`), read its item list (ItemReader:
+   * `catalog/<runId>/.internal/map-items/`) and write its results (ResultWriter, multipart:
+   * `catalog/<runId>/.internal/map-results/`), both in its own pipeline's key scope. Nothing else of the bucket.
+   */
+  private grantDistributedMap(stateMachine: StateMachine, stateMachineName: string, labels: string[], pipeline: string): void {
     const stack = Stack.of(this);
-    const machineArn = stack.formatArn({ service: "states", resource: "stateMachine", resourceName: stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const executionsArn = stack.formatArn({ service: "states", resource: "execution", resourceName: `${stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:StartExecution"], resources: [machineArn] }));
+    const states = (resource: string, resourceName: string) => stack.formatArn({ service: "states", resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const executionsArn = states("execution", `${stateMachineName}:*`);
+    const redriveArns = labels.map((label) => states("execution", `${stateMachineName}/${label}:*`));
+    const scope = this.storage.pipelinePrefix(pipeline);
+    const itemsArn = this.storage.bucket.arnForObjects(`${scope}catalog/*/.internal/map-items/*`);
+    const resultsArn = this.storage.bucket.arnForObjects(`${scope}catalog/*/.internal/map-results/*`);
+    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:StartExecution"], resources: [states("stateMachine", stateMachineName)] }));
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:DescribeExecution", "states:StopExecution"], resources: [executionsArn] }));
-    this.storage.grantPipeline(stateMachine, pipeline, ["catalog"], true,
-      `The Distributed Map reads its item list and writes its results under pipeline ${pipeline}'s catalog/<runId>/.internal/: keys are per run.`);
-    acknowledge(stateMachine, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
-      "Distributed Map child executions get generated names: describing/stopping them can only be scoped to this state machine's executions.");
+    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:RedriveExecution"], resources: redriveArns }));
+    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["s3:GetObject"], resources: [itemsArn] }));
+    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"], resources: [resultsArn] }));
+    acknowledgeResource(stateMachine, executionsArn, "Distributed Map child executions get generated names: describing/stopping them can only be scoped to this state machine's executions.");
+    for (const arn of redriveArns) acknowledgeResource(stateMachine, arn, "Redriving a Map Run restarts its child executions, whose names are generated: scoped to this Map's label.");
+    acknowledgeResource(stateMachine, itemsArn, "The Distributed Map reads the item list the handler wrote for this run: keys are per run id.");
+    acknowledgeResource(stateMachine, resultsArn, "The Distributed Map writes its result files (multipart) for this run: keys are per run id and Map Run.");
   }
 
   /** What `batch:submitJob.sync` needs: submit to this queue/definition, watch and stop its jobs via the managed EventBridge rule. */
-  private grantBatch(stateMachine: StateMachine, g: { queueArn: string; jobDefinitionArn: string }): void {
+  private grantBatch(stateMachine: StateMachine, g: { queueArn: string; jobDefinitionArns: string[] }): void {
     const stack = Stack.of(this);
-    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["batch:SubmitJob"], resources: [g.queueArn, g.jobDefinitionArn] }));
+    stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["batch:SubmitJob"], resources: [g.queueArn, ...g.jobDefinitionArns] }));
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["batch:DescribeJobs"], resources: ["*"] }));
     stateMachine.addToRolePolicy(new PolicyStatement({
       actions: ["batch:TerminateJob"],
@@ -172,9 +198,40 @@ export class RunnablePipelines extends Construct {
       actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
       resources: [stack.formatArn({ service: "events", resource: "rule", resourceName: "StepFunctionsGetEventsForBatchJobsRule" })],
     }));
-    acknowledge(stateMachine, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:job/*]",
+    acknowledgeResource(stateMachine, stack.formatArn({ service: "batch", resource: "job", resourceName: "*" }),
       "Job ids are assigned at submission: TerminateJob (on timeout/abort) can only be scoped to this account's jobs.");
   }
+}
+
+/** The construct's sizing defaults must themselves be sizes AWS accepts (the steps' own are checked with the graph). */
+function checkDefaults(props: RunnablePipelinesProps): void {
+  const { memoryMiB, timeoutSeconds } = props.lambda ?? {};
+  const m = LAMBDA_LIMITS.memoryMiB;
+  if (memoryMiB !== undefined && (!Number.isInteger(memoryMiB) || memoryMiB < m.min || memoryMiB > m.max)) {
+    throw new Error(`RunnablePipelines lambda.memoryMiB ${memoryMiB} is outside Lambda's ${m.min}–${m.max} MiB (AWS limits of ${AWS_LIMITS_DATE})`);
+  }
+  if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > LAMBDA_LIMITS.timeoutSeconds.max)) {
+    throw new Error(`RunnablePipelines lambda.timeoutSeconds ${timeoutSeconds} is outside Lambda's 1–${LAMBDA_LIMITS.timeoutSeconds.max} s (AWS limits of ${AWS_LIMITS_DATE})`);
+  }
+  const { vcpu, memoryMiB: batchMemory } = props.batch ?? {};
+  if ((vcpu !== undefined || batchMemory !== undefined) && !fargateSize({ ...(vcpu !== undefined ? { vcpu } : {}), ...(batchMemory !== undefined ? { memoryMiB: batchMemory } : {}) })) {
+    throw new Error(`RunnablePipelines batch { vcpu: ${vcpu}, memoryMiB: ${batchMemory} } is not a Fargate size (AWS Batch on Fargate limits of ${AWS_LIMITS_DATE}; see README "Deploy to AWS")`);
+  }
+}
+
+/** The Map Run labels of a definition's Distributed Maps (nested ones included). */
+function distributedLabels(definition: unknown): string[] {
+  const labels: string[] = [];
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      if (o.Type === "Map" && typeof o.Label === "string") labels.push(o.Label);
+      Object.values(o).forEach(visit);
+    }
+  };
+  visit(definition);
+  return [...new Set(labels)].sort();
 }
 
 function hasDistributedMap(source: PipelineSource): boolean {

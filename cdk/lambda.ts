@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Size } from "aws-cdk-lib";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { type ICommandHooks, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -24,6 +24,12 @@ export interface BundledFunctionProps {
   description: string;
   memoryMiB: number;
   timeoutSeconds: number;
+  /** Default "arm64". */
+  architecture?: "arm64" | "x86_64";
+  /** `/tmp` in MiB. Default 512 (Lambda's default). */
+  ephemeralStorageMiB?: number;
+  /** A role to share (functions of one pipeline run the same code). Default: a new role of its own. */
+  role?: Role;
   environment: Record<string, string>;
   removalPolicy: RemovalPolicy;
   logRetention: RetentionDays;
@@ -45,7 +51,7 @@ export class BundledFunction extends Construct {
     const logGroup = new LogGroup(this, "Logs", { retention: props.logRetention, removalPolicy: props.removalPolicy });
     // An explicit role instead of the default one, which would attach AWSLambdaBasicExecutionRole
     // (a managed policy allowing writes to every log group of the account).
-    this.role = new Role(this, "Role", { assumedBy: new ServicePrincipal("lambda.amazonaws.com"), description: props.description });
+    this.role = props.role ?? new Role(this, "Role", { assumedBy: new ServicePrincipal("lambda.amazonaws.com"), description: props.description });
     logGroup.grantWrite(this.role);
     this.fn = new NodejsFunction(this, "Function", {
       entry: props.entry,
@@ -53,8 +59,9 @@ export class BundledFunction extends Construct {
       projectRoot: props.projectRoot,
       depsLockFilePath: join(props.projectRoot, "package-lock.json"),
       runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+      architecture: props.architecture === "x86_64" ? Architecture.X86_64 : Architecture.ARM_64,
       memorySize: props.memoryMiB,
+      ...(props.ephemeralStorageMiB !== undefined && props.ephemeralStorageMiB !== 512 ? { ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB) } : {}),
       timeout: Duration.seconds(props.timeoutSeconds),
       description: props.description,
       environment: props.environment,
@@ -78,7 +85,7 @@ export class BundledFunction extends Construct {
         ...(props.nodeModules?.length ? { commandHooks: copyModulesHook(props.projectRoot, props.nodeModules) } : {}),
       },
     });
-    acknowledge(this.role, "AwsSolutions-IAM5[Resource::*]", WILDCARD_REASONS.xray);
+    if (!props.role) acknowledge(this.role, "AwsSolutions-IAM5[Resource::*]", WILDCARD_REASONS.xray);
     acknowledge(this.fn, "AwsSolutions-L1",
       "Pinned to Node.js 22 on purpose: the runtime the handlers are tested against (the repo supports Node >= 20); raise it together with the test matrix.");
   }

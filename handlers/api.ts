@@ -5,7 +5,7 @@ import { type DeployedPipeline, awsBackend } from "../src/api/aws.js";
 import { type RunsBackend, handleApiRequest } from "../src/api/routes.js";
 import type { RootGraph } from "../src/graph/types.js";
 import type { JsonValue } from "../src/sdk/types.js";
-import { pipelineStoresFromEnv } from "./shared.js";
+import { ENV, pipelineStoresFromEnv } from "./shared.js";
 
 /**
  * The API Lambda behind the REST API (IAM auth): `POST /pipelines/{name}/runs`,
@@ -15,7 +15,7 @@ import { pipelineStoresFromEnv } from "./shared.js";
  */
 
 /** Environment variable holding the JSON map pipeline name → state machine ARN. */
-export const STATE_MACHINES_ENV = "RUNNABLE_STATE_MACHINES";
+export const STATE_MACHINES_ENV = ENV.stateMachines;
 
 /** What the CDK stack embeds per pipeline. */
 export interface EmbeddedPipeline {

@@ -30,7 +30,21 @@ export const ENV = {
   pipelineFile: "RUNNABLE_PIPELINE_FILE",
   /** Pipeline name used when the Pipeline has none (the CLI uses the file's folder name). */
   pipelineName: "RUNNABLE_PIPELINE_NAME",
+  /** The stack's state machines, JSON pipeline name → ARN (API and finaliser Lambdas). */
+  stateMachines: "RUNNABLE_STATE_MACHINES",
 } as const;
+
+/**
+ * Pipeline name by state machine ARN, from `RUNNABLE_STATE_MACHINES` (JSON name → ARN, set by the
+ * stack): how the finaliser knows which pipeline's key scope an execution's run lives in.
+ */
+export function pipelinesByStateMachine(env: NodeJS.ProcessEnv = process.env): ReadonlyMap<string, string> {
+  const parsed = JSON.parse(env[ENV.stateMachines] ?? "{}") as unknown;
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
+    throw new Error(`${ENV.stateMachines} must be a JSON object of pipeline name → state machine ARN`);
+  }
+  return new Map(Object.entries(parsed as Record<string, string>).map(([name, arn]) => [arn, name]));
+}
 
 /**
  * Builds S3 stores from `RUNNABLE_BUCKET`, `RUNNABLE_PREFIX`, `AWS_REGION`, `RUNNABLE_S3_ENDPOINT`

@@ -21,6 +21,19 @@ export function explain(result: CompileResult): string {
     "",
     table([["state", "step", "role"], ...Object.entries(result.states).map(([name, s]) => [name, s.stepPath || "(run)", s.role])]),
   ];
+  lines.push("", "step Lambdas (one per size; the first also runs every bookkeeping action):", table([
+    ["function", "memory", "timeout", "arch", "/tmp", "steps"],
+    ...Object.entries(result.functions).map(([placeholder, f]) => [
+      placeholder, `${fmt(f.memoryMiB)} MiB`, `${f.timeoutSeconds} s`, f.architecture, `${fmt(f.ephemeralStorageMiB)} MiB`, f.steps.join(", ") || "–",
+    ]),
+  ]));
+  const jobs = Object.entries(result.jobDefinitions);
+  if (jobs.length) {
+    lines.push("", "Batch job definitions (one per Fargate size):", table([
+      ["job definition", "vCPU", "memory", "steps"],
+      ...jobs.map(([placeholder, size]) => [placeholder, String(size.vcpu), `${fmt(size.memoryMiB)} MiB`, size.steps.join(", ")]),
+    ]));
+  }
   const maps = Object.entries(e.maps);
   if (maps.length) {
     lines.push("", table([
@@ -35,3 +48,4 @@ export function explain(result: CompileResult): string {
   }
   return lines.join("\n") + "\n";
 }
+

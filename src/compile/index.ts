@@ -1,4 +1,5 @@
 import { buildGraph, type BuiltPipeline } from "../graph/build.js";
+import type { BatchDefaults, FargateSize } from "../graph/resources.js";
 import type { RootGraph } from "../graph/types.js";
 import { DefinitionError, type Problem } from "../sdk/errors.js";
 import { isPipeline } from "../sdk/node.js";
@@ -11,16 +12,19 @@ import { pruneUnreachable, stateNamesInOrder } from "./asl/prune.js";
 import { CAUGHT_ERROR, PLACEHOLDERS, addHandlerTask, stepEvent, type PlaceholderName } from "./asl/render.js";
 import type { AslDefinition } from "./asl/types.js";
 import { estimate, type Estimate } from "./estimate.js";
+import { stepFunctions, type LambdaDefaults, type StepFunctionGroup } from "./sizing.js";
 import { inlineMapBounds } from "./guard.js";
 
 export type * from "./asl/types.js";
 export type { StateInfo, StateRole } from "./asl/names.js";
 export type { Estimate, MapEstimate } from "./estimate.js";
+export { stepFunctions, stepSpec, tasksOf, type FunctionSpec, type LambdaDefaults, type StepFunctionGroup } from "./sizing.js";
 export { PLACEHOLDERS, type PlaceholderName } from "./asl/render.js";
 export { BATCH_EVENT_ENV } from "./asl/batch.js";
+export { mapRunLabel } from "./asl/map.js";
 export { validateAsl, type AslValidation } from "./validate.js";
 
-/** Every placeholder name a definition may contain, as `${Name}` (the CDK stack substitutes them). */
+/** Every placeholder name a definition may contain, as `${Name}` (the CDK stack substitutes them); `JobDefinitionArn` is followed by `_<size>`. */
 export const PLACEHOLDER_NAMES: readonly PlaceholderName[] = Object.values(PLACEHOLDERS);
 
 /** Step Functions' limit on a definition's size (bytes of JSON). */
@@ -34,6 +38,10 @@ export interface CompileOptions {
   expectedMapItems?: Record<string, number>;
   /** Name used when the Pipeline has none (as buildGraph's). Default "pipeline". */
   fallbackName?: string;
+  /** Lambda size of steps that set no `resources`/`timeoutSeconds` (the CDK construct's `lambda` defaults). Default 1024 MiB, 900 s. */
+  lambdaDefaults?: LambdaDefaults;
+  /** Size of batch steps that set no `resources` (the CDK construct's `batch` defaults). Default 1 vCPU, 2048 MiB. */
+  batchDefaults?: BatchDefaults;
 }
 
 export interface CompileResult {
@@ -43,6 +51,13 @@ export interface CompileResult {
   states: Record<string, StateInfo>;
   /** Placeholder names used by the definition (without `${}`), sorted. */
   placeholders: PlaceholderName[];
+  /**
+   * Step Lambda placeholder → its size and the lambda steps it runs: `StepFunctionArn` (default size,
+   * every bookkeeping action) plus one `StepFunctionArn_<size>` per other size the steps ask for.
+   */
+  functions: Record<string, StepFunctionGroup>;
+  /** Job definition placeholder (`JobDefinitionArn_v1m2048`) → the Fargate size it must be registered with, and the batch steps using it. */
+  jobDefinitions: Record<string, FargateSize & { steps: string[] }>;
   estimate: Estimate;
   /** The graph compiled (its dagHash identifies the pipeline). */
   graph: RootGraph;
@@ -73,6 +88,9 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     syncSteps: [],
     problems,
     placeholders: new Set(),
+    lambdaDefaults: options.lambdaDefaults ?? {},
+    batchDefaults: options.batchDefaults ?? {},
+    jobDefinitions: new Map(),
     pipeline: (p, scope, exit) => compilePipeline(ctx, p, scope, exit),
     first: (node) => firstStateName(namer, node),
     // Express workflows keep no execution history in Step Functions: no quota to guard.
@@ -115,6 +133,8 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     workflowType,
     states: Object.fromEntries(stateNamesInOrder(definition).map((name) => [name, namer.info(name)!])),
     placeholders: [...ctx.placeholders].sort() as PlaceholderName[],
+    functions: stepFunctions(graph, options.lambdaDefaults),
+    jobDefinitions: Object.fromEntries([...ctx.jobDefinitions].sort(([a], [b]) => a.localeCompare(b))),
     estimate: est.estimate,
     graph,
   };

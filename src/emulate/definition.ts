@@ -58,7 +58,9 @@ export function inspectDefinition(definition: JsonObject): { tasks: Map<string, 
     if (seen.has(name)) problems.push({ state: name, message: "state name used twice (Step Functions requires unique names across the machine)" });
     seen.add(name);
     for (const field of UNSUPPORTED_FIELDS) {
-      if (field in state && !(field === "ResultWriter" && "ItemReader" in state)) problems.push({ state: name, message: `field "${field}" is not supported by the emulator (it would be ignored, not emulated)` });
+      // The Distributed Map stand-in (distributed-map.ts) emulates its ResultWriter and failure tolerance.
+      const emulated = "ItemReader" in state && ["ResultWriter", "ToleratedFailurePercentage", "ToleratedFailureCount"].includes(field);
+      if (field in state && !emulated) problems.push({ state: name, message: `field "${field}" is not supported by the emulator (it would be ignored, not emulated)` });
     }
     if (state.Type === "Map" && "ItemReader" in state) {
       problems.push(...checkItemReader(name, state));

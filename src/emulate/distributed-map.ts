@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/clie
 import { randomUUID } from "node:crypto";
 import { DISTRIBUTED_MAP_RESOURCE, visitStates, type Json, type JsonObject } from "./definition.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
+import { allowedFailures, type Tolerance } from "../graph/tolerance.js";
 import { INSTANCE_SLOT } from "./map-gate.js";
 import { runMachine, type MachineRunOptions, type TaskHandler } from "./machine.js";
 
@@ -72,6 +73,7 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
       },
     },
   };
+  const tolerance = toleranceOf(original);
   return async (input) => {
     const params = isObject(input) ? input : {};
     const reader = isObject(params.Reader) ? params.Reader : {};
@@ -79,18 +81,65 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
     const stateInput = isObject(params.Input) ? params.Input : {};
     // Child executions have histories of their own: the parent's counter does not see their events.
     const { history: _parentHistory, ...parent } = deps.run();
-    const mapInput = { ...stateInput, [ITEMS_SLOT]: items, [INSTANCE_SLOT]: randomUUID() };
-    const result = await runMachine(inline, mapInput, { ...parent, exempt: { state: name, drop: ITEMS_SLOT } });
-    if (result.status === "FAILED") {
-      // A failed child surfaces on the Map state as on AWS: States.ExceedToleratedFailureThreshold
-      // with the child's error in the cause (no ToleratedFailure settings: one failure is enough).
-      const err = new Error(JSON.stringify({ error: result.error?.Error, cause: result.error?.Cause }));
+    const run = (list: Json[], onEvent = parent.onEvent) => runMachine(inline, { ...stateInput, [ITEMS_SLOT]: list, [INSTANCE_SLOT]: randomUUID() }, {
+      ...parent, ...(onEvent ? { onEvent } : {}), exempt: { state: name, drop: ITEMS_SLOT },
+    });
+    let outputs: Json[];
+    let failures: { Error: string; Cause: string }[];
+    if (!tolerance) {
+      // No tolerance: one inline Map over every item; its first failed child fails it.
+      const result = await run(items);
+      outputs = Array.isArray(result.output) ? result.output : [];
+      failures = result.status === "FAILED" ? [result.error ?? { Error: "States.Runtime", Cause: "a child failed" }] : [];
+    } else {
+      ({ outputs, failures } = await runChildren(items, tolerance, concurrencyOf(original, items.length), (item, i) =>
+        run([item], parent.onEvent ? (e) => parent.onEvent!({ ...e, ...(e.index !== undefined && e.parent === name ? { index: i } : {}) }) : undefined)));
+    }
+    if (failures.length > allowedFailures(tolerance, items.length)) {
+      // A failed child surfaces on the Map state as on AWS: States.ExceedToleratedFailureThreshold,
+      // with the first child's error in the cause.
+      const err = new Error(JSON.stringify({ error: failures[0]?.Error, cause: failures[0]?.Cause }));
       err.name = "States.ExceedToleratedFailureThreshold";
       throw err;
     }
-    if (!isObject(params.Writer)) return result.output ?? [];
-    return writeResults(deps.s3, params.Writer, result.output ?? []);
+    if (!isObject(params.Writer)) return outputs;
+    return writeResults(deps.s3, params.Writer, outputs, failures);
   };
+}
+
+function toleranceOf(state: JsonObject): Tolerance | undefined {
+  const pct = typeof state.ToleratedFailurePercentage === "number" ? state.ToleratedFailurePercentage : undefined;
+  const count = typeof state.ToleratedFailureCount === "number" ? state.ToleratedFailureCount : undefined;
+  if (pct === undefined && count === undefined) return undefined;
+  return { ...(pct !== undefined ? { percentage: pct } : {}), ...(count !== undefined ? { count } : {}) };
+}
+
+function concurrencyOf(state: JsonObject, items: number): number {
+  const mc = typeof state.MaxConcurrency === "number" && state.MaxConcurrency > 0 ? state.MaxConcurrency : items;
+  return Math.max(1, Math.min(mc, items));
+}
+
+/**
+ * With a tolerance each child runs on its own (a one-item Map, its events re-indexed), so one failing
+ * does not stop the others; no new child starts once the failures are beyond the tolerance.
+ */
+async function runChildren(
+  items: Json[], tolerance: Tolerance, concurrency: number, runOne: (item: Json, index: number) => Promise<{ status: string; output?: Json; error?: { Error: string; Cause: string } }>,
+): Promise<{ outputs: Json[]; failures: { Error: string; Cause: string }[] }> {
+  const outputs: Json[] = new Array<Json>(items.length).fill(null);
+  const failures: { Error: string; Cause: string }[] = [];
+  const allowed = allowedFailures(tolerance, items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && failures.length <= allowed) {
+      const i = next++;
+      const r = await runOne(items[i]!, i);
+      if (r.status === "FAILED") failures.push(r.error ?? { Error: "States.Runtime", Cause: `child ${i} failed` });
+      else outputs[i] = Array.isArray(r.output) ? r.output[0] ?? null : r.output ?? null;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { outputs, failures };
 }
 
 /** The gate's instance key of a gated ItemSelector (`{ item, "key.$": "$" }`, see map-gate.ts) pointed at `path`. */
@@ -115,17 +164,22 @@ async function readItems(s3: S3Client, reader: JsonObject, name: string): Promis
   return items;
 }
 
-async function writeResults(s3: S3Client, writer: JsonObject, results: Json): Promise<Json> {
+async function writeResults(s3: S3Client, writer: JsonObject, results: Json, failures: Json[]): Promise<Json> {
   const bucket = String(writer.Bucket ?? "");
   const prefix = String(writer.Prefix ?? "").replace(/\/$/, "");
   const mapRun = randomUUID();
   const base = `${prefix ? `${prefix}/` : ""}${mapRun}`;
   const resultsKey = `${base}/SUCCEEDED_0.json`;
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: resultsKey, Body: JSON.stringify(results) }));
+  const failedKey = `${base}/FAILED_0.json`;
+  if (failures.length) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: failedKey, Body: JSON.stringify(failures) }));
   const manifestKey = `${base}/manifest.json`;
   await s3.send(new PutObjectCommand({
     Bucket: bucket, Key: manifestKey,
-    Body: JSON.stringify({ DestinationBucket: bucket, MapRunArn: `arn:aws:states:local:000000000000:mapRun:${mapRun}`, ResultFiles: { SUCCEEDED: [{ Key: resultsKey }] } }),
+    Body: JSON.stringify({
+      DestinationBucket: bucket, MapRunArn: `arn:aws:states:local:000000000000:mapRun:${mapRun}`,
+      ResultFiles: { SUCCEEDED: [{ Key: resultsKey }], ...(failures.length ? { FAILED: [{ Key: failedKey }] } : {}) },
+    }),
   }));
   return { MapRunArn: `arn:aws:states:local:000000000000:mapRun:${mapRun}`, ResultWriterDetails: { Bucket: bucket, Key: manifestKey } };
 }

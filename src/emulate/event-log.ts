@@ -14,7 +14,7 @@ import { openEmulatorStores, type EmulatorStorageOptions } from "./storage.js";
 
 export interface StoredEventLog {
   execution: string;
-  status: "SUCCEEDED" | "FAILED";
+  status: "SUCCEEDED" | "FAILED" | "ABORTED";
   error: { Error: string; Cause: string } | null;
   /** History events AWS would have recorded for this execution, and Step Functions' quota on them. */
   history?: { events: number; quota: number };

@@ -13,14 +13,15 @@ import {
   emulatorPlaceholders, inspectDefinition, substitute, takeOverLambdaTimeouts, withAwsTaskTimeouts, type JsonObject,
 } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
-import { MAX_HISTORY_EVENTS, type StateKind } from "../compile/history.js";
 import { eventKey, progressFrom, type StoredEventLog } from "./event-log.js";
+import { STATUS_CHANGE_DETAIL_TYPE, finaliseFromStatusChange } from "../runtime/status-change.js";
+import { MAX_HISTORY_EVENTS, type StateKind } from "../compile/history.js";
 import { HistoryCounter, HistoryLimitExceeded, historyKinds } from "./history.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
 import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
-import { functionSizing, makeTaskHandlers } from "./tasks.js";
+import { functionSizes, makeTaskHandlers, type FunctionSize } from "./tasks.js";
 
 /**
  * The emulator: runs the compiled state machine in aws-local-stepfunctions, every Task state
@@ -46,6 +47,11 @@ export interface EmulatorCommonOptions {
   session?: EmulatorSession;
   /** Options of the session made when none is given. */
   sessionOptions?: Omit<EmulatorSessionOptions, "root" | "s3Endpoint" | "bucket">;
+  /**
+   * Stops the execution when aborted, as StopExecution does on AWS: it ends ABORTED (no Catch runs)
+   * and the finaliser marks the run FAIL with error "ExecutionAborted" and the abort reason as cause.
+   */
+  signal?: AbortSignal;
   /**
    * The execution-history quota enforced (events per execution). Default 25,000, Step Functions'
    * own; lower it to watch a pipeline meet the quota without running thousands of steps.
@@ -79,7 +85,7 @@ export async function runInEmulator(options: EmulatorRunOptions): Promise<RunRes
     const target = { built: options.built, source: resolve(source) };
     const prepared = prepare(target, session);
     const header = await createRun(session.storage.stores, {
-      built: options.built, parameters: options.parameters, source: target.source, mode: "emulator",
+      built: options.built, parameters: options.parameters, source: target.source, mode: "emulator", root: options.root ?? ".runnable",
       ...(options.runId !== undefined ? { runId: options.runId } : {}),
       ...(options.tag !== undefined ? { tag: options.tag } : {}),
     });
@@ -139,6 +145,8 @@ interface Prepared {
   maps: Map<string, JsonObject>;
   gates: Map<string, string>;
   tasks: ReturnType<typeof inspectDefinition>["tasks"];
+  /** The step Lambdas by FunctionName (the CDK stack's sizes). */
+  functions: Map<string, FunctionSize>;
 }
 
 /** The pipeline an execution runs: its graph and the file handler processes import. */
@@ -150,7 +158,8 @@ interface Target {
 /** Compiles and checks the definition; refuses (UsageError, nothing written) what cannot run faithfully. */
 function prepare(options: Target, session: EmulatorSession): Prepared {
   const compiled = compile(options.built);
-  const filled = substitute(compiled.definition as unknown as JsonObject, emulatorPlaceholders(compiled.placeholders, session.storage.bucket));
+  const values = emulatorPlaceholders(compiled.placeholders, session.storage.bucket);
+  const filled = substitute(compiled.definition as unknown as JsonObject, values);
   const { tasks, problems } = inspectDefinition(filled);
   if (problems.length) {
     throw new UsageError(`the emulator cannot run this state machine faithfully:\n${problems.map((p) => `  - state "${p.state}": ${p.message}`).join("\n")}`);
@@ -160,7 +169,7 @@ function prepare(options: Target, session: EmulatorSession): Prepared {
   const gated = gateMaps(timed);
   const { definition, maps } = rewriteDistributedMaps(gated.definition);
   const stepOf = (state: string) => compiled.states[state]?.stepPath || undefined;
-  return { definition, kinds: historyKinds(filled), stepOf, maps, tasks, gates: gated.gates };
+  return { definition, kinds: historyKinds(filled), stepOf, maps, tasks, gates: gated.gates, functions: functionSizes(compiled.functions, values) };
 }
 
 async function execute(
@@ -173,8 +182,7 @@ async function execute(
   const env = session.handlerEnv(source, name);
   const events: ExecutionEvent[] = [];
   const progress = options.onEvent;
-  const fn = functionSizing(built.graph);
-  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { fn, pool, env, control, echo: session.echo });
+  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { functions: prepared.functions, pool, env, control, echo: session.echo });
   const handlers: Record<string, TaskHandler> = {};
   for (const [state, handler] of Object.entries(taskHandlers)) {
     handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;
@@ -193,23 +201,41 @@ async function execute(
     options.onExecutionEvent?.(event);
   };
   for (const [state, original] of prepared.maps) handlers[state] = distributedMapHandler(state, original, { s3: session.s3Client, run: runOptions });
+  // StopExecution: the signal ends the execution as ABORTED (no Catch sees it); the finaliser marks the run FAIL.
+  let aborted: { Error: string; Cause: string } | undefined;
+  const onAbort = (): void => {
+    const reason = options.signal?.reason;
+    aborted = { Error: "ExecutionAborted", Cause: reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "the execution was stopped" };
+    control.stop(Object.assign(new Error(aborted.Cause), { name: aborted.Error }));
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
   progress?.({ type: "run-start", stepPath: runId, graph: built.graph });
-  const result = await runMachine(prepared.definition, { runId }, runOptions());
+  const result = await runMachine(prepared.definition, { runId }, runOptions()).finally(() => options.signal?.removeEventListener("abort", onAbort));
+  const last = events[events.length - 1];
+  if (aborted && last?.type === "ExecutionFailed") last.type = "ExecutionAborted";
   const { stores } = session.storage;
+  const executionStatus = aborted ? "ABORTED" : result.status;
   const log: StoredEventLog = {
-    execution: executionName, status: result.status, error: result.error ?? null,
+    execution: executionName, status: executionStatus, error: aborted ?? result.error ?? null,
     history: { events: history.events, quota: history.limit }, events,
   };
   await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify(log));
-  if (result.status === "FAILED" && !(await hasEnded(session, runId, executionName))) {
-    // The machine died before its finalise state (a terminal error such as States.DataLimitExceeded or
-    // the history quota, or an uncaught one). The emulator records the execution's failure so the run
-    // ends FAIL and the run log says why; on AWS such a run stays RUNNING (the execution history tells why).
-    const reason = control.reason instanceof HistoryLimitExceeded ? control.reason.describe(prepared.stepOf) : result.error!.Cause;
-    await pool.invoke({
-      v: 1, action: "finalise", runId, path: "", indexes: [], execution: executionName, retryCount: 0, status: "FAIL",
-      error: { Error: result.error!.Error.slice(0, 256), Cause: reason.slice(0, 4096) },
-    }, { timeoutMs: fn.timeoutMs, memoryMiB: fn.memoryMiB, functionName: "finalise" }).catch(() => undefined);
+  if (executionStatus !== "SUCCEEDED") {
+    // What the deployed stack's EventBridge rule does: the status change goes to the finaliser, which
+    // marks the run FAIL with the execution's error — a no-op when @run-failed already recorded it,
+    // the only record when the machine died outside any step (the history quota, an oversized
+    // payload, an abort). The history quota's cause names the step where it was reached.
+    const cause = aborted?.Cause ?? (control.reason instanceof HistoryLimitExceeded ? control.reason.describe(prepared.stepOf) : result.error?.Cause);
+    const machineArn = `arn:aws:states:local:000000000000:stateMachine:${name}`;
+    await finaliseFromStatusChange({
+      source: "aws.states", "detail-type": STATUS_CHANGE_DETAIL_TYPE,
+      detail: {
+        executionArn: `arn:aws:states:local:000000000000:execution:${name}:${executionName}`, stateMachineArn: machineArn,
+        name: executionName, status: executionStatus, input: JSON.stringify({ runId }),
+        error: aborted?.Error ?? result.error?.Error ?? null, cause: cause ?? null,
+      },
+    }, { stores, graphs: new Map([[name, built.graph]]) });
   }
   const runLog = await stores.runLog.readRunLog(runId);
   const status = runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL";
@@ -217,7 +243,3 @@ async function execute(
   return { runId, status, parameters: runLog.finalParameters, runLog };
 }
 
-async function hasEnded(session: EmulatorSession, runId: string, executionName: string): Promise<boolean> {
-  const keys = await session.storage.stores.blob.list(`runs/${runId}/executions/`);
-  return keys.some((k) => k.endsWith(`/${encodeURIComponent(executionName)}.end.json`));
-}

@@ -1,12 +1,11 @@
-import { lambdaSizing } from "../compile/sizing.js";
-import type { RootGraph } from "../graph/index.js";
+import type { FunctionSpec } from "../compile/sizing.js";
 import { runBatchJob } from "./batch-jobs.js";
 import type { Json, JsonObject, TaskInfo } from "./definition.js";
 import {
   NO_TASK_TIMEOUT_SECONDS, checkPayload, DataLimitExceeded,
 } from "./limits.js";
 import type { ExecutionControl, TaskHandler } from "./machine.js";
-import type { WorkerPool } from "./workers.js";
+import { TaskError, type WorkerPool } from "./workers.js";
 
 /**
  * Local handlers for the compiled Task states, doing what the AWS service integrations do:
@@ -15,21 +14,27 @@ import type { WorkerPool } from "./workers.js";
  * container process. Payloads are checked against the 256 KiB limit on the way in and out.
  */
 
-/** The deployed step Lambda's size (see functionSizing). */
+/** A deployed step Lambda's size, as the emulator runs it. */
 export interface FunctionSize {
   memoryMiB: number;
   timeoutMs: number;
 }
 
-/** What the CDK stack gives the pipeline's one step Lambda (src/compile/sizing.ts, shared with cdk/). */
-export function functionSizing(graph: RootGraph): FunctionSize {
-  const { memoryMiB, timeoutSeconds } = lambdaSizing(graph);
-  return { memoryMiB, timeoutMs: timeoutSeconds * 1000 };
+/**
+ * The step Lambdas the CDK stack deploys for a pipeline (src/compile/sizing.ts, shared with cdk/), by
+ * the FunctionName a Task carries once its placeholder is filled in (`values`: placeholder → value).
+ */
+export function functionSizes(functions: Record<string, FunctionSpec>, values: Record<string, string>): Map<string, FunctionSize> {
+  const out = new Map<string, FunctionSize>();
+  for (const [placeholder, spec] of Object.entries(functions)) {
+    out.set(values[placeholder] ?? placeholder, { memoryMiB: spec.memoryMiB, timeoutMs: spec.timeoutSeconds * 1000 });
+  }
+  return out;
 }
 
 export interface TaskHandlerDeps {
-  /** The step Lambda every lambda Task invokes. */
-  fn: FunctionSize;
+  /** The step Lambdas by FunctionName. */
+  functions: Map<string, FunctionSize>;
   pool: WorkerPool;
   /** Environment of handler processes and batch jobs. */
   env: Record<string, string>;
@@ -94,14 +99,17 @@ function lambdaHandler(task: TaskInfo, deps: TaskHandlerDeps, counter: RetryCoun
   return async (input) => {
     guarded(`the input of Task "${task.name}"`, deps.control, input);
     const request = isObject(input) ? input : {};
+    const functionName = typeof request.FunctionName === "string" ? request.FunctionName : "";
+    const fn = deps.functions.get(functionName);
+    if (!fn) throw new TaskError("Lambda.ResourceNotFoundException", JSON.stringify({ errorMessage: `Function not found: ${functionName}` }));
     const payload: Json = isObject(request.Payload) ? { ...request.Payload, retryCount: counter.next(task.name, request.Payload.indexes) } : request.Payload ?? null;
     // The process is killed at whichever comes first: the Task's timeout (States.Timeout; see
     // takeOverLambdaTimeouts) or the function's (Lambda reports Sandbox.Timedout).
-    const byTask = taskTimeout !== undefined && taskTimeout <= deps.fn.timeoutMs;
+    const byTask = taskTimeout !== undefined && taskTimeout <= fn.timeoutMs;
     const result = await deps.pool.invoke(payload, {
-      timeoutMs: byTask ? taskTimeout : deps.fn.timeoutMs,
-      memoryMiB: deps.fn.memoryMiB,
-      functionName: typeof request.FunctionName === "string" ? request.FunctionName : "step",
+      timeoutMs: byTask ? taskTimeout : fn.timeoutMs,
+      memoryMiB: fn.memoryMiB,
+      functionName,
       timeoutError: byTask ? "States.Timeout" : "Sandbox.Timedout",
     });
     const output: Json = { ExecutedVersion: "$LATEST", Payload: result as unknown as Json, StatusCode: 200 };

@@ -60,7 +60,9 @@ interface Current {
 }
 
 interface Worker {
-  key: number;
+  /** The function it is a container of (name + memory): containers are never shared between functions, as on Lambda. */
+  key: string;
+  memoryMiB: number;
   child: ChildProcess;
   ready: Promise<void>;
   busy: boolean;
@@ -73,7 +75,7 @@ const CHILD = ownModule("src/emulate/worker-child");
 
 export class WorkerPool {
   private readonly workers = new Set<Worker>();
-  private readonly waiting: { key: number; grant: (w: Worker) => void }[] = [];
+  private readonly waiting: { key: string; memoryMiB: number; grant: (w: Worker) => void }[] = [];
   private nextId = 1;
   private closed = false;
   private readonly max: number;
@@ -87,7 +89,7 @@ export class WorkerPool {
   /** Runs one invocation in a warm (or new) worker; rejects with a TaskError carrying the Lambda error envelope. */
   async invoke(event: unknown, limits: InvokeLimits): Promise<StepResult> {
     if (this.closed) throw new Error("the worker pool is closed");
-    const worker = await this.acquire(limits.memoryMiB);
+    const worker = await this.acquire(`${limits.functionName}\u0000${limits.memoryMiB}`, limits.memoryMiB);
     try {
       await worker.ready;
     } catch (err) {
@@ -129,13 +131,13 @@ export class WorkerPool {
     await Promise.all(exits);
   }
 
-  private acquire(key: number): Promise<Worker> {
-    const w = this.tryAcquire(key);
+  private acquire(key: string, memoryMiB: number): Promise<Worker> {
+    const w = this.tryAcquire(key, memoryMiB);
     if (w) return Promise.resolve(w);
-    return new Promise((grant) => this.waiting.push({ key, grant }));
+    return new Promise((grant) => this.waiting.push({ key, memoryMiB, grant }));
   }
 
-  private tryAcquire(key: number): Worker | undefined {
+  private tryAcquire(key: string, memoryMiB: number): Worker | undefined {
     for (const w of this.workers) {
       if (!w.busy && !w.dead && w.key === key) {
         w.busy = true;
@@ -143,12 +145,12 @@ export class WorkerPool {
       }
     }
     if (this.workers.size >= this.max) {
-      // Make room by retiring an idle process of another memory size.
+      // Make room by retiring an idle process of another function.
       const idle = [...this.workers].find((w) => !w.busy);
       if (!idle) return undefined;
       this.kill(idle, false);
     }
-    const w = this.spawn(key);
+    const w = this.spawn(key, memoryMiB);
     w.busy = true;
     return w;
   }
@@ -161,22 +163,22 @@ export class WorkerPool {
   private pump(): void {
     while (this.waiting.length && !this.closed) {
       const next = this.waiting[0]!;
-      const w = this.tryAcquire(next.key);
+      const w = this.tryAcquire(next.key, next.memoryMiB);
       if (!w) return;
       this.waiting.shift();
       next.grant(w);
     }
   }
 
-  private spawn(key: number): Worker {
+  private spawn(key: string, memoryMiB: number): Worker {
     this.stats.coldStarts++;
     const child = fork(CHILD, [], {
-      execArgv: [...ownModuleExecArgv(), `--max-old-space-size=${key}`],
+      execArgv: [...ownModuleExecArgv(), `--max-old-space-size=${memoryMiB}`],
       env: { ...process.env, ...this.options.env, RUNNABLE_PIPELINE_FILE: this.options.pipelineFile, RUNNABLE_PIPELINE_NAME: this.options.pipelineName, RUNNABLE_HANDLER_PROCESS: String(process.pid) },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",
     });
-    const worker: Worker = { key, child, busy: false, dead: false, stderrTail: "", ready: Promise.resolve() };
+    const worker: Worker = { key, memoryMiB, child, busy: false, dead: false, stderrTail: "", ready: Promise.resolve() };
     this.workers.add(worker);
     child.stdout!.on("data", (chunk: Buffer) => { if (this.options.echo) process.stdout.write(chunk); });
     child.stderr!.on("data", (chunk: Buffer) => {

@@ -8,6 +8,7 @@ import type { StepEvent, StepResult } from "../runtime/protocol.js";
 import { handleStepEvent } from "../runtime/step-event.js";
 import { toStepError } from "../runtime/run-step.js";
 import type { StepError } from "../sdk/runlog.js";
+import { allowedFailures } from "../graph/tolerance.js";
 import { ON_FAILURE } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
@@ -54,15 +55,16 @@ export function retryDelayMs(retry: TaskNode["retry"], n: number): number {
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; stops starting new items once one fails. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {
+/** Runs `fn` over the items, `limit` at a time; no new item starts once more than `tolerate` have failed. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<Outcome>, tolerate = 0): Promise<Outcome[]> {
   const results: Outcome[] = new Array<Outcome>(items.length);
   let next = 0;
-  let failed = false;
+  let failures = 0;
   const worker = async () => {
-    while (!failed && next < items.length) {
+    while (failures <= tolerate && next < items.length) {
       const i = next++;
       results[i] = await fn(items[i]!);
-      if (results[i]!.status === "FAIL") failed = true;
+      if (results[i]!.status === "FAIL") failures++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -194,9 +196,12 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
     if (warning) emit({ type: "warning", stepPath, kind: "map", message: warning });
     const list = scope[node.iterateOn];
     const items = Array.from({ length: count }, (_, i) => i);
+    // A Distributed Map may tolerate some failed iterations (their returns are null), as on AWS.
+    const tolerate = allowedFailures({ percentage: node.toleratedFailurePercentage, count: node.toleratedFailureCount }, count);
     const results = await pool(items, options.maxConcurrency ?? node.maxConcurrency, (i) =>
-      runPipe(node.branch, `${stepPath}.${i}`, [...indexes, i], { ...scope, [node.iterateAs]: itemOf(list, i) }));
-    return endComposite(node, stepPath, indexes, scope, results);
+      runPipe(node.branch, `${stepPath}.${i}`, [...indexes, i], { ...scope, [node.iterateAs]: itemOf(list, i) }), tolerate);
+    const failed = results.filter((r) => r.status === "FAIL").length;
+    return endComposite(node, stepPath, indexes, scope, failed <= tolerate ? results.filter((r) => r.status !== "FAIL") : results);
   }
 
   async function runTask(node: TaskNode, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {

@@ -64,6 +64,8 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
           compute: step.compute,
           ...(step.resources?.memoryMiB !== undefined ? { memoryMiB: step.resources.memoryMiB } : {}),
           ...(step.resources?.vcpu !== undefined ? { vcpu: step.resources.vcpu } : {}),
+          ...(step.resources?.ephemeralStorageMiB !== undefined ? { ephemeralStorageMiB: step.resources.ephemeralStorageMiB } : {}),
+          ...(step.resources?.architecture !== undefined ? { architecture: step.resources.architecture } : {}),
         };
         return step.kind === "shell" ? { kind: "shell", ...task, command: step.command } : { kind: "function", ...task };
       }
@@ -76,6 +78,8 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
           kind: "map", ...base, iterateOn: step.iterateOn, iterateAs: step.iterateAs,
           branch: pipelineGraph(step.branch, joinPath(path, "*")), hasReducer: step.reducer !== undefined,
           maxConcurrency: step.maxConcurrency, distributed: step.distributed,
+          ...(step.toleratedFailurePercentage !== undefined ? { toleratedFailurePercentage: step.toleratedFailurePercentage } : {}),
+          ...(step.toleratedFailureCount !== undefined ? { toleratedFailureCount: step.toleratedFailureCount } : {}),
         };
       case "conditional":
         return {

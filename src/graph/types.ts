@@ -48,6 +48,8 @@ interface TaskBase extends NodeBase {
   compute: Compute;
   memoryMiB?: number;
   vcpu?: number;
+  ephemeralStorageMiB?: number;
+  architecture?: "arm64" | "x86_64";
 }
 
 export interface FunctionNode extends TaskBase {
@@ -77,6 +79,9 @@ export interface MapNodeGraph extends NodeBase {
   hasReducer: boolean;
   maxConcurrency: number;
   distributed: boolean;
+  /** Distributed only: failed iterations tolerated, as a percentage of all / a count (either exceeded fails the Map). */
+  toleratedFailurePercentage?: number;
+  toleratedFailureCount?: number;
 }
 
 export interface ConditionalNode extends NodeBase {

@@ -1,6 +1,7 @@
 import type { Problem } from "../sdk/errors.js";
 import { PARAMETER_NAME, STEP_NAME } from "../sdk/types.js";
 import { reservedNameMessage } from "./reserved.js";
+import { resourceProblems } from "./resources.js";
 import { assertNever, type NodeGraph, type PipelineGraph, type ReturnSpec } from "./types.js";
 
 /** Names a node adds to the scope of the steps after it (Conditional: any of its branches'). */
@@ -101,6 +102,7 @@ export function validateGraph(root: PipelineGraph): Problem[] {
         names.add(r.name);
       }
     }
+    if (node.kind === "function" || node.kind === "shell") problems.push(...resourceProblems(node));
     if ((node.kind === "function" || node.kind === "shell") && node.catalog) {
       for (const [stage, list] of [["get", node.catalog.get], ["put", node.catalog.put]] as const) {
         list.forEach((pattern, i) => {

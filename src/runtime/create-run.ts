@@ -1,4 +1,5 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { BuiltPipeline } from "../graph/build.js";
 import { validateReferences } from "../graph/validate.js";
 import { DefinitionError } from "../sdk/errors.js";
@@ -23,6 +24,16 @@ export interface CreateRunOptions {
   mode: NonNullable<RunHeader["mode"]>;
   /** Clock. Default `new Date()`. */
   now?: Date;
+  /** The run root (e.g. ".runnable"): files appearing there are runs' output, never code. Default: the run-log store's folder when it is one. */
+  root?: string;
+}
+
+/** Folders runs write to: the run root given, and the store's own folder when it is a directory. */
+function excludedFromIdentity(stores: Stores, root: string | undefined): string[] {
+  const out = root !== undefined ? [path.resolve(root)] : [];
+  const location = stores.blob.location;
+  if (location.startsWith("file://")) out.push(fileURLToPath(location));
+  return out;
 }
 
 /**
@@ -45,7 +56,11 @@ export async function createRun(stores: Stores, options: CreateRunOptions): Prom
     // Already masked when folded by resolveParameters; parameters that arrive another way (runs API,
     // serve) must not carry a secret into the header either.
     parameters: maskParameters(options.parameters),
-    codeIdentity: codeIdentity(options.source ? path.dirname(options.source) : process.cwd()),
+    codeIdentity: codeIdentity({
+      dir: options.source ? path.dirname(options.source) : process.cwd(),
+      ...(options.source ? { file: options.source } : {}),
+      exclude: excludedFromIdentity(stores, options.root),
+    }),
     ...(options.source ? { source: options.source } : {}),
     mode: options.mode,
   };

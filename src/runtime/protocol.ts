@@ -34,6 +34,8 @@ export const StepResult = z.object({
   skipped: z.boolean().optional(),
   /** mapStart: number of iterations. */
   count: z.number().int().nonnegative().optional(),
+  /** mapStart of an inline Map: the last index (count − 1), which the compiled chunking passes to `States.ArrayRange` as a path. */
+  last: z.number().int().min(-1).optional(),
   /** mapStart with `distributed`: the store key of the JSON list of indexes for ItemReader. */
   itemsKey: z.string().optional(),
   /** conditionalStart: the branch key taken ("default" when no key matched). */

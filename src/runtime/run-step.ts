@@ -3,13 +3,14 @@ import type { CatalogEntry, StepError } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
 import { bindFunctionResult, bindShellOutput, encodeReturns } from "./bind.js";
-import { catalogGet, catalogPut, putOne } from "./catalog-io.js";
+import { catalogGet, catalogPut } from "./catalog-io.js";
 import { attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext } from "./context.js";
 import { parameterView, prefetchObjects } from "./objects.js";
 import { checkReturnsSize } from "./limits.js";
 import { ERRORS } from "../core/protocol.js";
 import { resolveScope } from "./scope.js";
-import { checkSecrets, maskFile } from "./secrets.js";
+import { captureOutput, fileTail, outputBytes, OutputTail, storeOutput } from "./output.js";
+import { checkSecrets } from "./secrets.js";
 import { runShell } from "./shell.js";
 
 /** Time kept back from a deadline so the failed attempt can still be recorded. */
@@ -95,6 +96,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
   let outputs: Record<string, JsonValue> = {};
   let metrics: Record<string, JsonValue> = {};
   let error: StepError | null = null;
+  let printed = new OutputTail();
   try {
     checkSecrets(secrets);
     if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));
@@ -105,7 +107,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
       const cache = await prefetchObjects(ctx, runId, Object.values(scope));
       const view = parameterView(full, cache);
       try {
-        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => sdk.function(view.params)), limit);
+        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => captureOutput(printed, () => sdk.function(view.params))), limit);
         values = bindFunctionResult(stepPath, node.returns, result);
       } finally {
         inputs = view.read();
@@ -113,8 +115,11 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
     } else {
       const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
       try {
-        await maskFile(run.logFile, secrets);
-        catalog.push(await putOne(ctx, runId, `${stepPath}.execution.log`, run.logFile));
+        printed = await fileTail(run.logFile, printed.limit);
+        // The Contract's `<step>.execution.log` (the latest attempt's), bounded and masked like the attempt's own.
+        const { bytes } = outputBytes(printed, ctx);
+        const digest = await ctx.stores.catalog.putBytes(runId, `${stepPath}.execution.log`, bytes);
+        catalog.push({ name: `${stepPath}.execution.log`, stage: "put", md5: digest.md5, size: digest.size });
       } finally {
         await run.cleanup();
       }
@@ -129,9 +134,18 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
     outputs = {};
     metrics = {};
   }
+  let output: AttemptRecord["output"];
+  try {
+    output = await storeOutput(ctx, runId, stepPath, attempt, printed);
+  } catch (e) {
+    // The attempt's record must still be written (and say why its output is missing).
+    const why = toStepError(e);
+    error ??= { ...why, message: `storing the step's output failed: ${why.message}` };
+  }
   const record: AttemptRecord = {
     key, type: "task", attempt, status: error ? "FAIL" : "SUCCESS", startedAt, endedAt: nowOf(ctx).toISOString(),
-    inputParameters: inputs, outputParameters: outputs, metrics, error, catalog,
+    inputParameters: inputs, outputParameters: error ? {} : outputs, metrics: error ? {} : metrics, error, catalog,
+    ...(output ? { output } : {}),
   };
   return { record: await recordAttempt(ctx, runId, stepPath, record, existing), skipped: false };
 }

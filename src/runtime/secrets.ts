@@ -1,4 +1,3 @@
-import { readFile, writeFile } from "node:fs/promises";
 import type { StepError } from "../sdk/runlog.js";
 import { reservedNameMessage } from "../graph/reserved.js";
 import { PARAMETER_NAME, type JsonValue } from "../sdk/types.js";
@@ -122,16 +121,17 @@ export function maskRecord(record: AttemptRecord, secrets: Secrets = readSecrets
 }
 
 /**
- * Masks secrets in a file in place (a shell step's execution log, before it is stored). Works on
- * bytes (latin1 maps each byte to one code unit), so output that is not UTF-8 survives unchanged.
+ * Masks secrets in bytes (what a step printed, before it is stored). Works on bytes (latin1 maps
+ * each byte to one code unit), so output that is not UTF-8 survives unchanged. The same buffer when
+ * nothing matched.
  */
-export async function maskFile(file: string, secrets: Secrets = readSecrets()): Promise<void> {
-  if (secrets.needles.length === 0) return;
-  const text = (await readFile(file)).toString("latin1");
+export function maskBytes(bytes: Buffer, secrets: Secrets = readSecrets()): Buffer {
+  if (secrets.needles.length === 0) return bytes;
+  const text = bytes.toString("latin1");
   let out = text;
   for (const n of secrets.needles) {
-    const bytes = Buffer.from(n, "utf8").toString("latin1");
-    if (out.includes(bytes)) out = out.split(bytes).join(MASK);
+    const needle = Buffer.from(n, "utf8").toString("latin1");
+    if (out.includes(needle)) out = out.split(needle).join(MASK);
   }
-  if (out !== text) await writeFile(file, Buffer.from(out, "latin1"));
+  return out === text ? bytes : Buffer.from(out, "latin1");
 }

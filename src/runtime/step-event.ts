@@ -153,7 +153,7 @@ async function handleNodeEvent(event: StepEvent, ctx: StepContext): Promise<Step
         throwFailure(record);
       }
       const skipped = succeeded(await attemptsOf(ctx, runId, stepPath)) !== undefined;
-      if (!node.distributed) return ok({ count, ...(skipped ? { skipped } : {}) });
+      if (!node.distributed) return ok({ count, last: count - 1, ...(skipped ? { skipped } : {}) });
       const written = await ctx.stores.catalog.putInternal(runId, `map-items/${stepPath}.json`, JSON.stringify(Array.from({ length: count }, (_, i) => i)));
       // The Map's ItemReader reads the bucket itself: hand it the key with the store's prefix.
       const itemsKey = (ctx.stores.blob.keyPrefix ?? "") + written;
@@ -219,7 +219,13 @@ async function nodeEnd(event: StepEvent, ctx: StepContext, node: NodeGraph, step
   const view = await allAttemptsOf(ctx, runId);
   const startedAt = firstStart(view, stepPath, event.execution);
   if (event.status === "FAIL") {
-    const error = { name: event.error?.Error ?? ERRORS.stepFailed, message: event.error?.Cause ?? `a branch of "${stepPath}" failed` };
+    // Step Functions hands the composite its own error name only (a Distributed Map reports
+    // States.ExceedToleratedFailureThreshold, the compiled Catch passes no Cause): record the failing
+    // step's real error, read from the run log, as local mode does.
+    const given = event.error?.Cause !== undefined && event.error.Error !== EXCEEDED_TOLERATED_FAILURES
+      ? { name: event.error.Error, message: event.error.Cause } : undefined;
+    const error = given ?? rootCause(view, stepPath, event.execution)
+      ?? { name: event.error?.Error ?? ERRORS.stepFailed, message: event.error?.Cause ?? `a branch of "${stepPath}" failed` };
     await recordNode(ctx, event, node, stepPath, { status: "FAIL", startedAt, inputs, error });
     return { v: PROTOCOL_VERSION, status: "FAIL" };
   }
@@ -240,4 +246,31 @@ async function nodeEnd(event: StepEvent, ctx: StepContext, node: NodeGraph, step
   }
   await recordNode(ctx, event, node, stepPath, fields);
   return ok();
+}
+
+/** The error a Distributed Map state fails with when a child execution fails (beyond its tolerance). */
+export const EXCEEDED_TOLERATED_FAILURES = "States.ExceedToleratedFailureThreshold";
+
+const ASL_NAMES = new Set<string>(Object.values(ERRORS));
+
+/**
+ * The first failure inside a composite in this execution: among the steps under `stepPath` whose
+ * latest attempt of this execution failed, the ones with no failed step inside them (the causes,
+ * not the composites they failed), the earliest to end. Its ASL error name and its own message.
+ */
+export function rootCause(view: Map<string, AttemptRecord[]>, stepPath: string, execution: string): StepError | undefined {
+  const inside = `${stepPath}.`;
+  const ours = `${execution}-`;
+  const failed = new Map<string, AttemptRecord>();
+  for (const [path, list] of view) {
+    if (!path.startsWith(inside)) continue;
+    const mine = list.filter((a) => a.key.startsWith(ours));
+    const last = mine[mine.length - 1];
+    if (last?.status === "FAIL" && last.error) failed.set(path, last);
+  }
+  const causes = [...failed].filter(([path]) => ![...failed.keys()].some((other) => other.startsWith(`${path}.`)));
+  causes.sort(([pa, a], [pb, b]) => a.endedAt.localeCompare(b.endedAt) || pa.localeCompare(pb));
+  const first = causes[0]?.[1].error;
+  if (!first) return undefined;
+  return { name: ASL_NAMES.has(first.name) ? first.name : ERRORS.stepFailed, message: first.message };
 }

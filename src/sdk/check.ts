@@ -89,12 +89,21 @@ export function checkCompute(step: string, compute: unknown): Compute {
 export function checkResources(step: string, resources: unknown): Resources | undefined {
   if (resources === undefined) return undefined;
   if (typeof resources !== "object" || resources === null) fail(step, "invalid-resources", "resources must be an object");
-  const { memoryMiB, vcpu } = resources as Resources;
+  const { memoryMiB, vcpu, ephemeralStorageMiB, architecture } = resources as Resources;
   if (memoryMiB !== undefined && (!Number.isInteger(memoryMiB) || memoryMiB < 128 || memoryMiB > 122_880)) {
     fail(step, "invalid-resources", `resources.memoryMiB must be an integer from 128 to 122880, got ${memoryMiB}`);
   }
   if (vcpu !== undefined && (typeof vcpu !== "number" || !(vcpu > 0) || vcpu > 16)) {
     fail(step, "invalid-resources", `resources.vcpu must be a number above 0 and at most 16, got ${vcpu}`);
   }
+  if (ephemeralStorageMiB !== undefined && (!Number.isInteger(ephemeralStorageMiB) || ephemeralStorageMiB < 1)) {
+    fail(step, "invalid-resources", `resources.ephemeralStorageMiB must be a positive integer, got ${ephemeralStorageMiB}`);
+  }
+  if (architecture !== undefined && architecture !== "arm64" && architecture !== "x86_64") {
+    fail(step, "invalid-resources", `resources.architecture must be "arm64" or "x86_64", got ${JSON.stringify(architecture)}`);
+  }
+  const known = ["memoryMiB", "vcpu", "ephemeralStorageMiB", "architecture"];
+  const unknown = Object.keys(resources).filter((k) => !known.includes(k));
+  if (unknown.length) fail(step, "invalid-resources", `resources has unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(", ")})`);
   return { ...(resources as Resources) };
 }

@@ -58,6 +58,14 @@ export interface MapOptions {
   maxConcurrency?: number;
   /** Compile to a Step Functions Distributed Map reading its items from S3 (large fan-outs). Default false. */
   distributed?: boolean;
+  /**
+   * Distributed only: the Map still succeeds while at most this percentage (0–100) of its iterations
+   * fail (Step Functions' ToleratedFailurePercentage); failed iterations give `null` returns.
+   * Default 0: one failed iteration fails the Map.
+   */
+  toleratedFailurePercentage?: number;
+  /** Distributed only: the Map still succeeds while at most this many iterations fail (ToleratedFailureCount). Default 0. */
+  toleratedFailureCount?: number;
   /** Pipeline run when an iteration fails. */
   onFailure?: Pipeline;
 }
@@ -71,6 +79,8 @@ export class MapNode extends Node {
   readonly reducer: ((values: JsonValue[]) => JsonValue) | undefined;
   readonly maxConcurrency: number;
   readonly distributed: boolean;
+  readonly toleratedFailurePercentage: number | undefined;
+  readonly toleratedFailureCount: number | undefined;
   constructor(options: MapOptions) {
     if (typeof options !== "object" || options === null) fail("", "invalid-options", "Map needs an options object");
     const name = checkName(options.name, "Map");
@@ -90,6 +100,18 @@ export class MapNode extends Node {
       fail(name, "invalid-max-concurrency", `maxConcurrency must be an integer from 1 to ${limit}, got ${mc}`);
     }
     this.maxConcurrency = mc;
+    const { toleratedFailurePercentage: pct, toleratedFailureCount: cnt } = options;
+    if (pct !== undefined && (typeof pct !== "number" || !Number.isFinite(pct) || pct < 0 || pct > 100)) {
+      fail(name, "invalid-tolerated-failure", `toleratedFailurePercentage must be a number from 0 to 100, got ${String(pct)}`);
+    }
+    if (cnt !== undefined && (!Number.isInteger(cnt) || cnt < 0)) {
+      fail(name, "invalid-tolerated-failure", `toleratedFailureCount must be an integer ≥ 0, got ${String(cnt)}`);
+    }
+    if ((pct !== undefined || cnt !== undefined) && !this.distributed) {
+      fail(name, "invalid-tolerated-failure", "toleratedFailurePercentage/toleratedFailureCount need distributed: true (Step Functions tolerates failures in Distributed Maps only)");
+    }
+    this.toleratedFailurePercentage = pct;
+    this.toleratedFailureCount = cnt;
   }
 }
 

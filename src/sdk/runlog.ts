@@ -22,6 +22,17 @@ export interface StepError {
   stack?: string;
 }
 
+/** What a step attempt printed (stdout and stderr), stored in the run's catalog. */
+export interface AttemptOutput {
+  /** Catalog name: `<stepPath>/attempt-<n>.log`. */
+  name: string;
+  /** Bytes stored (secrets masked; at most the output limit plus a one-line note). */
+  size: number;
+  md5: string;
+  /** Bytes printed before the stored tail (absent when everything was kept). */
+  dropped?: number;
+}
+
 /** One attempt of one step. */
 export interface AttemptLog {
   attempt: number;
@@ -36,6 +47,8 @@ export interface AttemptLog {
   branch?: string;
   /** For a Map: the number of iterations. */
   iterations?: number;
+  /** What the attempt printed; absent when it printed nothing (composites never have one). */
+  output?: AttemptOutput;
 }
 
 export interface StepLog {
@@ -48,7 +61,14 @@ export interface StepLog {
 export interface CodeIdentity {
   type: "git" | "none";
   commit?: string;
+  /** A tracked file changed, or an untracked (not ignored) file lies under the pipeline's folder. */
   dirty?: boolean;
+  /** Untracked files under the pipeline's folder (folders collapsed, at most 20), relative to it. */
+  untracked?: string[];
+  /** How many untracked entries there are (also beyond those listed). */
+  untrackedCount?: number;
+  /** sha256 (hex) of the pipeline file when the run started: the code, also outside git. */
+  pipelineSha256?: string;
 }
 
 /** The run log: what `readRunLog` and `result.runLog` return. */

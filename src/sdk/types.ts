@@ -25,12 +25,19 @@ export interface RetryPolicy {
 /** Where a task runs when deployed: AWS Lambda (≤ 900 s) or AWS Batch on Fargate. */
 export type Compute = "lambda" | "batch";
 
-/** Resources of a deployed task. */
+/** Resources of a deployed task (checked against AWS's limits when the pipeline is built; see README "Deploy to AWS"). */
 export interface Resources {
-  /** Memory in MiB. Lambda default 1024; Batch default 2048. */
+  /**
+   * Memory in MiB. Lambda: 128–10,240, default 1024 (CPU grows with it). Batch on Fargate: one of the
+   * sizes its vCPU takes; default the smallest one for `vcpu`, else 2048.
+   */
   memoryMiB?: number;
-  /** vCPUs (Batch only). Default 1. */
+  /** vCPUs, Batch only: 0.25, 0.5, 1, 2, 4, 8 or 16. Default: the smallest that takes `memoryMiB`, else 1. */
   vcpu?: number;
+  /** Scratch space (`/tmp` on Lambda) in MiB. Lambda: 512–10,240, default 512. Batch: 21–200 GiB in whole GiB, default 20 GiB. */
+  ephemeralStorageMiB?: number;
+  /** CPU architecture. Lambda: "arm64" (default) or "x86_64". Batch: "x86_64" only (the job image is linux/amd64). */
+  architecture?: "arm64" | "x86_64";
 }
 
 /** A function a FunctionTask calls: one object with every parameter in scope; may be async. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { RUN_ID } from "../core/protocol.js";
 import { hashFile } from "./digest.js";
@@ -26,6 +27,11 @@ export class BlobCatalogStore implements CatalogStore {
     // storeCopy: false records name and hash only; the bytes stay in the working directory.
     if (options.storeCopy === false) return hashFile(file);
     return this.blob.putFile(key, file);
+  }
+
+  async putBytes(runId: string, name: string, bytes: Uint8Array): Promise<FileDigest> {
+    await this.blob.put(runPrefix(runId) + checkCatalogName(name), bytes);
+    return { md5: createHash("md5").update(bytes).digest("hex"), size: bytes.byteLength };
   }
 
   async get(runId: string, name: string, file: string): Promise<FileDigest | undefined> {

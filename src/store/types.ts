@@ -119,6 +119,8 @@ export interface RunStatusInfo {
 export interface CatalogStore {
   /** Stores a working-directory file under `name` (a safe relative path); `storeCopy: false` only hashes it. */
   put(runId: string, name: string, file: string, options?: { storeCopy?: boolean }): Promise<FileDigest>;
+  /** Stores bytes under `name` (a safe relative path), e.g. a step attempt's captured output. */
+  putBytes(runId: string, name: string, bytes: Uint8Array): Promise<FileDigest>;
   /** Copies a catalog file to `file`; undefined when the run's catalog has no such name. */
   get(runId: string, name: string, file: string): Promise<FileDigest | undefined>;
   /** Opens a catalog file for streaming; undefined when the run's catalog has no such name. */

@@ -7,9 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { placeholdersOf } from "../../cdk/construct.js";
-import { buildGraph } from "../../src/graph/index.js";
-import { FunctionTask, Pipeline } from "../../src/index.js";
-import { type PipelineSource, lambdaSizing, loadPipelineSources } from "../../cdk/sources.js";
+import { type PipelineSource, loadPipelineSources } from "../../cdk/sources.js";
 import { RunnableStack } from "../../cdk/stack.js";
 import { compile } from "../../src/compile/index.js";
 
@@ -39,6 +37,24 @@ function statementsOfRole(template: Template, rolePrefix: string): Statement[] {
   return Object.values(policies)
     .filter((p) => p.Properties.Roles.some((r) => r.Ref.startsWith(rolePrefix)))
     .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+/** Every S3 grant of a role, exactly: object access and prefix-conditioned listing of each pipeline's scope (CDK may merge statements). */
+function expectS3Scopes(template: Template, rolePrefix: string, scopes: Record<string, string[]>): void {
+  const data = logicalId(template, "AWS::S3::Bucket", "RunnableStorageData");
+  const object = (scope: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [data, "Arn"] }, `/${scope}/*`]] });
+  const sorted = <T>(xs: T[]) => [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  const s3 = statementsOfRole(template, rolePrefix).filter((s) => actionsOf(s).some((a) => a.startsWith("s3:")));
+  const lists = s3.filter((s) => actionsOf(s).includes("s3:ListBucket"));
+  const objects = s3.filter((s) => !actionsOf(s).includes("s3:ListBucket"));
+  for (const s of lists) {
+    expect(actionsOf(s)).toEqual(["s3:ListBucket"]);
+    expect(resourcesOf(s)).toEqual([{ "Fn::GetAtt": [data, "Arn"] }]);
+  }
+  for (const s of objects) expect(actionsOf(s).some((a) => /Delete|\*/.test(a))).toBe(false);
+  const want = Object.entries(scopes).flatMap(([n, areas]) => areas.map((a) => `pipelines/${n}/${a}`));
+  expect(sorted(lists.flatMap((s) => (s.Condition as { StringLike: { "s3:prefix": string[] } }).StringLike["s3:prefix"])), rolePrefix).toEqual(sorted(want.map((x) => `${x}/*`)));
+  expect(sorted(objects.flatMap(resourcesOf)), rolePrefix).toEqual(sorted(want.map(object)));
 }
 
 function logicalId(template: Template, type: string, prefix: string): string {
@@ -74,16 +90,27 @@ describe("RunnablePipelines stack", () => {
     });
   });
 
-  it("runs every Lambda on Node.js 22 and sizes each step Lambda for its largest step", () => {
-    // Ours: two step handlers + the API handler (CDK adds its own VPC clean-up function for Batch).
+  it("runs every Lambda on Node.js 22 and each step in a function of its own size", () => {
+    // Ours: tiny's default function (bookkeeping) plus one per size its steps ask for (square: 2048 MiB,
+    // sum: 60 s + 30 s grace, count: 30 s + 30 s), heavy's default function, the API handler and the finaliser (CDK
+    // adds its own VPC clean-up function for Batch).
     const fns = (Object.values(template.findResources("AWS::Lambda::Function")) as { Properties: Json }[])
       .filter((f) => String(f.Properties.Description).startsWith("runnable-ts"));
-    expect(fns.length).toBe(3);
+    expect(fns.length).toBe(7);
     for (const fn of fns) expect(fn.Properties.Runtime).toBe("nodejs22.x");
-    const tiny = template.findResources("AWS::Lambda::Function", { Properties: { Description: "runnable-ts step handler of pipeline tiny" } });
-    expect(Object.values(tiny).map((f) => (f as { Properties: Json }).Properties)).toEqual([
-      expect.objectContaining({ MemorySize: 2048, Timeout: 300, TracingConfig: { Mode: "Active" } }),
+    const tiny = fns.filter((f) => String(f.Properties.Description).startsWith("runnable-ts step handler of pipeline tiny"))
+      .map((f) => [f.Properties.Description, f.Properties.MemorySize, f.Properties.Timeout, f.Properties.TracingConfig]);
+    expect(tiny).toEqual([
+      ["runnable-ts step handler of pipeline tiny", 1024, 300, { Mode: "Active" }],
+      ["runnable-ts step handler of pipeline tiny, for steps sized m1024t60", 1024, 60, { Mode: "Active" }],
+      ["runnable-ts step handler of pipeline tiny, for steps sized m1024t90", 1024, 90, { Mode: "Active" }],
+      ["runnable-ts step handler of pipeline tiny, for steps sized m2048t150", 2048, 150, { Mode: "Active" }],
     ]);
+    // All run with one role, and the state machine may invoke exactly these four.
+    const roles = new Set(fns.filter((f) => String(f.Properties.Description).includes("pipeline tiny")).map((f) => JSON.stringify(f.Properties.Role)));
+    expect(roles.size).toBe(1);
+    const invoke = statementsOfRole(template, "RunnablePipelinetinyStateMachineRole").filter((s) => actionsOf(s).includes("lambda:InvokeFunction")).flatMap(resourcesOf);
+    expect(invoke).toHaveLength(4);
   });
 
   it("creates one STANDARD state machine per pipeline with full logging and X-Ray tracing", () => {
@@ -131,40 +158,30 @@ describe("RunnablePipelines stack", () => {
   });
 
   it("gives each step and job role S3 access to its own pipeline's runs/* and catalog/* only, and the API role its pipelines' runs/* only", () => {
-    const data = logicalId(template, "AWS::S3::Bucket", "RunnableStorageData");
-    const object = (scope: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [data, "Arn"] }, `/${scope}/*`]] });
-    const sorted = <T>(xs: T[]) => [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-    /** Every S3 grant of the role, exactly: object access and prefix-conditioned listing of each pipeline's scope (CDK may merge statements). */
-    const check = (rolePrefix: string, scopes: Record<string, string[]>) => {
-      const s3 = statementsOfRole(template, rolePrefix).filter((s) => actionsOf(s).some((a) => a.startsWith("s3:")));
-      const lists = s3.filter((s) => actionsOf(s).includes("s3:ListBucket"));
-      const objects = s3.filter((s) => !actionsOf(s).includes("s3:ListBucket"));
-      for (const s of lists) {
-        expect(actionsOf(s)).toEqual(["s3:ListBucket"]);
-        expect(resourcesOf(s)).toEqual([{ "Fn::GetAtt": [data, "Arn"] }]);
-      }
-      for (const s of objects) expect(actionsOf(s).some((a) => /Delete|\*/.test(a))).toBe(false);
-      const want = Object.entries(scopes).flatMap(([n, areas]) => areas.map((a) => `pipelines/${n}/${a}`));
-      expect(sorted(lists.flatMap((s) => (s.Condition as { StringLike: { "s3:prefix": string[] } }).StringLike["s3:prefix"])), rolePrefix).toEqual(sorted(want.map((x) => `${x}/*`)));
-      expect(sorted(objects.flatMap(resourcesOf)), rolePrefix).toEqual(sorted(want.map(object)));
-    };
+    const check = (rolePrefix: string, scopes: Record<string, string[]>) => expectS3Scopes(template, rolePrefix, scopes);
     check("RunnablePipelinetinyStepRole", { tiny: ["runs", "catalog"] });
     check("RunnableBatchheavyJobRole", { heavy: ["runs", "catalog"] });
     check("RunnableApiHandlerRole", { tiny: ["runs"], heavy: ["runs"] });
     // The handlers are told their scope: what they write is what their role allows.
     const envOf = (type: string, id: string) => JSON.stringify(template.findResources(type)[logicalId(template, type, id)]);
     expect(envOf("AWS::Lambda::Function", "RunnablePipelinetinyStepFunction")).toContain('"RUNNABLE_PREFIX":"pipelines/tiny/"');
-    expect(envOf("AWS::Batch::JobDefinition", "RunnableBatchheavyJob")).toContain('{"Name":"RUNNABLE_PREFIX","Value":"pipelines/heavy/"}');
+    const jobs = Object.values(template.findResources("AWS::Batch::JobDefinition")).map((j) => JSON.stringify(j));
+    expect(jobs).toHaveLength(2);
+    for (const job of jobs) expect(job).toContain('{"Name":"RUNNABLE_PREFIX","Value":"pipelines/heavy/"}');
   });
 
   it("lets each state machine invoke only its own step function and submit only to its queue and job definition", () => {
     for (const name of ["tiny", "heavy"]) {
       const statements = statementsOfRole(template, `RunnablePipeline${name}StateMachineRole`);
       const invoke = statements.filter((s) => actionsOf(s).includes("lambda:InvokeFunction"));
-      expect(invoke.flatMap(resourcesOf)).toEqual([{ "Fn::GetAtt": [logicalId(template, "AWS::Lambda::Function", `RunnablePipeline${name}StepFunction`), "Arn"] }]);
+      const fns = Object.keys(template.findResources("AWS::Lambda::Function")).filter((id) => id.startsWith(`RunnablePipeline${name}Step`)).sort();
+      expect(invoke.flatMap(resourcesOf)).toEqual(fns.map((id) => ({ "Fn::GetAtt": [id, "Arn"] })));
       const submit = statements.filter((s) => actionsOf(s).includes("batch:SubmitJob")).flatMap(resourcesOf);
       if (name === "tiny") expect(submit).toEqual([]);
-      else expect(submit).toEqual([{ "Fn::GetAtt": [logicalId(template, "AWS::Batch::JobQueue", "RunnableBatchQueue"), "JobQueueArn"] }, { Ref: logicalId(template, "AWS::Batch::JobDefinition", "RunnableBatchheavyJob") }]);
+      else {
+        expect(submit).toEqual([{ "Fn::GetAtt": [logicalId(template, "AWS::Batch::JobQueue", "RunnableBatchQueue"), "JobQueueArn"] },
+          { Ref: logicalId(template, "AWS::Batch::JobDefinition", "RunnableBatchheavyJobv2m4096") }, { Ref: logicalId(template, "AWS::Batch::JobDefinition", "RunnableBatchheavyJobv4m8192") }]);
+      }
     }
     const start = statementsOfRole(template, "RunnableApiHandlerRole").filter((s) => actionsOf(s).some((a) => a.startsWith("states:")));
     expect(start.flatMap(actionsOf)).toEqual(["states:StartExecution"]);
@@ -172,18 +189,49 @@ describe("RunnablePipelines stack", () => {
       ["heavy", "tiny"].map((n) => logicalId(template, "AWS::StepFunctions::StateMachine", `RunnablePipeline${n}StateMachine`)));
   });
 
-  it("runs batch steps on Fargate with an image built from the repo's Dockerfile", () => {
+  it("runs batch steps on Fargate with an image built from the repo's Dockerfile, one job definition per step size", () => {
     template.hasResourceProperties("AWS::Batch::ComputeEnvironment", { ComputeResources: Match.objectLike({ Type: "FARGATE" }) });
-    template.hasResourceProperties("AWS::Batch::JobDefinition", {
-      PlatformCapabilities: ["FARGATE"],
-      ContainerProperties: Match.objectLike({
-        Command: ["node", "--import", "tsx", "--conditions=runnable-ts-source", "handlers/batch.ts"],
-        Environment: Match.arrayWith([{ Name: "RUNNABLE_PIPELINE_FILE", Value: "test/cdk/fixtures/heavy.ts" }]),
-        ResourceRequirements: Match.arrayWith([{ Type: "MEMORY", Value: "4096" }, { Type: "VCPU", Value: "2" }]),
-      }),
-    });
+    const jobs = Object.values(template.findResources("AWS::Batch::JobDefinition")) as { Properties: { PlatformCapabilities: string[]; ContainerProperties: { Command: string[]; Environment: Json[]; ResourceRequirements: { Type: string; Value: string }[] } } }[];
+    // Each job definition is one step's own Fargate size (2 vCPU/4096 MiB, and 4 vCPU with its smallest memory), never a mix.
+    expect(jobs.map((j) => Object.fromEntries(j.Properties.ContainerProperties.ResourceRequirements.map((r) => [r.Type, r.Value])))
+      .sort((a, b) => Number(a.VCPU) - Number(b.VCPU))).toEqual([{ VCPU: "2", MEMORY: "4096" }, { VCPU: "4", MEMORY: "8192" }]);
+    for (const job of jobs) {
+      expect(job.Properties.PlatformCapabilities).toEqual(["FARGATE"]);
+      expect(job.Properties.ContainerProperties.Command).toEqual(["node", "--import", "tsx", "--conditions=runnable-ts-source", "handlers/batch.ts"]);
+      expect(job.Properties.ContainerProperties.Environment).toContainEqual({ Name: "RUNNABLE_PIPELINE_FILE", Value: "test/cdk/fixtures/heavy.ts" });
+    }
+    // The two job definitions share one job role.
+    expect(Object.keys(template.findResources("AWS::IAM::Role")).filter((id) => id.startsWith("RunnableBatchheavyJobRole"))).toHaveLength(1);
     const assets = JSON.parse(readFileSync(join(app.outdir, "Test.assets.json"), "utf8")) as { dockerImages: Record<string, { source: { directory: string; dockerFile?: string } }> };
     expect(Object.values(assets.dockerImages).map((d) => d.source.dockerFile ?? "Dockerfile")).toEqual(["Dockerfile"]);
+  });
+
+  it("finalises runs whose execution failed, timed out or was aborted: an EventBridge rule on the stack's machines → a small Lambda with run-log access only", () => {
+    // In the order the pipelines were given (tiny, heavy).
+    const machines = ["tiny", "heavy"].map((n) => logicalId(template, "AWS::StepFunctions::StateMachine", `RunnablePipeline${n}StateMachine`));
+    const fnId = logicalId(template, "AWS::Lambda::Function", "RunnableFinaliserHandlerFunction");
+    const rules = Object.values(template.findResources("AWS::Events::Rule")) as { Properties: Json }[];
+    const rule = rules.find((r) => String(r.Properties.Description).startsWith("runnable-ts: finalise"))!;
+    expect(rule.Properties.EventPattern).toEqual({
+      "source": ["aws.states"],
+      "detail-type": ["Step Functions Execution Status Change"],
+      "detail": { status: ["FAILED", "TIMED_OUT", "ABORTED"], stateMachineArn: machines.map((id) => ({ Ref: id })) },
+    });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { "Fn::GetAtt": [fnId, "Arn"] } })]);
+    // Only EventBridge, from this rule, may invoke it.
+    template.hasResourceProperties("AWS::Lambda::Permission", { FunctionName: { "Fn::GetAtt": [fnId, "Arn"] }, Principal: "events.amazonaws.com", SourceArn: Match.objectLike({ "Fn::GetAtt": Match.arrayWith(["Arn"]) }) });
+    template.hasResourceProperties("AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^runnable-ts finaliser"), MemorySize: 256, Timeout: 60, Runtime: "nodejs22.x" });
+    const statements = statementsOfRole(template, "RunnableFinaliserHandlerRole").filter((st) => !actionsOf(st).some((a) => a.startsWith("logs:") || a.startsWith("xray:")));
+    // Run logs of the stack's pipelines only (each in its own key scope), never catalogs.
+    expectS3Scopes(template, "RunnableFinaliserHandlerRole", { tiny: ["runs"], heavy: ["runs"] });
+    const states = statements.filter((st) => !actionsOf(st).some((a) => a.startsWith("s3:")));
+    expect(states.map((st) => actionsOf(st))).toEqual([["states:DescribeExecution"]]);
+    expect(JSON.stringify(resourcesOf(states[0]!))).toMatch(/:execution:.*StateMachine.*Name.*:\*/);
+    expect(resourcesOf(states[0]!)).toHaveLength(2);
+    // The handler tells the pipelines apart by the execution's state machine.
+    const env = JSON.stringify(template.findResources("AWS::Lambda::Function")[fnId]);
+    expect(env).toContain("RUNNABLE_STATE_MACHINES");
+    for (const id of machines) expect(env).toContain(id);
   });
 
   it("outputs the API URL, the bucket name and each state machine ARN", () => {
@@ -203,16 +251,41 @@ describe("RunnablePipelines stack", () => {
 });
 
 describe("deployment shape", () => {
-  it("lets a state machine with a Distributed Map run only its own child executions and use only its pipeline's catalog/*", async () => {
+  it("gives a state machine with a Distributed Map exactly what the Map needs: its own child executions and Map Runs, its item lists and result files, in its own pipeline's key scope", async () => {
     const [wide] = await loadPipelineSources([join(FIXTURES, "wide.ts")]);
     const { app, template } = synth([wide!]);
     template.hasResourceProperties("AWS::StepFunctions::StateMachine", { StateMachineName: "Test-wide" });
-    const statements = statementsOfRole(template, "RunnablePipelinewideStateMachineRole");
-    const byAction = (action: string) => statements.filter((st) => actionsOf(st).includes(action)).flatMap(resourcesOf).map((r) => JSON.stringify(r));
-    expect(byAction("states:StartExecution")).toEqual([expect.stringMatching(/:stateMachine:Test-wide"/)]);
-    expect(byAction("states:DescribeExecution")).toEqual([expect.stringMatching(/:execution:Test-wide:\*"/)]);
-    expect(byAction("s3:GetObject")).toEqual([expect.stringContaining("/pipelines/wide/catalog/*")]);
+    const bucket = logicalId(template, "AWS::S3::Bucket", "RunnableStorageData");
+    const objects = (key: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [bucket, "Arn"] }, key]] });
+    const states = (resource: string) => ({ "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":states:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, resource]] });
+    const statements = statementsOfRole(template, "RunnablePipelinewideStateMachineRole")
+      .filter((st) => !actionsOf(st).some((a) => a.startsWith("lambda:") || a.startsWith("logs:") || a.startsWith("xray:")));
+    expect(statements.map((st) => ({ actions: actionsOf(st), resources: resourcesOf(st) }))).toEqual([
+      { actions: ["states:StartExecution"], resources: [states(":stateMachine:Test-wide")] },
+      { actions: ["states:DescribeExecution", "states:StopExecution"], resources: [states(":execution:Test-wide:*")] },
+      { actions: ["states:RedriveExecution"], resources: [states(":execution:Test-wide/each:*")] },
+      { actions: ["s3:GetObject"], resources: [objects("/pipelines/wide/catalog/*/.internal/map-items/*")] },
+      { actions: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"], resources: [objects("/pipelines/wide/catalog/*/.internal/map-results/*")] },
+    ]);
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
+  });
+
+  it("has zero unacknowledged cdk-nag findings for a pipeline using every construct, in a region-agnostic stack and in concrete environments (as `cdk synth` gives)", async () => {
+    const [everything] = await loadPipelineSources([join(FIXTURES, "everything.ts")]);
+    const envs = [undefined, { region: "us-east-1" }, { account: "123456789012", region: "eu-west-1" }];
+    for (const env of envs) {
+      const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
+      new RunnableStack(app, "Everything", { pipelines: [everything!], projectRoot: ROOT, ...(env ? { stackProps: { env } } : {}) });
+      expect(new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.resourceLogicalId).join(",")}`), JSON.stringify(env)).toEqual([]);
+    }
+  });
+
+  it("refuses lambda and batch defaults AWS would refuse", () => {
+    const tiny = sources.filter((s) => s.built.graph.name === "tiny");
+    const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
+    expect(() => new RunnableStack(app, "BigLambda", { pipelines: tiny, projectRoot: ROOT, lambda: { memoryMiB: 20_000 } })).toThrow(/lambda.memoryMiB 20000 is outside Lambda's 128–10240 MiB/);
+    expect(() => new RunnableStack(app, "LongLambda", { pipelines: tiny, projectRoot: ROOT, lambda: { timeoutSeconds: 901 } })).toThrow(/lambda.timeoutSeconds 901/);
+    expect(() => new RunnableStack(app, "OddBatch", { pipelines: tiny, projectRoot: ROOT, batch: { vcpu: 4, memoryMiB: 2048 } })).toThrow(/batch \{ vcpu: 4, memoryMiB: 2048 \} is not a Fargate size/);
   });
 
   it("writes a Distributed Map's results under the pipeline's scope, also with a bucket prefix", async () => {
@@ -224,7 +297,7 @@ describe("deployment shape", () => {
     expect(machine.Properties.DefinitionSubstitutions.KeyPrefix).toBe("team-a/pipelines/wide/");
     expect(JSON.stringify(machine.Properties.DefinitionString)).toContain("${KeyPrefix}catalog/{}/.internal/map-results");
     const statements = statementsOfRole(template, "RunnablePipelinewideStateMachineRole");
-    expect(statements.filter((st) => actionsOf(st).includes("s3:PutObject")).flatMap(resourcesOf).map((r) => JSON.stringify(r))).toEqual([expect.stringContaining("/team-a/pipelines/wide/catalog/*")]);
+    expect(statements.filter((st) => actionsOf(st).includes("s3:PutObject")).flatMap(resourcesOf).map((r) => JSON.stringify(r))).toEqual([expect.stringContaining("/team-a/pipelines/wide/catalog/*/.internal/map-results/*")]);
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
 
@@ -234,18 +307,4 @@ describe("deployment shape", () => {
     expect(Object.keys(template.findResources("AWS::EC2::VPC"))).toEqual([]);
   });
 
-  it("sizes a step Lambda by the largest memory and timeout of its lambda steps, capped at 900 s", () => {
-    const tiny = sources.find((s) => s.built.graph.name === "tiny")!;
-    expect(lambdaSizing(tiny.built, { timeoutSeconds: 300 })).toEqual({ memoryMiB: 2048, timeoutSeconds: 300 });
-    expect(lambdaSizing(tiny.built, { timeoutSeconds: 5000, memoryMiB: 4096 })).toEqual({ memoryMiB: 4096, timeoutSeconds: 900 });
-  });
-
-  it("gives a step with its own timeout the Task's grace so the handler can record the timeout", () => {
-    const steps = [
-      new FunctionTask({ name: "quick", function: () => 1, timeoutSeconds: 2 }),
-      new FunctionTask({ name: "slow", function: () => 1, timeoutSeconds: 890 }),
-    ];
-    expect(lambdaSizing(buildGraph(new Pipeline({ steps: steps.slice(0, 1) })), {}).timeoutSeconds).toBe(32);
-    expect(lambdaSizing(buildGraph(new Pipeline({ steps })), {}).timeoutSeconds).toBe(900);
-  });
 });

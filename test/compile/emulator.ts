@@ -50,6 +50,8 @@ export async function emulate(definition: AslDefinition, handler: FakeHandler = 
     const event = parseStepEvent(raw);
     calls.push(event);
     const result: StepResult = { v: PROTOCOL_VERSION, status: "SUCCESS", ...(handler(event, name) ?? {}) };
+    // The real handler's mapStart also answers the last index (what the compiled chunking reads).
+    if (event.action === "mapStart" && result.count !== undefined && result.last === undefined) result.last = result.count - 1;
     return { Payload: result, StatusCode: 200 };
   }]));
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });

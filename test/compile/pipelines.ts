@@ -19,6 +19,12 @@ export const FIXTURE_PIPELINES: Record<string, () => Pipeline> = {
     name: "batch",
     steps: [fn("train_big", { compute: "batch", timeoutSeconds: 7200, resources: { memoryMiB: 8192, vcpu: 4 }, retry: { attempts: 2 } })],
   }),
+  batch_in_map: () => new Pipeline({
+    name: "batch_in_map",
+    steps: [new MapNode({ name: "outer", iterateOn: "xs", iterateAs: "x", branch: new MapNode({
+      name: "inner", iterateOn: "ys", iterateAs: "y", branch: fn("crunch", { compute: "batch", resources: { vcpu: 0.5 } }).asPipeline(),
+    }).asPipeline() })],
+  }),
   stub: () => new Pipeline({ name: "stub", steps: [new Stub({ name: "later", returns: ["x"] }), fn("use")] }),
   parallel: () => new Pipeline({
     name: "parallel",

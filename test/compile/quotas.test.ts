@@ -73,7 +73,8 @@ describe("quotas, checked at compile time", () => {
     const p = new Pipeline({ name: "slow", steps: [fn("lambda", { timeoutSeconds: 900 }), fn("train", { timeoutSeconds: 3600, compute: "batch" })] });
     const r = compile(p);
     expect(r.definition.States["lambda"]).toMatchObject({ TimeoutSeconds: 900 });
-    expect(r.placeholders).toEqual(["JobDefinitionArn", "JobQueueArn", "StepFunctionArn"]);
+    expect(r.placeholders).toEqual(["JobDefinitionArn_v1m2048", "JobQueueArn", "StepFunctionArn"]);
+    expect(r.jobDefinitions).toEqual({ JobDefinitionArn_v1m2048: { vcpu: 1, memoryMiB: 2048, steps: ["train"] } });
   });
 
   it("rejects a definition over 1 MB", () => {

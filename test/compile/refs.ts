@@ -20,7 +20,7 @@ export function pathsRead(definition: AslDefinition): string[] {
 /** The paths a compiled definition may read: the reference object, the small results, and the context. */
 export const ALLOWED_PATHS = [
   /^\$\.runId$/, /^\$\.x$/, /^\$\.i\d+$/, /^\$\.(s|e|last)$/, /^\$\.r(\.(count|last|starts|itemsKey|branch|Error))?$/,
-  /^\$\.Payload\.(count|itemsKey|branch)$/,
+  /^\$\.Payload\.(count|last|itemsKey|branch)$/,
   /^\$\$\.Execution\.Name$/, /^\$\$\.State\.RetryCount$/, /^\$\$\.Map\.Item\.Value$/,
 ];
 

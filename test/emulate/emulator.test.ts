@@ -7,10 +7,7 @@ import { describe, expect, it } from "vitest";
 import { inspectDefinition } from "../../src/emulate/definition.js";
 import { readEventLog, retryInEmulator, runInEmulator } from "../../src/emulate/index.js";
 import { runMachine } from "../../src/emulate/machine.js";
-import { functionSizing } from "../../src/emulate/tasks.js";
 import { TaskError } from "../../src/emulate/workers.js";
-import { buildGraph } from "../../src/graph/index.js";
-import { FunctionTask, Pipeline } from "../../src/sdk/index.js";
 import { createRun } from "../../src/runtime/index.js";
 import { load, tempDir, useEmulator } from "./compare.js";
 
@@ -86,19 +83,40 @@ describe("handler processes", () => {
   }, 60_000);
 });
 
-describe("the step Lambda's size, as the CDK stack deploys it", () => {
-  const graph = (steps: FunctionTask[]) => buildGraph(new Pipeline({ name: "p", steps })).graph;
-  const step = (name: string, extra: Partial<ConstructorParameters<typeof FunctionTask>[0]> = {}) => new FunctionTask({ name, function: () => 1, ...extra });
+describe("each step runs in a function of its own size, as the CDK stack deploys it", () => {
+  it("gives handler processes the memory of the step's function (a 256 MiB, a 2048 MiB and a default 1024 MiB step)", async () => {
+    const p = await load(fixture("sized"));
+    const run = await runInEmulator({ built: p.built, source: p.source, parameters: {}, session: emulator.session() });
+    expect(run.status).toBe("SUCCESS");
+    // V8's heap limit follows --max-old-space-size (plus a young generation of a few MiB).
+    const heap = run.parameters as Record<string, number>;
+    expect(heap.small_heap).toBeGreaterThanOrEqual(256);
+    expect(heap.small_heap).toBeLessThan(400);
+    expect(heap.large_heap).toBeGreaterThanOrEqual(2048);
+    expect(heap.large_heap).toBeLessThan(2300);
+    expect(heap.plain_heap).toBeGreaterThanOrEqual(1024);
+    expect(heap.plain_heap).toBeLessThan(1200);
+  }, 60_000);
+});
 
-  it("takes the largest memory and timeout (+30 s grace) of the lambda steps (defaults 1024 MiB, 900 s)", () => {
-    expect(functionSizing(graph([step("a", { resources: { memoryMiB: 512 }, timeoutSeconds: 10 }), step("b", { resources: { memoryMiB: 2048 }, timeoutSeconds: 60 })])))
-      .toEqual({ memoryMiB: 2048, timeoutMs: 90_000 });
-    expect(functionSizing(graph([step("a", { timeoutSeconds: 10 }), step("b")]))).toEqual({ memoryMiB: 1024, timeoutMs: 900_000 });
-  });
-
-  it("is small when every step runs on Batch", () => {
-    expect(functionSizing(graph([step("a", { compute: "batch", resources: { memoryMiB: 8192 } })]))).toEqual({ memoryMiB: 256, timeoutMs: 60_000 });
-  });
+describe("runs ended outside any step are finalised, as the stack's EventBridge rule does", () => {
+  it("an execution aborted mid-run (StopExecution) ends its run FAIL with the cause; later steps never run", async () => {
+    const p = await load(fixture("stoppable"));
+    const stop = new AbortController();
+    const run = await runInEmulator({
+      built: p.built, source: p.source, parameters: {}, session: emulator.session(), signal: stop.signal,
+      onEvent: (e) => { if (e.type === "step-start" && e.stepPath === "wait") stop.abort(new Error("stopped by the operator")); },
+    });
+    expect(run.status).toBe("FAIL");
+    expect(run.runLog.status).toBe("FAIL");
+    expect((run.runLog as { error?: unknown }).error).toEqual({ name: "ExecutionAborted", message: "stopped by the operator" });
+    expect(run.runLog.steps.first?.status).toBe("SUCCESS");
+    expect(run.runLog.steps.never).toBeUndefined();
+    expect(run.parameters).toMatchObject({ one: 1 });
+    const [log] = await readEventLog(run.runId, { s3Endpoint: emulator.s3().endpoint, bucket: emulator.s3().bucket });
+    expect(log).toMatchObject({ status: "ABORTED", error: { Error: "ExecutionAborted", Cause: "stopped by the operator" } });
+    expect(log!.events.at(-1)).toMatchObject({ type: "ExecutionAborted" });
+  }, 60_000);
 });
 
 describe("memory limit", () => {

@@ -42,7 +42,10 @@ async function runCompiled(definition: AslDefinition, answer: (e: StepEvent) => 
     const params = input as { Payload?: unknown; ContainerOverrides?: { Environment: { Name: string; Value: string }[] } };
     const event = parseStepEvent(params.Payload ?? JSON.parse(params.ContainerOverrides!.Environment.find((v) => v.Name === BATCH_EVENT_ENV)!.Value));
     calls.push(event);
-    return { Payload: { v: PROTOCOL_VERSION, status: "SUCCESS", ...(answer(event) ?? {}) }, StatusCode: 200 };
+    const result: StepResult = { v: PROTOCOL_VERSION, status: "SUCCESS", ...(answer(event) ?? {}) };
+    // The real handler's mapStart also answers the last index (what the compiled chunking reads).
+    if (event.action === "mapStart" && result.count !== undefined && result.last === undefined) result.last = result.count - 1;
+    return { Payload: result, StatusCode: 200 };
   });
   return { ...run, calls };
 }

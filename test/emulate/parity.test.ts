@@ -105,14 +105,38 @@ describe("constructs and failures: local and emulator runs agree", () => {
 
   it("a distributed Map where one item fails: the Map fails, later items do not start", async () => {
     const r = await both(fixture("distributed-fails"), { items: [0, 1, 2, 3, 4] });
-    // As on AWS, a failed child fails a Distributed Map with States.ExceedToleratedFailureThreshold
-    // (the Map's recorded error); locally the Map reports the step's error. Everything else agrees.
-    expect(r.emulator.runLog.steps.wide?.attempts[0]?.error?.name).toBe("States.ExceedToleratedFailureThreshold");
-    r.emulator.runLog.steps.wide!.attempts[0]!.error!.name = "runnable.StepFailed";
+    // As on AWS, the failed child fails the Distributed Map state with States.ExceedToleratedFailureThreshold;
+    // the Map's run-log record carries the failing step's own error (read from the run log), as locally.
     expectParity(r);
+    expect(r.emulator.runLog.steps.wide?.attempts[0]?.error).toMatchObject({ name: "runnable.StepFailed", message: "item 2 is bad" });
+    expect(r.local.runLog.steps.wide?.attempts[0]?.error).toMatchObject({ name: "runnable.StepFailed", message: "item 2 is bad" });
     expect(r.emulator.status).toBe("FAIL");
     expect(Object.keys(r.emulator.runLog.steps).filter((k) => k.startsWith("wide.")).sort()).toEqual(["wide.0.check", "wide.1.check", "wide.2.check"]);
   }, 60_000);
+
+  it("a distributed Map nested in an inline Map: each of 3 iterations reads its own item list", async () => {
+    const r = await both(fixture("distributed-nested"), { groups: [[1, 2], [3], [4, 5, 6]] });
+    expectParity(r);
+    expect(r.emulator.parameters.squared).toEqual([5, 9, 77]);
+    const keys = (await env.session().storage.stores.blob.list(`catalog/${r.emulator.runId}/.internal/map-items/`)).sort();
+    expect(keys.map((k) => k.split("/").pop())).toEqual(["outer.0.inner.json", "outer.1.inner.json", "outer.2.inner.json"]);
+    const lists = await Promise.all(keys.map(async (k) => JSON.parse(Buffer.from((await env.session().storage.stores.blob.get(k))!).toString("utf8")) as number[]));
+    expect(lists).toEqual([[0, 1], [0], [0, 1, 2]]);
+  }, 60_000);
+
+  it("a distributed Map with toleratedFailureCount 1 succeeds with one failed item (null), fails with two", async () => {
+    const ok = await both(fixture("distributed-tolerant"), { items: [0, 1, 2, 3], bad: [2] });
+    expectParity(ok);
+    expect(ok.emulator.status).toBe("SUCCESS");
+    expect(ok.emulator.parameters.checked).toEqual([0, 10, null, 30]);
+    expect(ok.emulator.runLog.steps["wide.2.check"]?.status).toBe("FAIL");
+    const bad = await both(fixture("distributed-tolerant"), { items: [0, 1, 2, 3], bad: [1, 2] });
+    expectParity(bad);
+    expect(bad.emulator.status).toBe("FAIL");
+    // The second failure exceeds the tolerance: no later item starts, and the Map records the first failure's own error.
+    expect(Object.keys(bad.emulator.runLog.steps).filter((k) => k.startsWith("wide.")).sort()).toEqual(["wide.0.check", "wide.1.check", "wide.2.check"]);
+    expect(bad.emulator.runLog.steps.wide?.attempts[0]?.error).toMatchObject({ name: "runnable.StepFailed", message: "item 1 is bad" });
+  }, 90_000);
 
   it("a Batch step runs handlers/batch.ts as a container process, with the same results", async () => {
     const r = await both(fixture("batch"), { n: 50 });

@@ -41,6 +41,10 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   { name: "ui", summary: "open the web UI: runs, live DAG and timeline, step details, run comparison", load: async () => (await import("./ui.js")).registerUi },
   {
+    name: "cost", summary: "estimate what a run costs on AWS (and on Metaflow's one-Batch-job-per-step model)",
+    load: async () => (await import("./cost.js")).registerCost,
+  },
+  {
     name: "init", summary: "create a project: pipeline, parameters, tsconfig, CDK app (never overwrites files)",
     load: async () => (await import("./init.js")).registerInit,
   },

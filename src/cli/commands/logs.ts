@@ -6,6 +6,7 @@ import type { CommandContext } from "../context.js";
 import { logsText, type LogsViewOptions } from "../views/logs.js";
 import { EXIT } from "../io.js";
 import { API_TOKEN_ENV, API_URL_ENV, guarded, remoteClient } from "./remote.js";
+import { printOutput, type OutputRequest } from "../views/output.js";
 
 interface LogsFlags {
   root: string;
@@ -18,6 +19,9 @@ interface LogsFlags {
   api?: string;
   region?: string;
   token?: string;
+  step?: string;
+  output?: boolean;
+  attempt?: string;
 }
 
 /**
@@ -34,6 +38,9 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
     .option("--root <dir>", "directory of run logs and catalogs", ".runnable")
     .option("--json", "print the run log as JSON (the Contract's shape) instead of the table")
     .option("--expand", "one row per Map iteration instead of one per body step")
+    .option("--step <path>", "with --output: the step (full path, e.g. fanout.2.score)")
+    .option("--output", "print what the step printed (stdout and stderr), attempt by attempt")
+    .option("--attempt <n>", "with --output: only this attempt")
     .option("--events", "emulator runs: print the execution event log (states entered/exited, retries, catches) instead")
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket at --s3-endpoint (default \"runnable\")")
@@ -47,7 +54,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
         ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
       };
       if (flags.remote) {
-        const local = ["events", "s3Endpoint", "bucket", "root"].filter((o) => command.getOptionValueSource(o) === "cli");
+        const local = ["events", "s3Endpoint", "bucket", "root", "output", "step", "attempt"].filter((o) => command.getOptionValueSource(o) === "cli");
         if (local.length) {
           throw new UsageError(`--remote reads the log from the runs API: ${local.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ")} cannot be used with it`);
         }
@@ -69,9 +76,11 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
         return EXIT.ok;
       }
       checkRunId(runId);
+      const outputOf = outputRequest(flags);
       const source = await openSource({ root: flags.root, ...storeOptions });
       try {
         const log = await source.readRunLog(runId);
+        if (outputOf) return await printOutput(ctx, source, log, outputOf);
         if (flags.json) {
           ctx.io.out(JSON.stringify(log, null, 2) + "\n");
           return EXIT.ok;
@@ -83,6 +92,19 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
         await source.close();
       }
     }));
+}
+
+/** `--step`/`--output`/`--attempt`, checked before anything is read. */
+function outputRequest(flags: LogsFlags): OutputRequest | undefined {
+  if (!flags.output) {
+    if (flags.step !== undefined || flags.attempt !== undefined) throw new UsageError("--step and --attempt go with --output (print what a step printed)");
+    return undefined;
+  }
+  if (flags.step === undefined) throw new UsageError("--output needs --step <path>: the step whose output to print");
+  if (flags.json || flags.events || flags.expand) throw new UsageError("--output prints a step's output: --json, --events and --expand cannot be used with it");
+  const attempt = flags.attempt === undefined ? undefined : Number(flags.attempt);
+  if (attempt !== undefined && !(Number.isInteger(attempt) && attempt >= 1)) throw new UsageError(`--attempt must be a positive integer, got ${flags.attempt}`);
+  return { step: flags.step, ...(attempt !== undefined ? { attempt } : {}) };
 }
 
 function viewOptions(flags: LogsFlags): LogsViewOptions {

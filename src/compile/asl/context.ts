@@ -1,4 +1,6 @@
+import type { BatchDefaults, FargateSize } from "../../graph/resources.js";
 import type { NodeGraph, PipelineGraph } from "../../graph/types.js";
+import type { LambdaDefaults } from "../sizing.js";
 import type { Problem } from "../../sdk/errors.js";
 import type { StateInfo, StateNamer } from "./names.js";
 import type { State, Transition } from "./types.js";
@@ -35,6 +37,12 @@ export interface CompileContext {
   problems: Problem[];
   /** Placeholder names used (without `${}`). */
   placeholders: Set<string>;
+  /** Lambda size of steps that set none (and of the bookkeeping function). */
+  lambdaDefaults: LambdaDefaults;
+  /** Size of batch steps that set none. */
+  batchDefaults: BatchDefaults;
+  /** Job definition placeholder → its Fargate size and the steps using it (one job definition per size used). */
+  jobDefinitions: Map<string, FargateSize & { steps: string[] }>;
   /** Compiles a pipeline into `scope`; returns the name of its first state. */
   pipeline(p: PipelineGraph, scope: Scope, exit: Transition): string;
   /** Name of the first state a node compiles to (known before it is compiled). */

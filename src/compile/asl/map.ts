@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { MapNodeGraph } from "../../graph/types.js";
 import { ERRORS } from "../../core/protocol.js";
 import { mapTooLargeMessage } from "../guard.js";
@@ -41,7 +42,7 @@ export function compileMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope
   const mapName = ctx.namer.name(node.path);
   const end = n("@end");
   addHandlerTask(ctx, scope, ctx.first(node), info("map-start"), stepEvent("mapStart", node.path, scope), {
-    transition: { Next: n("@empty") }, catchTo: route.target, keep: node.distributed ? ["count", "itemsKey"] : ["count"],
+    transition: { Next: n("@empty") }, catchTo: route.target, keep: node.distributed ? ["count", "itemsKey"] : ["count", "last"],
   });
   const bound = node.distributed ? undefined : ctx.mapGuards?.[node.path];
   const guard: ChoiceRule[] = bound === undefined ? [] : [{ Variable: "$.r.count", NumericGreaterThan: bound, Next: n("@too-large") }];
@@ -57,8 +58,9 @@ export function compileMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope
     addState(ctx, scope, n("@chunks"), info("map-chunks"), {
       Type: "Pass",
       Parameters: {
-        "starts.$": `States.ArrayRange(0, States.MathAdd($.r.count, -1), ${MAP_CHUNK})`,
-        "last.$": "States.MathAdd($.r.count, -1)",
+        // The handler returns the last index: intrinsic arguments stay paths and literals (no nesting).
+        "starts.$": `States.ArrayRange(0, $.r.last, ${MAP_CHUNK})`,
+        "last.$": "$.r.last",
       },
       ResultPath: ERROR_SLOT,
       Next: mapName,
@@ -139,6 +141,17 @@ function itemSelector(scope: Scope, value: string, execution?: string): PayloadT
   };
 }
 
+/**
+ * The Map Run label of a Distributed Map (at most 40 characters, no punctuation beyond "_" and "-"):
+ * its child executions are `…:execution:<machine>/<label>:<id>`, which is what the state machine's
+ * role may redrive. The state name when it fits, else a readable head and a stable hash.
+ */
+export function mapRunLabel(stateName: string): string {
+  if (/^[A-Za-z0-9_-]{1,40}$/.test(stateName)) return stateName;
+  const hash = createHash("sha256").update(stateName).digest("hex").slice(0, 10);
+  return `${stateName.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 29)}_${hash}`;
+}
+
 function distributedMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope, failed: string | null, end: string): MapState {
   const bucket = placeholder(ctx, PLACEHOLDERS.bucketName);
   // Child executions have their own names: carry the parent's as `x` so attempt keys stay per run execution.
@@ -156,6 +169,9 @@ function distributedMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope, f
       ...branchBody(ctx, (b) => ctx.pipeline(node.branch, b, { End: true }), scope, scope.depth + 1, "$.x"),
     },
     MaxConcurrency: node.maxConcurrency,
+    Label: mapRunLabel(ctx.namer.name(node.path)),
+    ...(node.toleratedFailurePercentage !== undefined ? { ToleratedFailurePercentage: node.toleratedFailurePercentage } : {}),
+    ...(node.toleratedFailureCount !== undefined ? { ToleratedFailureCount: node.toleratedFailureCount } : {}),
     // Without a ResultWriter a Distributed Map returns every child's output and can exceed 256 KiB.
     ResultWriter: {
       Resource: "arn:aws:states:::s3:putObject",

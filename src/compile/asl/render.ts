@@ -13,7 +13,11 @@ export const PLACEHOLDERS = {
   /** Key prefix of the pipeline's runs in the bucket (on AWS `<prefix>pipelines/<name>/`, see src/store/keys.ts; "" in the emulator). */
   keyPrefix: "KeyPrefix",
 } as const;
-export type PlaceholderName = (typeof PLACEHOLDERS)[keyof typeof PLACEHOLDERS];
+/**
+ * A placeholder: one of PLACEHOLDERS, or one of them followed by `_<size>` for a resource that exists
+ * once per size class (`JobDefinitionArn_v1m2048`).
+ */
+export type PlaceholderName = (typeof PLACEHOLDERS)[keyof typeof PLACEHOLDERS] | `${(typeof PLACEHOLDERS)[keyof typeof PLACEHOLDERS]}_${string}`;
 
 export function placeholder(ctx: CompileContext, name: PlaceholderName): string {
   ctx.placeholders.add(name);
@@ -86,6 +90,8 @@ export interface LambdaTaskOptions {
   /** Constant result put at `$.r` instead (used by Fail steps to raise their error). */
   constantResult?: { [key: string]: Json };
   timeoutSeconds?: number;
+  /** The function's placeholder. Default `StepFunctionArn` (the default-size function, which runs every bookkeeping action). */
+  functionName?: PlaceholderName;
 }
 
 /** A Task invoking the step handler with `event`; the state's output stays its input (+ `$.r`). */
@@ -94,7 +100,7 @@ export function lambdaTask(ctx: CompileContext, event: PayloadTemplate, o: Lambd
   return {
     Type: "Task",
     Resource: LAMBDA_INVOKE,
-    Parameters: { FunctionName: placeholder(ctx, PLACEHOLDERS.stepFunctionArn), Payload: event },
+    Parameters: { FunctionName: placeholder(ctx, o.functionName ?? PLACEHOLDERS.stepFunctionArn), Payload: event },
     ...(selector ? { ResultSelector: selector, ResultPath: ERROR_SLOT } : { ResultPath: null }),
     ...(o.timeoutSeconds !== undefined ? { TimeoutSeconds: o.timeoutSeconds } : {}),
     Retry: [LAMBDA_RETRIER, ...(o.retry ?? [])],

@@ -1,19 +1,21 @@
+import { LAMBDA_LIMITS } from "../../graph/aws-limits.js";
 import type { RetrySpec, TaskNode } from "../../graph/types.js";
 import { ERRORS } from "../../core/protocol.js";
 import { renderBatchTask } from "./batch.js";
 import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
 import { taskFailureRoute } from "./failure.js";
+import { functionPlaceholder, stepSpec, TIMEOUT_GRACE_SECONDS } from "../sizing.js";
 import { lambdaTask, stepEvent } from "./render.js";
 import type { Retrier } from "./types.js";
 
-/** Lambda's hard limit on one invocation. */
-export const MAX_LAMBDA_SECONDS = 900;
+/** Lambda's hard limit on one invocation (checked with the graph: src/graph/aws-limits.ts). */
+export const MAX_LAMBDA_SECONDS = LAMBDA_LIMITS.timeoutSeconds.max;
 /**
- * Seconds the Task waits beyond the step's timeoutSeconds: the handler enforces the step's timeout
- * itself and records the attempt before failing with runnable.Timeout; the state's TimeoutSeconds is
- * only the backstop for a handler that never answers.
+ * TIMEOUT_GRACE_SECONDS: seconds the Task waits beyond the step's timeoutSeconds. The handler enforces
+ * the step's timeout itself and records the attempt before failing with runnable.Timeout; the state's
+ * TimeoutSeconds is only the backstop for a handler that never answers.
  */
-export const TIMEOUT_GRACE_SECONDS = 30;
+export { TIMEOUT_GRACE_SECONDS };
 
 /**
  * Errors the step's own retry policy applies to on Lambda: the step failed or timed out — including
@@ -36,10 +38,6 @@ export function stepRetriers(retry: RetrySpec, errors: string[]): Retrier[] {
 
 /** FunctionTask / ShellTask → one Task: `lambda:invoke` of the step handler, or a Batch job (`submitJob.sync`). */
 export function compileTask(ctx: CompileContext, node: TaskNode, scope: Scope, exits: NodeExits): void {
-  if (node.compute === "lambda" && node.timeoutSeconds !== undefined && node.timeoutSeconds > MAX_LAMBDA_SECONDS) {
-    ctx.problems.push({ path: node.path, code: "lambda-timeout",
-      message: `timeoutSeconds ${node.timeoutSeconds} exceeds Lambda's limit of ${MAX_LAMBDA_SECONDS} s: use compute: "batch" for longer steps` });
-  }
   const route = taskFailureRoute(ctx, node, scope, exits);
   const name = ctx.first(node);
   const state = node.compute === "batch"
@@ -48,6 +46,7 @@ export function compileTask(ctx: CompileContext, node: TaskNode, scope: Scope, e
       transition: exits.next,
       retry: stepRetriers(node.retry, STEP_RETRY_ERRORS),
       catchTo: route.target,
+      functionName: functionPlaceholder(stepSpec(node, ctx.lambdaDefaults), ctx.lambdaDefaults),
       ...(node.timeoutSeconds !== undefined
         ? { timeoutSeconds: Math.min(MAX_LAMBDA_SECONDS, node.timeoutSeconds + TIMEOUT_GRACE_SECONDS) } : {}),
     });

@@ -89,6 +89,10 @@ export type MapState = Common & IoFields & Transition & {
   ItemProcessor: ItemProcessor;
   ResultWriter?: ResultWriter;
   MaxConcurrency?: number;
+  /** Distributed Map: the Map Run's label (child execution ARNs are `…:execution:<machine>/<Label>:<id>`). */
+  Label?: string;
+  ToleratedFailurePercentage?: number;
+  ToleratedFailureCount?: number;
   Retry?: Retrier[];
   Catch?: Catcher[];
 };
