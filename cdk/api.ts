@@ -5,6 +5,7 @@ import {
 } from "aws-cdk-lib/aws-apigateway";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { EmbeddedPipeline } from "../handlers/api.js";
@@ -17,7 +18,8 @@ import type { RunnableStorage } from "./storage.js";
 export interface RunnableApiProps {
   projectRoot: string;
   storage: RunnableStorage;
-  pipelines: Record<string, EmbeddedPipeline & { stateMachine: StateMachine }>;
+  /** Per pipeline: its graph and defaults (embedded), its state machine, and its step Lambda (asked to validate parameters when the pipeline has a schema). */
+  pipelines: Record<string, EmbeddedPipeline & { stateMachine: StateMachine; stepFunction: IFunction }>;
   removalPolicy: RemovalPolicy;
   logRetention: RetentionDays;
 }
@@ -35,6 +37,8 @@ export class RunnableApi extends Construct {
     const stack = Stack.of(this);
     const embedded: Record<string, EmbeddedPipeline> = {};
     for (const [name, p] of Object.entries(props.pipelines)) embedded[name] = { graph: p.graph, defaults: p.defaults };
+    // A parameters schema lives in the pipeline module, which only the step Lambda bundles: the API asks it to validate.
+    const validators = Object.entries(props.pipelines).filter(([, p]) => p.graph.parameters !== undefined);
     this.handler = new BundledFunction(this, "Handler", {
       entry: writeApiEntry(props.projectRoot, `${stack.stackName}-${this.node.id}`, embedded),
       projectRoot: props.projectRoot,
@@ -45,6 +49,7 @@ export class RunnableApi extends Construct {
         RUNNABLE_BUCKET: props.storage.bucket.bucketName,
         RUNNABLE_PREFIX: props.storage.prefix,
         RUNNABLE_STATE_MACHINES: stack.toJsonString(Object.fromEntries(Object.entries(props.pipelines).map(([n, p]) => [n, p.stateMachine.stateMachineArn]))),
+        ...(validators.length ? { RUNNABLE_STEP_FUNCTIONS: stack.toJsonString(Object.fromEntries(validators.map(([n, p]) => [n, p.stepFunction.functionArn]))) } : {}),
       },
       removalPolicy: props.removalPolicy,
       logRetention: props.logRetention,
@@ -58,6 +63,9 @@ export class RunnableApi extends Construct {
       actions: ["states:StartExecution"],
       resources: Object.values(props.pipelines).map((p) => p.stateMachine.stateMachineArn),
     }));
+    if (validators.length) {
+      this.handler.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: validators.map(([, p]) => p.stepFunction.functionArn) }));
+    }
 
     const accessLogs = new LogGroup(this, "AccessLogs", { retention: props.logRetention, removalPolicy: props.removalPolicy });
     this.api = new RestApi(this, "Api", {

@@ -77,6 +77,7 @@ export class RunnablePipelines extends Construct {
     }
     const apiPipelines = Object.fromEntries(props.pipelines.map((s) => [s.built.graph.name, {
       graph: s.built.graph, defaults: s.defaults, stateMachine: this.pipelines.get(s.built.graph.name)!.stateMachine,
+      stepFunction: this.pipelines.get(s.built.graph.name)!.stepFunction.fn,
     }]));
     this.api = new RunnableApi(this, "Api", { projectRoot, storage: this.storage, pipelines: apiPipelines, removalPolicy, logRetention });
     this.finaliser = new RunnableFinaliser(this, "Finaliser", {

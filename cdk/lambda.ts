@@ -10,7 +10,7 @@ import { FROM_SOURCE, SOURCE_CONDITION } from "../src/core/package.js";
 import { WILDCARD_REASONS, acknowledge } from "./nag.js";
 
 /** AWS SDK v3 clients taken from the Lambda runtime instead of the bundle. */
-export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-s3", "@aws-sdk/client-sfn"];
+export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-lambda", "@aws-sdk/client-s3", "@aws-sdk/client-sfn"];
 
 /**
  * Left out of the bundle because a bundled handler never loads them: they serve the pipeline-file

@@ -1,9 +1,11 @@
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { z } from "zod";
 import { type DeployedPipeline, awsBackend } from "../src/api/aws.js";
 import { type RunsBackend, handleApiRequest } from "../src/api/routes.js";
 import type { RootGraph } from "../src/graph/types.js";
+import { fromValidateAnswer, type ValidateParametersEvent } from "../src/runtime/typed-parameters.js";
 import type { JsonValue } from "../src/sdk/types.js";
 import { ENV, pipelineStoresFromEnv } from "./shared.js";
 
@@ -16,6 +18,11 @@ import { ENV, pipelineStoresFromEnv } from "./shared.js";
 
 /** Environment variable holding the JSON map pipeline name → state machine ARN. */
 export const STATE_MACHINES_ENV = ENV.stateMachines;
+/** Environment variable holding the JSON map pipeline name → step Lambda ARN, for pipelines with a parameters schema. */
+export const STEP_FUNCTIONS_ENV = "RUNNABLE_STEP_FUNCTIONS";
+
+/** Calls a step Lambda with an event and resolves to its JSON answer. */
+export type InvokeJson = (functionArn: string, event: unknown) => Promise<unknown>;
 
 /** What the CDK stack embeds per pipeline. */
 export interface EmbeddedPipeline {
@@ -23,18 +30,41 @@ export interface EmbeddedPipeline {
   defaults: Record<string, JsonValue>;
 }
 
-const StateMachines = z.record(z.string(), z.string().startsWith("arn:"));
+const Arns = z.record(z.string(), z.string().startsWith("arn:"));
 
-/** Builds the registered pipelines from the embedded graphs and the ARN map; only names in both are served. */
-export function deployedPipelines(embedded: Record<string, EmbeddedPipeline>, arnsJson: string | undefined): Map<string, DeployedPipeline> {
-  const arns = StateMachines.safeParse(JSON.parse(arnsJson ?? "{}"));
+/**
+ * Builds the registered pipelines from the embedded graphs and the ARN maps; only names in both the
+ * graphs and the state machines are served. A pipeline with a parameters schema validates through
+ * its step Lambda (`stepFunctionsJson`, called with `invoke`).
+ */
+export function deployedPipelines(
+  embedded: Record<string, EmbeddedPipeline>, arnsJson: string | undefined, stepFunctionsJson?: string, invoke?: InvokeJson,
+): Map<string, DeployedPipeline> {
+  const arns = Arns.safeParse(JSON.parse(arnsJson ?? "{}"));
   if (!arns.success) throw new Error(`${STATE_MACHINES_ENV} must be a JSON object of pipeline name → state machine ARN`);
+  const steps = Arns.safeParse(JSON.parse(stepFunctionsJson ?? "{}"));
+  if (!steps.success) throw new Error(`${STEP_FUNCTIONS_ENV} must be a JSON object of pipeline name → step Lambda ARN`);
   const out = new Map<string, DeployedPipeline>();
   for (const [name, e] of Object.entries(embedded)) {
     const arn = arns.data[name];
-    if (arn) out.set(name, { name, graph: e.graph, defaults: e.defaults, stateMachineArn: arn });
+    if (!arn) continue;
+    const stepArn = steps.data[name];
+    const validateParameters = stepArn && invoke
+      ? async (parameters: Record<string, JsonValue>) => fromValidateAnswer(await invoke(stepArn, { runnable: "validateParameters", parameters } satisfies ValidateParametersEvent))
+      : undefined;
+    out.set(name, { name, graph: e.graph, defaults: e.defaults, stateMachineArn: arn, ...(validateParameters ? { validateParameters } : {}) });
   }
   return out;
+}
+
+/** Invokes a Lambda synchronously and parses its JSON answer; a function error becomes an Error. */
+export function lambdaInvoker(client: Pick<LambdaClient, "send">): InvokeJson {
+  return async (functionArn, event) => {
+    const out = await client.send(new InvokeCommand({ FunctionName: functionArn, Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+    const text = out.Payload ? new TextDecoder().decode(out.Payload) : "null";
+    if (out.FunctionError) throw new Error(`step Lambda failed to validate the parameters: ${text.slice(0, 500)}`);
+    return JSON.parse(text) as unknown;
+  };
 }
 
 /** Translates an API Gateway proxy event into the shared router and back. */
@@ -49,7 +79,10 @@ export async function handleProxyEvent(backend: RunsBackend, event: APIGatewayPr
 export function makeApiHandler(embedded: Record<string, EmbeddedPipeline>): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   let backend: RunsBackend | undefined;
   return (event) => {
-    backend ??= awsBackend(deployedPipelines(embedded, process.env[STATE_MACHINES_ENV]), pipelineStoresFromEnv(), new SFNClient({}));
+    backend ??= awsBackend(
+      deployedPipelines(embedded, process.env[STATE_MACHINES_ENV], process.env[STEP_FUNCTIONS_ENV], lambdaInvoker(new LambdaClient({}))),
+      pipelineStoresFromEnv(), new SFNClient({}),
+    );
     return handleProxyEvent(backend, event);
   };
 }

@@ -1,5 +1,6 @@
 import { handleStepEvent } from "../src/runtime/step-event.js";
 import { ERRORS, parseStepEvent, type StepResult } from "../src/runtime/protocol.js";
+import { answerValidateParameters, isValidateParametersEvent, type ValidateParametersAnswer } from "../src/runtime/typed-parameters.js";
 import type { Stores } from "../src/store/types.js";
 import {
   cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, storesFromEnv, type PipelineLoader,
@@ -61,5 +62,15 @@ export function makeStepHandler(loadPipeline: PipelineLoader, options: StepHandl
   };
 }
 
+/**
+ * The step Lambda's handler: step events from Step Functions, and the runs API's parameters
+ * validation (the pipeline's schema is bundled here only), answered before any run exists.
+ */
+export function makeLambdaHandler(loadPipeline: PipelineLoader, options: StepHandlerOptions = {}): (event: unknown, context: LambdaContextLike) => Promise<StepResult | ValidateParametersAnswer> {
+  const step = makeStepHandler(loadPipeline, options);
+  const built = cachedPipeline(loadPipeline, () => options.pipelineName ?? fallbackNameFromEnv());
+  return async (event, context) => (isValidateParametersEvent(event) ? answerValidateParameters((await built()).schema, event) : step(event, context));
+}
+
 /** The generic Lambda entry: loads the pipeline file named by `RUNNABLE_PIPELINE_FILE`. */
-export const handler: StepHandler = makeStepHandler(envFileLoader());
+export const handler = makeLambdaHandler(envFileLoader());

@@ -7,6 +7,7 @@ import { setPipelineRunner } from "./sdk/pipeline.js";
 import type { RunLog, RunResult } from "./sdk/runlog.js";
 
 export { Pipeline, type PipelineOptions } from "./sdk/pipeline.js";
+export type { StandardSchemaV1 } from "./sdk/schema.js";
 export { Node } from "./sdk/node.js";
 export { FunctionTask, ShellTask, Stub, type FunctionTaskOptions, type ShellTaskOptions, type StubOptions, type TaskOptions } from "./sdk/tasks.js";
 export { Parallel, MapNode, MapNode as Map, Conditional, type ParallelOptions, type MapOptions, type ConditionalOptions } from "./sdk/composites.js";
@@ -15,10 +16,10 @@ export { Catalog, type CatalogOptions } from "./sdk/catalog.js";
 export { json, object, metric } from "./sdk/returns.js";
 export type { JsonValue, Return, ReturnKind, RetryPolicy, Compute, Resources, StepFunction } from "./sdk/types.js";
 export type {
-  RunLog, RunResult, ExecuteOptions, StepLog, AttemptLog, CatalogEntry, StepError, CodeIdentity, RunStatus, StepStatus, StepType,
+  RunLog, RunResult, RunError, ExecuteOptions, StepLog, AttemptLog, CatalogEntry, StepError, CodeIdentity, RunStatus, StepStatus, StepType,
 } from "./sdk/runlog.js";
 export {
-  RunnableError, DefinitionError, UsageError, RunExistsError, RunNotFoundError, UnsafePathError, type Problem,
+  RunnableError, DefinitionError, UsageError, ParameterError, RunExistsError, RunNotFoundError, UnsafePathError, type Problem,
 } from "./sdk/errors.js";
 export { compile, validateAsl, PLACEHOLDER_NAMES, type CompileOptions, type CompileResult, type AslDefinition } from "./compile/index.js";
 export type { RunPipelineOptions, RetryOptions, ProgressEvent } from "./execute/index.js";

@@ -1,5 +1,6 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { RootGraph } from "../graph/types.js";
+import type { JsonValue } from "../sdk/types.js";
 import { createRun } from "../runtime/index.js";
 import { RunNotFoundError } from "../sdk/errors.js";
 import type { RunLog } from "../sdk/runlog.js";
@@ -12,6 +13,11 @@ import type { RegisteredPipeline } from "./schema.js";
 export interface DeployedPipeline extends RegisteredPipeline {
   graph: RootGraph;
   stateMachineArn: string;
+  /**
+   * Validates parameters with the pipeline's schema — which lives in the pipeline module, bundled
+   * only in its step Lambda, so this asks that Lambda. Needed when `graph.parameters` is set.
+   */
+  validateParameters?: (parameters: Record<string, JsonValue>) => Promise<Record<string, JsonValue>>;
 }
 
 /** `arn:aws:states:r:a:stateMachine:Name` + run id → `arn:aws:states:r:a:execution:Name:runId` (execution name = run id). */
@@ -79,12 +85,21 @@ export function awsBackend(pipelines: ReadonlyMap<string, DeployedPipeline>, sto
   return {
     pipelines,
     runLog: new PipelineRunLogs([...pipelines.keys()], storesOf),
+    async validate(name, parameters) {
+      const p = get(name);
+      if (!p.graph.parameters) return parameters;
+      if (!p.validateParameters) throw new Error(`pipeline ${name} has a parameters schema but this API has no step Lambda to validate with`);
+      return p.validateParameters(parameters);
+    },
     async start(name, run) {
       const p = get(name);
       const stores = storesOf(name);
-      // The header needs the graph only (name, dagHash, reference checks), never the functions.
+      // The header needs the graph only (name, dagHash, parameter-flow checks), never the functions;
+      // the parameters were validated by `validate` (routes call it first).
       // mode "aws": the run executes the deployed state machine (`runnable serve` records "emulator"); `runnable retry` refuses it.
-      await createRun(stores, { built: { graph: p.graph, nodes: new Map() }, parameters: run.parameters, runId: run.runId, tag: run.tag, mode: "aws" });
+      await createRun(stores, {
+        built: { graph: p.graph, nodes: new Map() }, parameters: run.parameters, parametersValidated: true, runId: run.runId, tag: run.tag, mode: "aws",
+      });
       return startExecution(p, run.runId);
     },
     // A repeated identical request may follow a crash between the header write and StartExecution:

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { runInEmulator } from "../emulate/index.js";
 import { EmulatorSession } from "../emulate/session.js";
+import { validatedParameters } from "../runtime/create-run.js";
 import { RunExistsError } from "../sdk/errors.js";
 import type { RunResult } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
@@ -53,6 +54,8 @@ export async function localBackend(options: LocalBackendOptions): Promise<LocalB
   return {
     pipelines: new Map(sources.map((s) => [s.built.graph.name, { name: s.built.graph.name, defaults: s.defaults }])),
     runLog: storage.stores.runLog,
+    // The pipeline modules are loaded here: their schemas validate directly.
+    validate: (name, parameters) => validatedParameters({ built: byName.get(name)!.built, parameters }),
     async start(name, run) {
       const source = byName.get(name)!;
       if (starting.has(run.runId)) throw new RunExistsError(run.runId);
@@ -74,7 +77,7 @@ export async function localBackend(options: LocalBackendOptions): Promise<LocalB
   async function launch(source: PipelineSource, name: string, run: { runId: string; parameters: Record<string, JsonValue>; tag: string }): Promise<{ executionArn: string }> {
     const result = runInEmulator({
       built: source.built, source: source.file, root, parameters: run.parameters, runId: run.runId, tag: run.tag,
-      session,
+      session, parametersValidated: true,
     });
     const tracked = result.then(
       (r) => options.onRunEnd?.(run.runId, r),

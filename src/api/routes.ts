@@ -40,7 +40,12 @@ export interface RunsBackend {
   pipelines: ReadonlyMap<string, RegisteredPipeline>;
   /** Run logs; `listRuns(pipeline)` may list only that pipeline's runs (a store holding one pipeline's, or all, ignores it). */
   runLog: Pick<RunLogStore, "getHeader" | "readRunLog"> & { listRuns(pipeline?: string): Promise<string[]> };
-  /** Creates the run header and starts it; throws RunExistsError when the id is taken. */
+  /**
+   * Validates a run's parameters with the pipeline's parameters schema and returns its output
+   * (ParameterError → 400). Absent: parameters are taken as sent.
+   */
+  validate?(pipeline: string, parameters: Record<string, JsonValue>): Promise<Record<string, JsonValue>>;
+  /** Creates the run header and starts it (parameters already validated); throws RunExistsError when the id is taken. */
   start(pipeline: string, run: { runId: string; parameters: Record<string, JsonValue>; tag: string }): Promise<{ executionArn: string }>;
   /** Answers a repeated identical request: makes sure the existing run was started (AWS) and returns its execution. */
   resume(pipeline: string, header: RunHeader): Promise<{ executionArn: string }>;
@@ -115,7 +120,10 @@ export function parseStartBody(body: string | undefined): StartRunBody {
 async function startRun(backend: RunsBackend, name: string, body: string | undefined): Promise<ApiResponse> {
   const pipeline = pipelineOf(backend, name);
   const request = parseStartBody(body);
-  const run = { runId: request.runId ?? newRunId(), parameters: { ...pipeline.defaults, ...request.parameters }, tag: request.tag ?? "" };
+  const given = { ...pipeline.defaults, ...request.parameters };
+  // Validated before the repeat check, so a repeated request compares the same (defaulted, coerced) values.
+  const parameters = backend.validate ? await backend.validate(name, given) : given;
+  const run = { runId: request.runId ?? newRunId(), parameters, tag: request.tag ?? "" };
   const existing = await backend.runLog.getHeader(run.runId);
   if (existing) return repeat(backend, name, run, existing);
   try {

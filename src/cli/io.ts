@@ -1,4 +1,4 @@
-import { DefinitionError, UsageError } from "../sdk/errors.js";
+import { DefinitionError, UsageError, type Problem } from "../sdk/errors.js";
 
 /** Exit codes of every command (Contract): 0 success, 1 run failed, 2 invalid pipeline or arguments. */
 export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
@@ -47,4 +47,23 @@ export function formatError(error: unknown, verbose: boolean): string {
   const frames = (e: Error) => (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)).join("\n");
   const cause = error.cause instanceof Error ? `\ncaused by ${error.cause.name}: ${error.cause.message}\n${frames(error.cause)}` : "";
   return head + frames(error) + cause + "\n";
+}
+
+/** Machine-readable codes of errors that escape a command (`--json`: `{ "error": { code, message, problems } }`). */
+const CODES: Record<string, string> = {
+  DefinitionError: "invalid-pipeline",
+  ParameterError: "invalid-parameters",
+  RunExistsError: "run-exists",
+  RunNotFoundError: "run-not-found",
+  UsageError: "invalid-arguments",
+  YAMLParseError: "invalid-arguments",
+};
+
+/** The `--json` form of an error: on stdout, so a script reading stdout always gets one JSON document. */
+export function errorJson(error: unknown): string {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const problems = (e as { problems?: unknown }).problems;
+  const code = CODES[e.name] ?? (exitCodeOf(e) === EXIT.invalid ? "invalid-arguments" : "error");
+  const body = { code, message: e.message, ...(Array.isArray(problems) ? { problems: problems as Problem[] } : {}) };
+  return JSON.stringify({ error: body }, null, 2) + "\n";
 }

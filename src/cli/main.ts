@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { PACKAGE_ROOT } from "../core/package.js";
+import { UsageError } from "../sdk/errors.js";
 import { COMMANDS, commandOf } from "./commands/index.js";
 import type { CommandContext } from "./context.js";
-import { EXIT, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
+import { EXIT, errorJson, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
 
 /**
  * The `runnable` CLI. Takes `process.argv`-style arguments and resolves to the exit code: 0 success,
@@ -25,6 +26,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError("(run `runnable --help` for usage)");
+  // With --json, stdout holds one JSON document also when the command fails before producing one.
+  const json = argv.includes("--json");
   try {
     // Only the command being run is loaded; the overview help and unknown-command suggestions need
     // just the names and summaries.
@@ -37,9 +40,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     if (error instanceof CommanderError) {
       // Commander already printed its one-line message (or the help).
       // Help or the version printed as asked exits 0 (`runnable` alone prints the help as an error).
-      return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+      if (error.exitCode === 0) return EXIT.ok;
+      if (json) io.out(errorJson(new UsageError(error.message.replace(/^error: /, ""))));
+      return EXIT.invalid;
     }
     io.err(formatError(error, argv.includes("--verbose")));
+    if (json) io.out(errorJson(error));
     return exitCodeOf(error);
   }
 }

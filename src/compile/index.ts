@@ -1,4 +1,5 @@
 import { buildGraph, type BuiltPipeline } from "../graph/build.js";
+import { checkParameterFlow, schemaProviders } from "../graph/flow.js";
 import type { BatchDefaults, FargateSize } from "../graph/resources.js";
 import type { RootGraph } from "../graph/types.js";
 import { DefinitionError, type Problem } from "../sdk/errors.js";
@@ -80,7 +81,9 @@ function toGraph(input: Pipeline | BuiltPipeline | RootGraph, fallbackName?: str
  */
 export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: CompileOptions = {}): CompileResult {
   const graph = toGraph(input, options.fallbackName);
-  const problems: Problem[] = [];
+  // With a parameters schema the run's parameter names are known now: check the flow before deploying.
+  const flow = schemaProviders(graph);
+  const problems: Problem[] = flow ? checkParameterFlow(graph, flow) : [];
   const namer = new StateNamer();
   const workflowType = options.workflowType ?? "STANDARD";
   const ctx: CompileContext = {

@@ -4,7 +4,7 @@ import { DISTRIBUTED_MAP_RESOURCE, visitStates, type Json, type JsonObject } fro
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
 import { allowedFailures, type Tolerance } from "../graph/tolerance.js";
 import { INSTANCE_SLOT } from "./map-gate.js";
-import { runMachine, type MachineRunOptions, type TaskHandler } from "./machine.js";
+import { ExecutionControl, runMachine, type MachineRunOptions, type TaskHandler } from "./machine.js";
 
 /**
  * Distributed Map emulation. aws-local-stepfunctions ignores `ItemReader` (it would iterate over
@@ -79,11 +79,17 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
     const reader = isObject(params.Reader) ? params.Reader : {};
     const items = await readItems(deps.s3, reader, name);
     const stateInput = isObject(params.Input) ? params.Input : {};
-    // Child executions have histories of their own: the parent's counter does not see their events.
-    const { history: _parentHistory, ...parent } = deps.run();
-    const run = (list: Json[], onEvent = parent.onEvent) => runMachine(inline, { ...stateInput, [ITEMS_SLOT]: list, [INSTANCE_SLOT]: randomUUID() }, {
-      ...parent, ...(onEvent ? { onEvent } : {}), exempt: { state: name, drop: ITEMS_SLOT },
-    });
+    // Child executions have histories of their own, each under the quota, and fail alone: one that
+    // fails (its history full, an oversized payload) counts as a failed child, which the parent may catch.
+    const { history: parentHistory, control: parentControl, ...parent } = deps.run();
+    const field = itemField(original.ItemSelector);
+    const run = (list: Json[], onEvent = parent.onEvent) => {
+      const history = field === undefined ? undefined : parentHistory?.children?.(name, field);
+      return runMachine(inline, { ...stateInput, [ITEMS_SLOT]: list, [INSTANCE_SLOT]: randomUUID() }, {
+        ...parent, control: (parentControl ?? new ExecutionControl()).child(), ...(history ? { history } : {}),
+        ...(onEvent ? { onEvent } : {}), exempt: { state: name, drop: ITEMS_SLOT },
+      });
+    };
     let outputs: Json[];
     let failures: { Error: string; Cause: string }[];
     if (!tolerance) {
@@ -105,6 +111,13 @@ export function distributedMapHandler(name: string, original: JsonObject, deps: 
     if (!isObject(params.Writer)) return outputs;
     return writeResults(deps.s3, params.Writer, outputs, failures);
   };
+}
+
+/** The ItemSelector field that takes the item (`$$.Map.Item.Value`), looked for also inside a gated selector's `item`. */
+function itemField(selector: Json | undefined): string | undefined {
+  if (!isObject(selector)) return undefined;
+  const found = Object.entries(selector).find(([k, v]) => k.endsWith(".$") && v === "$$.Map.Item.Value");
+  return found ? found[0].slice(0, -2) : itemField(selector.item);
 }
 
 function toleranceOf(state: JsonObject): Tolerance | undefined {

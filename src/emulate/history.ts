@@ -2,7 +2,7 @@ import {
   EXECUTION_HISTORY, HISTORY_LIMIT_ERROR, ITERATION_HISTORY, MAX_HISTORY_EVENTS, STATE_HISTORY, historyLimitCause, stateKind,
   type HistoryEventType, type StateKind,
 } from "../compile/history.js";
-import { DISTRIBUTED_MAP_RESOURCE, visitStates, type JsonObject } from "./definition.js";
+import { DISTRIBUTED_MAP_RESOURCE, visitStates, type Json, type JsonObject } from "./definition.js";
 import type { ExecutionEvent } from "./machine.js";
 
 /**
@@ -12,6 +12,7 @@ import type { ExecutionEvent } from "./machine.js";
  * at the quota (States.Runtime, "The execution reached the maximum number of history events
  * (25000).") when an event other than ExecutionSucceeded would be number 25,000.
  *
+ * A Distributed Map's child executions are counted apart, each with its own quota (ChildHistories).
  * Close to the quota the emulator can differ from AWS by a few events: a Map whose iteration failed
  * records MapIterationAborted for the iterations still running on AWS, while the emulator lets them
  * finish (their events are counted as they come).
@@ -43,13 +44,35 @@ export function historyKinds(definition: JsonObject): Map<string, StateKind> {
   return kinds;
 }
 
-export class HistoryCounter {
+/** Where an interpreter event happened, for recorders that split one run into several histories. */
+export interface EventContext {
+  /** The input of the event's state. */
+  stateInput?: Json | undefined;
+  /** The input of the Map/Parallel state around it (iteration and branch events). */
+  parentInput?: Json | undefined;
+}
+
+/** Counts an execution's history from interpreter events (see runMachine's `history` option). */
+export interface HistoryRecorder {
+  /** Events recorded so far (of the history the last event went to). */
+  readonly events: number;
+  /** Counts an event; returns the terminal error when it would take a history past the quota. */
+  record(event: ExecutionEvent, context?: EventContext): HistoryLimitExceeded | undefined;
+  /** The recorder of a Distributed Map's child executions (see ChildHistories). */
+  children?(map: string, field: string): HistoryRecorder;
+}
+
+export class HistoryCounter implements HistoryRecorder {
   private count = 0;
   /** States that were caught and whose StateExited is still to come (it records nothing more). */
   private readonly caught = new Map<string, number>();
 
   /** `kinds`: the states AWS knows (the emulator's own, e.g. Map gates, are absent and record nothing). */
   constructor(private readonly kinds: ReadonlyMap<string, StateKind>, readonly limit = MAX_HISTORY_EVENTS) {}
+
+  children(map: string, field: string): HistoryRecorder {
+    return new ChildHistories(map, field, this.kinds, this.limit);
+  }
 
   /** Events recorded so far. */
   get events(): number {
@@ -103,5 +126,46 @@ export class HistoryCounter {
     // Iterations of the emulator's own Maps (none today) would record nothing; a Distributed Map's are child executions.
     const kind = event.parent === undefined ? undefined : this.kinds.get(event.parent);
     return kind === "Map" ? events : [];
+  }
+}
+
+/**
+ * The histories of a Distributed Map's child executions, each its own (ExecutionStarted, its states,
+ * ExecutionSucceeded) and each under the quota, from the events of the nested run that stands in for
+ * the Map (see distributed-map.ts): an event belongs to the child whose index its state's input holds
+ * in `field` (the ItemSelector field taking `$$.Map.Item.Value`); the stand-in's own events to none.
+ */
+export class ChildHistories implements HistoryRecorder {
+  private readonly counters = new Map<number, HistoryCounter>();
+  private last = 0;
+  /** The child whose history reached the quota: the stand-in run's closing ExecutionFailed is its. */
+  private full: number | undefined;
+
+  constructor(private readonly map: string, private readonly field: string, private readonly kinds: ReadonlyMap<string, StateKind>, readonly limit: number) {}
+
+  get events(): number {
+    return this.last;
+  }
+
+  record(event: ExecutionEvent, context: EventContext = {}): HistoryLimitExceeded | undefined {
+    const own = event.parent === this.map && event.index !== undefined && event.type.startsWith("MapIteration");
+    const closing = event.type === "ExecutionFailed" && this.full !== undefined;
+    const index = own ? event.index : closing ? this.full : this.indexIn(context.stateInput) ?? this.indexIn(context.parentInput);
+    if (index === undefined) return undefined;
+    let child = this.counters.get(index);
+    if (!child) this.counters.set(index, (child = new HistoryCounter(this.kinds, this.limit)));
+    // The Map's own iteration events are the child execution's start and end.
+    const type = !own ? event.type : event.type === "MapIterationStarted" ? "ExecutionStarted"
+      : event.type === "MapIterationSucceeded" ? "ExecutionSucceeded" : event.type === "MapIterationFailed" ? "ExecutionFailed" : undefined;
+    if (type === undefined) return undefined;
+    const limit = child.record({ ...event, type });
+    this.last = child.events;
+    if (limit) this.full = index;
+    return limit;
+  }
+
+  private indexIn(value: Json | undefined): number | undefined {
+    const v = typeof value === "object" && value !== null && !Array.isArray(value) ? value[this.field] : undefined;
+    return typeof v === "number" ? v : undefined;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Json, JsonObject } from "./definition.js";
 import { ExecutionError, StateMachine, type StateMachineDefinition } from "./interpreter.js";
-import { HistoryLimitExceeded, type HistoryCounter } from "./history.js";
+import { HistoryLimitExceeded, type HistoryRecorder } from "./history.js";
 import { DataLimitExceeded, checkPayload } from "./limits.js";
 
 /**
@@ -56,7 +56,7 @@ export interface MachineRunOptions {
    */
   exempt?: { state: string; drop: string };
   /** Counts the execution history AWS would record and stops the execution at its quota. */
-  history?: HistoryCounter;
+  history?: HistoryRecorder;
 }
 
 /** Lets task handlers end the whole execution with an error no Catch may handle. */
@@ -65,12 +65,23 @@ export class ExecutionControl {
   /** The error that set `terminal` (it may say more than the Cause AWS reports). */
   reason: Error | undefined;
   abort: (() => void) | undefined;
+  private readonly children = new Set<ExecutionControl>();
+
   stop(error: Error): void {
     if (!this.terminal) {
       this.terminal = { Error: error.name, Cause: error.message };
       this.reason = error;
     }
     this.abort?.();
+    for (const child of this.children) child.stop(error);
+  }
+
+  /** A control for executions started by this one (Distributed Map children): stopped with it, but stopping alone. */
+  child(): ExecutionControl {
+    const child = new ExecutionControl();
+    this.children.add(child);
+    if (this.terminal) child.stop(this.reason!);
+    return child;
   }
 }
 
@@ -122,11 +133,12 @@ export async function runMachine(definition: JsonObject, input: JsonObject, opti
   control.abort = execution.abort;
   const events: ExecutionEvent[] = [];
   const logging = (async () => {
-    for await (const raw of execution.eventLogs) {
+    for await (const rawEvent of execution.eventLogs) {
+      const raw = rawEvent as unknown as RawEvent;
       // After a terminal error the execution is being stopped: what the interpreter still does is not Step Functions'.
       if (control.terminal) continue;
-      const event = toEvent(raw as unknown as RawEvent);
-      const limit = options.history?.record(event);
+      const event = toEvent(raw);
+      const limit = options.history?.record(event, { stateInput: raw.state?.input, parentInput: raw.parentState?.input });
       if (limit) {
         // AWS's history ends before this event: its last one is the ExecutionFailed added below.
         control.stop(limit);
@@ -167,6 +179,8 @@ export async function runMachine(definition: JsonObject, input: JsonObject, opti
     const where = control.reason instanceof HistoryLimitExceeded ? control.reason : undefined;
     if (where?.state !== undefined) failed.state = where.state;
     if (where?.index !== undefined) failed.index = where.index;
+    // A Distributed Map's stand-in run: what failed is one of the Map's child executions.
+    if (options.exempt) failed.parent = options.exempt.state;
     if (options.history) {
       options.history.record(failed);
       failed.history = options.history.events;
@@ -181,7 +195,7 @@ interface RawEvent {
   type: string;
   timestamp: number;
   state?: { name: string; type: string; input?: Json; output?: Json };
-  parentState?: { name: string };
+  parentState?: { name: string; input?: Json };
   index?: number;
   Error?: string;
   Cause?: unknown;

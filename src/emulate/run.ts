@@ -5,6 +5,7 @@ import { refuseAwsRetry } from "../execute/index.js";
 import { loadPipelineFile } from "../load/index.js";
 import { buildGraph, type BuiltPipeline } from "../graph/index.js";
 import { createRun } from "../runtime/index.js";
+import { runResultOf } from "../runtime/result.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
 import type { Pipeline } from "../sdk/pipeline.js";
 import type { RunResult } from "../sdk/runlog.js";
@@ -65,8 +66,12 @@ export interface EmulatorRunOptions extends EmulatorCommonOptions {
   source: string | undefined;
   /** Caps the handler processes alive at once (Lambda concurrency); Map/Parallel concurrency stays the definition's. */
   maxConcurrency?: number;
-  /** Initial parameters, already folded (file ← options ← env). */
+  /** Initial parameters, already folded (file ← options ← env ← -p); validated by createRun. */
   parameters: Record<string, JsonValue>;
+  /** Raw text of parameters given as text, for a parameters schema to coerce. */
+  texts?: Record<string, string>;
+  /** true when `parameters` are already the schema's output (see createRun). */
+  parametersValidated?: boolean;
   runId?: string;
   tag?: string;
 }
@@ -86,6 +91,8 @@ export async function runInEmulator(options: EmulatorRunOptions): Promise<RunRes
     const prepared = prepare(target, session);
     const header = await createRun(session.storage.stores, {
       built: options.built, parameters: options.parameters, source: target.source, mode: "emulator", root: options.root ?? ".runnable",
+      ...(options.texts ? { texts: options.texts } : {}),
+      ...(options.parametersValidated ? { parametersValidated: true } : {}),
       ...(options.runId !== undefined ? { runId: options.runId } : {}),
       ...(options.tag !== undefined ? { tag: options.tag } : {}),
     });
@@ -238,8 +245,8 @@ async function execute(
     }, { stores, graphs: new Map([[name, built.graph]]) });
   }
   const runLog = await stores.runLog.readRunLog(runId);
-  const status = runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL";
-  progress?.({ type: "run-end", stepPath: runId, status });
-  return { runId, status, parameters: runLog.finalParameters, runLog };
+  const outcome = runResultOf(runId, runLog);
+  progress?.({ type: "run-end", stepPath: runId, status: outcome.status });
+  return outcome;
 }
 

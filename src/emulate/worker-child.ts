@@ -5,6 +5,7 @@
  * `errorMessage`, `trace`.
  */
 import { handler } from "../../handlers/step.js";
+import type { StepResult } from "../runtime/protocol.js";
 import type { ChildMessage, InvokeMessage } from "./worker-protocol.js";
 
 function send(message: ChildMessage): void {
@@ -22,7 +23,8 @@ process.on("message", (raw: unknown) => {
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
   handler(msg.event, context).then(
-    (result) => send({ type: "result", id: msg.id, ok: true, result }),
+    // The emulator sends step events only, so the answer is a StepResult (not a parameters validation).
+    (result) => send({ type: "result", id: msg.id, ok: true, result: result as StepResult }),
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       send({ type: "result", id: msg.id, ok: false, errorType: e.name || "Error", errorMessage: e.message, trace: (e.stack ?? "").split("\n") });

@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { buildGraph, type BuiltPipeline } from "../graph/build.js";
 import { fallbackNameOf, loadPipelineFile } from "../load/index.js";
 import { createRun } from "../runtime/create-run.js";
-import { resolveParameters } from "../runtime/parameters.js";
+import { runResultOf } from "../runtime/result.js";
+import { foldParameters } from "../runtime/parameters.js";
 import { checkRunId } from "../runtime/run-id.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
 import type { Pipeline } from "../sdk/pipeline.js";
@@ -18,6 +19,7 @@ import { BlobRunLogStore, runKeys } from "../store/runlog.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 import { executeLocal, type LocalOptions } from "./local.js";
+import { resolveMocks } from "./mocks.js";
 
 export type { ProgressEvent, ProgressListener } from "./events.js";
 export { executeLocal, retryDelayMs, type LocalOptions } from "./local.js";
@@ -46,13 +48,15 @@ export interface RunPipelineOptions extends ExecuteOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Directory functions and commands run in. Default `process.cwd()`. */
   workDir?: string;
+  /** `-p name=value` texts from the command line: override every other source. */
+  assignments?: Record<string, string>;
 }
 
 /** What `src/emulate/index.ts` provides (engineer H5); loaded lazily so local runs never load it. */
 interface EmulatorModule {
   runInEmulator(options: {
     built: BuiltPipeline; source: string | undefined; root: string; parameters: Record<string, JsonValue>;
-    runId?: string; tag?: string; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string; maxConcurrency?: number;
+    texts?: Record<string, string>; runId?: string; tag?: string; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string; maxConcurrency?: number;
   }): Promise<RunResult>;
   retryInEmulator(runId: string, options: { root: string; pipeline?: Pipeline; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string }): Promise<RunResult>;
 }
@@ -185,7 +189,7 @@ async function awsChecks(built: BuiltPipeline, onEvent: ProgressListener | undef
 
 async function result(stores: Stores, runId: string): Promise<RunResult> {
   const runLog = await stores.runLog.readRunLog(runId);
-  return { runId, status: runLog.status === "SUCCESS" ? "SUCCESS" : "FAIL", parameters: runLog.finalParameters, runLog };
+  return runResultOf(runId, runLog);
 }
 
 /**
@@ -199,16 +203,19 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const source = options.source ?? pipeline.source;
   if (options.mode === "emulator") checkEmulatorSource(source);
   const built = buildGraph(pipeline, { fallbackName: options.fallbackName ?? (source ? fallbackNameOf(source) : "pipeline") });
-  const parameters = resolveParameters({
+  const { values: parameters, texts } = foldParameters({
     ...(options.parametersFile !== undefined ? { parametersFile: options.parametersFile } : {}),
     ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
+    ...(options.assignments !== undefined ? { assignments: options.assignments } : {}),
   });
   const root = options.root ?? DEFAULT_ROOT;
   if (options.runId !== undefined) checkRunId(options.runId);
+  const mocks = options.mocks ? resolveMocks(built.graph, options.mocks) : undefined;
+  if (mocks && options.mode === "emulator") throw new UsageError("mocks run in-process: they apply to local runs only (mode \"local\")");
   if (options.mode === "emulator") {
     const emulator = await loadEmulator();
     return emulator.runInEmulator({
-      built, source, root, parameters,
+      built, source, root, parameters, texts,
       ...(options.runId !== undefined ? { runId: options.runId } : {}),
       ...(options.tag !== undefined ? { tag: options.tag } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
@@ -220,7 +227,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   if (options.mode !== undefined && options.mode !== "local") throw new UsageError(`mode must be "local" or "emulator", got ${JSON.stringify(options.mode)}`);
   const stores = fsStores(root);
   const header = await createRun(stores, {
-    built, parameters, mode: "local",
+    built, parameters, texts, mode: "local",
     ...(options.runId !== undefined ? { runId: options.runId } : {}),
     ...(options.tag !== undefined ? { tag: options.tag } : {}),
     ...(source !== undefined ? { source: path.resolve(source) } : {}),
@@ -228,6 +235,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const checks = await awsChecks(built, options.onEvent);
   await executeLocal(built, stores, header, {
     execution: "local",
+    ...(mocks ? { mocks } : {}),
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),

@@ -9,7 +9,7 @@ import { handleStepEvent } from "../runtime/step-event.js";
 import { toStepError } from "../runtime/run-step.js";
 import type { StepError } from "../sdk/runlog.js";
 import { allowedFailures } from "../graph/tolerance.js";
-import { ON_FAILURE } from "../sdk/types.js";
+import { ON_FAILURE, type StepFunction } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 
@@ -28,6 +28,8 @@ export interface LocalOptions {
   /** Waits between retries; injectable so tests do not sleep. Default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
+  /** Stand-ins for steps by definition path (see `resolveMocks`). */
+  mocks?: ReadonlyMap<string, StepFunction>;
   /**
    * Warning text for an inline Map starting with `count` items that a Standard execution on AWS
    * would refuse (definition path); reported as a "warning" event, the Map still runs.
@@ -86,6 +88,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   const base: StepContext = {
     built, stores, workDir: options.workDir ?? process.cwd(), objectCache: new Map(), secrets: readSecrets(),
     attempts: await stores.runLog.allAttempts(runId), ...(options.now ? { now: options.now } : {}),
+    ...(options.mocks?.size ? { mocks: options.mocks } : {}),
   };
   const view = base.attempts!;
 

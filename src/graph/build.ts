@@ -4,7 +4,11 @@ import type { Pipeline } from "../sdk/pipeline.js";
 import type { Step } from "../sdk/step.js";
 import type { FunctionTask, ShellTask } from "../sdk/tasks.js";
 import { ON_FAILURE, STEP_NAME } from "../sdk/types.js";
+import type { StandardSchemaV1 } from "../sdk/schema.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
+import { describeParameters } from "./parameters.js";
+import { declaredReads, inferReads } from "./reads.js";
+import { judgeShape, returnedShapes, shapeAdvice } from "./returned.js";
 import type { NodeGraph, PipelineGraph, RetrySpec, RootGraph } from "./types.js";
 import { validateGraph } from "./validate.js";
 
@@ -13,6 +17,8 @@ export interface BuiltPipeline {
   graph: RootGraph;
   /** Definition path → SDK node (FunctionTask functions, Map reducers live there). */
   nodes: ReadonlyMap<string, Step>;
+  /** The Pipeline's parameters schema, when it has one and the module is loaded. */
+  schema?: StandardSchemaV1;
 }
 
 export interface BuildOptions {
@@ -67,7 +73,10 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
           ...(step.resources?.ephemeralStorageMiB !== undefined ? { ephemeralStorageMiB: step.resources.ephemeralStorageMiB } : {}),
           ...(step.resources?.architecture !== undefined ? { architecture: step.resources.architecture } : {}),
         };
-        return step.kind === "shell" ? { kind: "shell", ...task, command: step.command } : { kind: "function", ...task };
+        if (step.kind === "shell") return { kind: "shell", ...task, command: step.command };
+        returnShapeProblems(step, path);
+        const reads = step.reads !== undefined ? declaredReads(step.reads) : inferReads(step.function);
+        return { kind: "function", ...task, ...(reads ? { reads: Object.freeze(reads) } : {}) };
       }
       case "stub":
         return { kind: "stub", ...base, returns: step.returns.map((r) => ({ name: r.name, kind: r.kind })) };
@@ -96,6 +105,18 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
     }
   }
 
+  /** Object literals the function returns whose keys do not fit `returns`: they would fail the step at run time. */
+  function returnShapeProblems(node: FunctionTask, path: string): void {
+    const declared = node.returns.map((r) => r.name);
+    for (const keys of returnedShapes(node.function)) {
+      const verdict = judgeShape(declared, keys);
+      if (verdict.ok) continue;
+      const what = keys.length ? `an object with ${keys.map((k) => `"${k}"`).join(", ")}` : "an empty object";
+      problems.push({ path, code: verdict.kind === "unexpected" ? "undeclared-return" : `${verdict.kind}-return`, message: `its function returns ${what}${shapeAdvice(verdict, declared, keys)}` });
+      return;
+    }
+  }
+
   function branchGraphs(branches: Readonly<Record<string, Pipeline>>, path: string): Record<string, PipelineGraph> {
     const out: Record<string, PipelineGraph> = {};
     for (const key of Object.keys(branches).sort()) out[key] = pipelineGraph(branches[key]!, joinPath(path, key));
@@ -108,8 +129,26 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   problems.push(...validateGraph(root));
   if (problems.length) throw new DefinitionError(problems);
   const body = { version: 1 as const, name, path: "", steps: root.steps };
-  const graph: RootGraph = Object.freeze({ ...body, dagHash: sha256Hex(canonicalJson(body)) });
-  return { graph, nodes };
+  const schema = pipeline.parameters;
+  const graph: RootGraph = Object.freeze({
+    ...body, ...(schema ? { parameters: describeParameters(schema) } : {}), dagHash: sha256Hex(canonicalJson(hashed(body))),
+  });
+  return { graph, nodes, ...(schema ? { schema } : {}) };
+}
+
+/** The graph as hashed: without what describes the code rather than the graph's shape (FunctionNode `reads`). */
+function hashed<T extends { steps: readonly NodeGraph[] }>(p: T): T {
+  return { ...p, steps: p.steps.map(hashedNode) };
+}
+
+function hashedNode(n: NodeGraph): NodeGraph {
+  const { onFailure, ...rest } = n;
+  const out = { ...rest, ...(onFailure ? { onFailure: hashed(onFailure) } : {}) } as NodeGraph;
+  if (out.kind === "function") delete out.reads;
+  if (out.kind === "parallel" || out.kind === "conditional") out.branches = Object.fromEntries(Object.entries(out.branches).map(([k, b]) => [k, hashed(b)]));
+  if (out.kind === "conditional" && out.default) out.default = hashed(out.default);
+  if (out.kind === "map") out.branch = hashed(out.branch);
+  return out;
 }
 
 function retrySpec(node: FunctionTask | ShellTask): RetrySpec {

@@ -1,4 +1,10 @@
 import type { Compute, ReturnKind } from "../sdk/types.js";
+import type { ParametersInfo } from "./parameters.js";
+import type { ReadsSpec } from "./reads.js";
+
+export type { ParametersInfo, ParameterSpec } from "./parameters.js";
+
+export type { ReadsSpec } from "./reads.js";
 
 /**
  * The validated, immutable, JSON-serialisable form of a Pipeline. Functions are not part of it:
@@ -54,6 +60,12 @@ interface TaskBase extends NodeBase {
 
 export interface FunctionNode extends TaskBase {
   kind: "function";
+  /**
+   * The parameters its function reads (FunctionTask `reads`, else inferred from the function's
+   * source); absent when they cannot be told. Not part of the dagHash: it describes the code, not
+   * the graph's shape, and a bundler's rewrite of the source must not make a deployed run's graph differ.
+   */
+  reads?: ReadsSpec;
 }
 
 export interface ShellNode extends TaskBase {
@@ -109,8 +121,13 @@ export interface RootGraph extends PipelineGraph {
   /** Graph format version. */
   version: 1;
   name: string;
-  /** sha256 (hex) of the canonical JSON of the graph without this field. */
+  /** sha256 (hex) of the canonical JSON of the graph without this field, `parameters` and FunctionNode `reads`. */
   dagHash: string;
+  /**
+   * Present when the Pipeline has a parameters schema: what its JSON Schema tells (names, types,
+   * defaults). Validation itself needs the schema, i.e. the pipeline module.
+   */
+  parameters?: ParametersInfo;
 }
 
 export function assertNever(x: never): never {

@@ -148,34 +148,3 @@ export function validateGraph(root: PipelineGraph): Problem[] {
   visitPipeline(root, "pipeline");
   return problems;
 }
-
-/**
- * Checks that every Map's `iterateOn` and every Conditional's `parameter` names something in scope,
- * given the initial parameter names. Run before a run starts, once parameters are known.
- */
-export function validateReferences(root: PipelineGraph, initial: Iterable<string>): Problem[] {
-  const problems: Problem[] = [];
-  function visit(p: PipelineGraph, scope: Set<string>): void {
-    const here = new Set(scope);
-    for (const node of p.steps) {
-      if (node.kind === "map") {
-        if (!here.has(node.iterateOn)) {
-          problems.push({ path: node.path, code: "unknown-parameter", message: `iterateOn "${node.iterateOn}" is not a parameter in scope (not given and returned by no earlier step)` });
-        }
-        visit(node.branch, new Set([...here, node.iterateAs]));
-      } else if (node.kind === "conditional") {
-        if (!here.has(node.parameter)) {
-          problems.push({ path: node.path, code: "unknown-parameter", message: `parameter "${node.parameter}" is not a parameter in scope (not given and returned by no earlier step)` });
-        }
-        for (const b of Object.values(node.branches)) visit(b, here);
-        if (node.default) visit(node.default, here);
-      } else if (node.kind === "parallel") {
-        for (const b of Object.values(node.branches)) visit(b, here);
-      }
-      if (node.onFailure) visit(node.onFailure, here);
-      for (const name of returnsOf(node)) here.add(name);
-    }
-  }
-  visit(root, new Set(initial));
-  return problems;
-}

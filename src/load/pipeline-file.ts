@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { UsageError } from "../sdk/errors.js";
 import { isPipeline } from "../sdk/node.js";
 import type { Pipeline } from "../sdk/pipeline.js";
+import { isTask, jobExport, splitSpec } from "./job.js";
 import { fallbackNameOf } from "./names.js";
 import { formatSyntaxLocation, isSyntaxError, locateSyntaxError } from "./syntax.js";
 
@@ -26,10 +27,15 @@ export interface LoadedPipeline {
   fallbackName: string;
 }
 
-/** Imports a module file of any kind (see above); resolves to its module namespace. */
-export async function importFile(file: string): Promise<unknown> {
+/**
+ * Imports a module file of any kind (see above); resolves to its module namespace. A job spec
+ * `file.ts:name` resolves to `{ default: <that export as a Pipeline or task> }` (see job.ts).
+ */
+export async function importFile(spec: string): Promise<unknown> {
+  const { file, exportName } = splitSpec(spec);
   const { tsImport } = await import("tsx/esm/api");
-  return tsImport(pathToFileURL(resolve(file)).href, import.meta.url);
+  const mod: unknown = await tsImport(pathToFileURL(resolve(file)).href, import.meta.url);
+  return exportName === undefined ? mod : { default: jobExport(mod, exportName, file) };
 }
 
 /**
@@ -39,8 +45,10 @@ export async function importFile(file: string): Promise<unknown> {
  */
 export async function pipelineFromModule(mod: unknown): Promise<Pipeline | undefined> {
   let value = defaultOf(mod);
-  if (!isPipeline(value) && typeof value === "object" && value !== null && "default" in value) value = defaultOf(value);
+  if (!isPipeline(value) && !isTask(value) && typeof value === "object" && value !== null && "default" in value) value = defaultOf(value);
   if (typeof value === "function" && !isPipeline(value)) value = await (value as () => unknown)();
+  // A one-task job: the task as a one-step pipeline.
+  if (isTask(value)) value = value.asPipeline();
   return isPipeline(value) ? value : undefined;
 }
 
@@ -55,16 +63,21 @@ function defaultOf(mod: unknown): unknown {
  * is a UsageError.
  */
 export async function loadPipelineFile(file: string): Promise<LoadedPipeline> {
-  const source = resolve(file);
-  if (!existsSync(source)) throw new UsageError(`pipeline file ${file} does not exist`);
+  const spec = splitSpec(file);
+  const path = resolve(spec.file);
+  if (!existsSync(path)) throw new UsageError(`pipeline file ${spec.file} does not exist`);
+  // A job spec is kept whole: retries and the emulator's handler processes load the same export.
+  const source = spec.exportName === undefined ? path : `${path}:${spec.exportName}`;
   let pipeline: Pipeline | undefined;
   try {
     pipeline = await pipelineFromModule(await importFile(source));
   } catch (error) {
-    if (error instanceof Error && error.name === "DefinitionError") throw error;
-    throw new UsageError(`cannot load ${file}: ${await describeLoadError(error, source)}`, { cause: error });
+    if (error instanceof Error && (error.name === "DefinitionError" || error.name === "UsageError")) throw error;
+    throw new UsageError(`cannot load ${file}: ${await describeLoadError(error, path)}`, { cause: error });
   }
-  if (!pipeline) throw new UsageError(`${file} has no default export Pipeline (export default new Pipeline({ steps: [...] }))`);
+  if (!pipeline) {
+    throw new UsageError(`${file} has no default export Pipeline (export default new Pipeline({ steps: [...] })), FunctionTask or ShellTask; run one exported function with ${spec.file}:<name>`);
+  }
   return { pipeline, source, fallbackName: fallbackNameOf(source) };
 }
 

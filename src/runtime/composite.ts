@@ -2,7 +2,6 @@ import { returnSpecsOf } from "../graph/validate.js";
 import type { ConditionalNode, MapNodeGraph, NodeGraph, ParallelNode, ReturnSpec } from "../graph/types.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
-import { bindFunctionResult } from "./bind.js";
 import type { Scope, StepContext } from "./context.js";
 import { isObjectRef, materialise, prefetchObjects, storeObject } from "./objects.js";
 import { nonJson } from "./parameters.js";
@@ -85,7 +84,8 @@ export async function mapOutputs(
         err.message = `Map "${stepPath}": reducer failed for "${s.name}": ${err.message}`;
         throw err;
       }
-      const bound = bindFunctionResult(stepPath, [s], result)[s.name];
+      // The name is bound to reducer(values) itself (Contract), never to a property of it.
+      const bound = result;
       if (s.kind === "object") outputs[s.name] = { ...(await storeObject(ctx, runId, stepPath, s.name, bound)) };
       else {
         const why = nonJson(bound);

@@ -1,5 +1,5 @@
 import type { BuiltPipeline } from "../graph/build.js";
-import type { JsonValue } from "../sdk/types.js";
+import type { JsonValue, StepFunction } from "../sdk/types.js";
 import type { AttemptRecord, RunLogStore, Stores } from "../store/types.js";
 import { boundError, boundInputs } from "./limits.js";
 import { maskRecord, readSecrets, type Secrets } from "./secrets.js";
@@ -33,6 +33,11 @@ export interface StepContext {
    * else read per use. Reading process.env costs ≈ 20 µs, which a 10,000-item Map feels.
    */
   secrets?: Secrets;
+  /**
+   * Stand-ins for steps, by definition path (`execute({ mocks })`, `runnable run --mock`): called
+   * instead of the step's function or command, with the same argument; the attempt is marked `mocked`.
+   */
+  mocks?: ReadonlyMap<string, StepFunction>;
 }
 
 export function secretsOf(ctx: StepContext): Secrets {

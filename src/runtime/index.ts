@@ -1,7 +1,7 @@
 export { handleStepEvent } from "./step-event.js";
 export { runStep, toStepError, DEADLINE_SAFETY_MS, type RunStepRequest, type RunStepResult } from "./run-step.js";
 export { resolveScope, pipelineOutcome } from "./scope.js";
-export { createRun, type CreateRunOptions } from "./create-run.js";
+export { createRun, validatedParameters, type CreateRunOptions } from "./create-run.js";
 export { resolveParameters, parseLoose, type ParameterSources } from "./parameters.js";
 export { newRunId, checkRunId } from "./run-id.js";
 export { codeIdentity } from "./identity.js";

@@ -74,12 +74,21 @@ export function listLength(mapPath: string, iterateOn: string, value: JsonValue 
 }
 
 /**
+ * Property names probed by the language and tools rather than by the user's code (awaiting an
+ * object reads `then`, JSON.stringify reads `toJSON`, …): reading them is no sign of a missing parameter.
+ */
+const PROBED = new Set(["then", "toJSON", "inspect", "asymmetricMatch", "$$typeof", "nodeType", "@@__IMMUTABLE_ITERABLE__@@", ...Object.getOwnPropertyNames(Object.prototype)]);
+
+/**
  * The parameters object handed to a function: every name in scope, references materialised on
  * first read. Records which names the function read, so the attempt's `inputParameters` show what
- * the step used (all of them when it enumerates the object) without copying big values per step.
+ * the step used (all of them when it enumerates the object) without copying big values per step,
+ * and which names it read that were not in scope (it got undefined): `missing()`, for the attempt's
+ * `unprovided` and for errors that point at the cause.
  */
-export function parameterView(scope: Scope, cache: Map<string, Uint8Array>): { params: Record<string, unknown>; read: () => Scope } {
+export function parameterView(scope: Scope, cache: Map<string, Uint8Array>): { params: Record<string, unknown>; read: () => Scope; missing: () => string[] } {
   const names = new Set<string>();
+  const absent = new Set<string>();
   let all = false;
   const memo = new Map<string, unknown>();
   const has = (k: string | symbol): k is string => typeof k === "string" && Object.prototype.hasOwnProperty.call(scope, k);
@@ -91,7 +100,10 @@ export function parameterView(scope: Scope, cache: Map<string, Uint8Array>): { p
     get(_t, k) {
       if (typeof k !== "string") return undefined;
       if (memo.has(k)) return memo.get(k);
-      if (!has(k)) return undefined;
+      if (!has(k)) {
+        if (!PROBED.has(k)) absent.add(k);
+        return undefined;
+      }
       names.add(k);
       return valueOf(k);
     },
@@ -120,5 +132,5 @@ export function parameterView(scope: Scope, cache: Map<string, Uint8Array>): { p
     for (const n of names) out[n] = scope[n]!;
     return out;
   };
-  return { params, read };
+  return { params, read, missing: () => [...absent].sort() };
 }

@@ -14,6 +14,15 @@ export interface ParameterSources {
   parameters?: Record<string, JsonValue>;
   /** Environment read for `RUNNABLE_PRM_<name>` overrides. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** `name=value` texts from the command line (`runnable run -p`): override everything else. */
+  assignments?: Record<string, string>;
+}
+
+/** Folded parameters, before masking: values, and the raw text of those whose final value came as text. */
+export interface FoldedParameters {
+  values: Record<string, JsonValue>;
+  /** Name → the text it was given as (`-p`, `RUNNABLE_PRM_`), for a parameters schema to coerce. */
+  texts: Record<string, string>;
 }
 
 const ENV_PREFIX = "RUNNABLE_PRM_";
@@ -26,8 +35,19 @@ const ENV_PREFIX = "RUNNABLE_PRM_";
  * value inside any parameter is replaced by `***` — the result is what the run header records.
  */
 export function resolveParameters(sources: ParameterSources = {}): Record<string, JsonValue> {
+  const env = sources.env ?? process.env;
+  return maskParameters(foldParameters(sources).values, readSecrets(env));
+}
+
+/**
+ * Folds the initial parameters: file ← `parameters` ← `RUNNABLE_PRM_<name>` ← `-p name=value`,
+ * unmasked (createRun masks what it records). Environment values are JSON-parsed when they parse,
+ * `-p` values parsed as YAML scalars; both keep their text for a schema to coerce.
+ */
+export function foldParameters(sources: ParameterSources = {}): FoldedParameters {
   const out: Record<string, JsonValue> = {};
   const env = sources.env ?? process.env;
+  const texts: Record<string, string> = {};
   if (sources.parametersFile !== undefined) Object.assign(out, readParametersFile(sources.parametersFile));
   if (sources.parameters !== undefined) {
     if (!isPlainRecord(sources.parameters)) throw new UsageError("parameters must be an object of { name: value }");
@@ -41,10 +61,35 @@ export function resolveParameters(sources: ParameterSources = {}): Record<string
     const name = key.slice(ENV_PREFIX.length);
     checkName(name, `environment variable ${key}`);
     out[name] = parseLoose(text);
+    texts[name] = text;
+  }
+  for (const [name, text] of Object.entries(sources.assignments ?? {})) {
+    checkName(name, `-p ${name}=…`);
+    out[name] = parseScalar(text);
+    texts[name] = text;
   }
   const secrets = readSecrets(env);
   if (secrets.invalid.length) throw new UsageError(secretProblem(secrets.invalid[0]!));
-  return maskParameters(out, secrets);
+  return { values: out, texts };
+}
+
+/**
+ * A `-p name=value` text as a YAML scalar: `6` → 6, `true` → true, `null` → null, `[1, 2]` and
+ * `{a: 1}` as flow collections; anything else (including `a: b`) stays the text it was.
+ */
+export function parseScalar(text: string): JsonValue {
+  const t = text.trim();
+  if (t === "") return text;
+  let value: unknown;
+  try {
+    value = parseYaml(t);
+  } catch {
+    return text;
+  }
+  const flow = t.startsWith("[") || t.startsWith("{");
+  if (value !== null && typeof value === "object" && !flow) return text;
+  if (typeof value === "string") return text;
+  return nonJson(value) === undefined ? (value as JsonValue) : text;
 }
 
 /** JSON-parses a value when it parses (`3`, `true`, `[1]`, `"x"`), else keeps the text. */

@@ -1,8 +1,8 @@
 import type { TaskNode } from "../graph/types.js";
 import type { CatalogEntry, StepError } from "../sdk/runlog.js";
-import type { JsonValue } from "../sdk/types.js";
+import type { JsonValue, StepFunction } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
-import { bindFunctionResult, bindShellOutput, encodeReturns } from "./bind.js";
+import { bindFunctionResult, bindShellOutput, encodeReturns, explainFailure } from "./bind.js";
 import { catalogGet, catalogPut } from "./catalog-io.js";
 import { attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext } from "./context.js";
 import { parameterView, prefetchObjects } from "./objects.js";
@@ -32,6 +32,12 @@ export interface RunStepResult {
   record: AttemptRecord;
   /** true when the step had already succeeded, or this exact attempt was already recorded (redelivery). */
   skipped: boolean;
+}
+
+function functionOf(ctx: StepContext, definitionPath: string, stepPath: string): StepFunction {
+  const sdk = ctx.built.nodes.get(definitionPath);
+  if (sdk?.kind !== "function") throw new Error(`step "${stepPath}": no function found for "${definitionPath}" in the loaded pipeline`);
+  return sdk.function;
 }
 
 export function toStepError(e: unknown): StepError {
@@ -92,25 +98,30 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
   const secrets = secretsOf(ctx);
   const full: Scope = Object.keys(secrets.values).length ? { ...scope, ...secrets.values } : scope;
   const catalog: CatalogEntry[] = [];
-  let inputs: Scope = node.kind === "shell" ? full : {};
+  const mock = ctx.mocks?.get(node.path);
+  let inputs: Scope = node.kind === "shell" && !mock ? full : {};
   let outputs: Record<string, JsonValue> = {};
   let metrics: Record<string, JsonValue> = {};
   let error: StepError | null = null;
+  let missing: string[] = [];
   let printed = new OutputTail();
   try {
     checkSecrets(secrets);
     if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));
     let values: Record<string, unknown>;
-    if (node.kind === "function") {
-      const sdk = ctx.built.nodes.get(node.path);
-      if (sdk?.kind !== "function") throw new Error(`step "${stepPath}": no function found for "${node.path}" in the loaded pipeline`);
+    if (node.kind === "function" || mock) {
+      const fn = mock ?? functionOf(ctx, node.path, stepPath);
       const cache = await prefetchObjects(ctx, runId, Object.values(scope));
       const view = parameterView(full, cache);
       try {
-        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => captureOutput(printed, () => sdk.function(view.params))), limit);
+        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => captureOutput(printed, () => fn(view.params))), limit);
         values = bindFunctionResult(stepPath, node.returns, result);
+      } catch (e) {
+        // A timeout is about time, not about what the function read.
+        throw e instanceof Error && e.name === ERRORS.timeout ? e : explainFailure(e, view.missing());
       } finally {
         inputs = view.read();
+        missing = view.missing();
       }
     } else {
       const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
@@ -126,7 +137,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
       if (run.error) throw run.error;
       values = bindShellOutput(stepPath, node.returns, run.outputs);
     }
-    ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns, values));
+    ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns, values, missing));
     checkReturnsSize(stepPath, outputs, metrics);
     if (node.catalog) catalog.push(...await catalogPut(ctx, runId, node.catalog));
   } catch (e) {
@@ -145,6 +156,8 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
   const record: AttemptRecord = {
     key, type: "task", attempt, status: error ? "FAIL" : "SUCCESS", startedAt, endedAt: nowOf(ctx).toISOString(),
     inputParameters: inputs, outputParameters: error ? {} : outputs, metrics: error ? {} : metrics, error, catalog,
+    ...(missing.length ? { unprovided: missing } : {}),
+    ...(mock ? { mocked: true } : {}),
     ...(output ? { output } : {}),
   };
   return { record: await recordAttempt(ctx, runId, stepPath, record, existing), skipped: false };

@@ -45,6 +45,18 @@ export function checkReturns(step: string, returns: unknown): Return[] {
   return out;
 }
 
+/** `reads` of a FunctionTask: parameter names, each optionally followed by "?" (an optional read). */
+export function checkReads(step: string, reads: unknown): readonly string[] | undefined {
+  if (reads === undefined) return undefined;
+  if (!Array.isArray(reads)) fail(step, "invalid-reads", 'reads must be an array of parameter names (e.g. ["values", "depth?"])');
+  reads.forEach((r, i) => {
+    if (typeof r !== "string" || !PARAMETER_NAME.test(r.replace(/\?$/, ""))) {
+      fail(step, "invalid-reads", `reads[${i}] ${JSON.stringify(r)} is not a parameter name (${PARAMETER_NAME.source}, optionally followed by "?")`);
+    }
+  });
+  return Object.freeze([...(reads as string[])]);
+}
+
 export function checkCatalog(step: string, catalog: unknown): Catalog | undefined {
   if (catalog === undefined) return undefined;
   if (!(catalog instanceof Catalog)) fail(step, "invalid-catalog", "catalog must be a new Catalog({ get, put })");

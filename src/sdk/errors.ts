@@ -38,6 +38,16 @@ export class UsageError extends RunnableError {
   override name = "UsageError";
 }
 
+/** The run's parameters do not fit the pipeline's parameters schema. Exit code 2; `problems` name each parameter. */
+export class ParameterError extends UsageError {
+  override name = "ParameterError";
+  readonly problems: Problem[];
+  constructor(problems: Problem[]) {
+    super(problems.length === 1 ? problems[0]!.message : `invalid parameters (${problems.length} problems):\n${problems.map((p) => `  - ${p.message}`).join("\n")}`);
+    this.problems = problems;
+  }
+}
+
 /** A run with this id already exists (ids are never reused). Exit code 2. */
 export class RunExistsError extends UsageError {
   override name = "RunExistsError";

@@ -1,6 +1,7 @@
 import { fail } from "./check.js";
 import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
+import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
 /** Options of a Pipeline. */
 export interface PipelineOptions {
@@ -8,6 +9,12 @@ export interface PipelineOptions {
   steps: Node[];
   /** Name shown in run logs and used for the deployed state machine. Default: the file's folder name, else "pipeline". */
   name?: string;
+  /**
+   * The run's parameters as a Standard Schema (zod, valibot, arktype, …) of an object: validated —
+   * defaults applied, text from `-p`/`RUNNABLE_PRM_` coerced — before anything runs; the schema's
+   * output is what the steps see. Default: none (parameters are taken as given).
+   */
+  parameters?: StandardSchemaV1;
 }
 
 /** Runs a pipeline; registered by the package entry so the SDK itself stays free of fs/AWS imports. */
@@ -23,6 +30,8 @@ export class Pipeline {
   readonly [PIPELINE_BRAND] = true;
   readonly steps: readonly Node[];
   readonly name: string | undefined;
+  /** The parameters schema, if any. */
+  readonly parameters: StandardSchemaV1 | undefined;
   /**
    * The file that constructed this Pipeline (absolute path), taken from the call stack; undefined
    * when it cannot be told. `execute({ mode: "emulator" })` and `runnable retry` import it again.
@@ -38,8 +47,12 @@ export class Pipeline {
     if (options.name !== undefined && (typeof options.name !== "string" || !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(options.name))) {
       fail("", "invalid-name", `Pipeline name ${JSON.stringify(options.name)} is invalid: it must match ^[A-Za-z][A-Za-z0-9_-]{0,63}$`);
     }
+    if (options.parameters !== undefined && !isStandardSchema(options.parameters)) {
+      fail("", "invalid-parameters-schema", "Pipeline parameters must be a Standard Schema (e.g. a zod, valibot or arktype object schema): it has no ~standard.validate");
+    }
     this.steps = Object.freeze([...options.steps]);
     this.name = options.name;
+    this.parameters = options.parameters;
     this.source = callerFile();
   }
 

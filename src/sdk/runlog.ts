@@ -1,4 +1,4 @@
-import type { JsonValue } from "./types.js";
+import type { JsonValue, StepFunction } from "./types.js";
 
 export type RunStatus = "SUCCESS" | "FAIL" | "RUNNING";
 export type StepStatus = "SUCCESS" | "FAIL" | "RUNNING";
@@ -39,7 +39,12 @@ export interface AttemptLog {
   status: "SUCCESS" | "FAIL";
   startedAt: string;
   endedAt: string;
+  /** The parameters the function read, with their values (all of them when it enumerated its argument; every parameter for a shell step). */
   inputParameters: Record<string, JsonValue>;
+  /** Names the function read that were not in its scope (it got undefined); absent when none. */
+  unprovided?: string[];
+  /** true when a mock ran instead of the step's function or command (`execute({ mocks })`, `--mock`). */
+  mocked?: true;
   outputParameters: Record<string, JsonValue>;
   metrics: Record<string, JsonValue>;
   error: StepError | null;
@@ -92,12 +97,29 @@ export interface RunLog {
   steps: Record<string, StepLog>;
 }
 
+/** What ended a failed run: the failing step (its path) and its error. */
+export interface RunError {
+  /** Step path of the failure's cause, or null when no step recorded one. */
+  step: string | null;
+  name: string;
+  message: string;
+}
+
 /** What `pipeline.execute()` resolves to. */
 export interface RunResult {
   runId: string;
   status: "SUCCESS" | "FAIL";
+  /**
+   * The **final** scope: the initial parameters plus every name returned along the way (the run
+   * log's `finalParameters`). Kept under this name for compatibility; prefer `finalParameters`.
+   * The initial parameters are `runLog.parameters`.
+   */
   parameters: Record<string, JsonValue>;
+  /** The final scope (same value as `parameters`). */
+  finalParameters: Record<string, JsonValue>;
   runLog: RunLog;
+  /** On FAIL: what ended the run (the first failing step and its error). */
+  error?: RunError;
 }
 
 /** Options of `pipeline.execute()`. */
@@ -116,4 +138,12 @@ export interface ExecuteOptions {
   root?: string;
   /** Parallel branches / Map iterations running at once locally. Default: each Map's maxConcurrency; 8 for Parallel. */
   maxConcurrency?: number;
+  /**
+   * Stand-ins for FunctionTask/ShellTask steps (local mode only), by step path — the definition path,
+   * Map iterations as `*`, e.g. `"train.rf.fit"`, `"fanout.*.score"` — or by step name when only one
+   * step has it. A function is called with the step's argument instead of the step's function or
+   * command; any other value is returned as the step's result. Returns bind as usual; each attempt is
+   * marked `mocked: true` in the run log.
+   */
+  mocks?: Record<string, StepFunction | JsonValue>;
 }

@@ -1,6 +1,6 @@
 import type { Catalog } from "./catalog.js";
 import {
-  checkCatalog, checkCompute, checkName, checkResources, checkRetry, checkReturns, checkTimeout, fail,
+  checkCatalog, checkCompute, checkName, checkReads, checkResources, checkRetry, checkReturns, checkTimeout, fail,
 } from "./check.js";
 import { Node, isPipeline } from "./node.js";
 import type { Pipeline } from "./pipeline.js";
@@ -57,16 +57,25 @@ export function checkOnFailure(step: string, onFailure: unknown): Pipeline | und
 export interface FunctionTaskOptions extends TaskOptions {
   /** The domain function, called with one object holding every parameter in scope. May be async. */
   function: StepFunction;
+  /**
+   * The parameters the function reads, when they cannot be inferred from its source (or to
+   * override what is inferred): names, `"name?"` for one it can do without. Default: inferred from
+   * the function's destructuring / member accesses; a function whose reads cannot be told is not checked.
+   */
+  reads?: string[];
 }
 
 /** A step that calls a TypeScript function in-process (locally) or in the step handler (deployed). */
 export class FunctionTask extends TaskBase {
   readonly kind = "function" as const;
   readonly function: StepFunction;
+  /** `reads` as given (undefined: inferred from the function). */
+  readonly reads: readonly string[] | undefined;
   constructor(options: FunctionTaskOptions) {
     super(options, "FunctionTask");
     if (typeof options.function !== "function") fail(this.name, "invalid-function", "function must be a function");
     this.function = options.function;
+    this.reads = checkReads(this.name, options.reads);
   }
 }
 

@@ -107,7 +107,7 @@ describe("summary", () => {
     error: message ? { name: "Error", message } : null,
   });
   const result: RunResult = {
-    runId: "r-1", status: "FAIL", parameters: {},
+    runId: "r-1", status: "FAIL", parameters: {}, finalParameters: {},
     runLog: {
       runId: "r-1", pipeline: "demo", status: "FAIL", tag: "", startedAt: at(0), endedAt: at(3), dagHash: "h",
       parameters: {}, finalParameters: {}, codeIdentity: { type: "none" },

@@ -87,6 +87,19 @@ describe("fails alike: what AWS would fail, the emulator fails and a local run w
     expect(l.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/execution history would need about 2\d,\d{3} events, over Step Functions' quota of 25,000: the execution fails there with States\.Runtime \("The execution reached the maximum number of history events \(25000\)\."\)/)]);
   }, 120_000);
 
+  it("a Distributed Map's child executions have histories of their own: the parent's stays small, a child that fills its own fails the Map", async () => {
+    const p = await load(join(import.meta.dirname, "fixtures", "children.ts"));
+    // Each child would record 64 events (ExecutionStarted/Succeeded, an inline Map of 5 one-step items); the parent 36.
+    const full = await runInEmulator({ built: p.built, source: p.source, parameters: { rows: 2, cols: 5 }, session: emulator.session(), historyQuota: 60 });
+    expect(full.status).toBe("FAIL");
+    expect(full.runLog.steps.fan).toMatchObject({ status: "FAIL", attempts: [{ error: { name: "States.ExceedToleratedFailureThreshold" } }] });
+    const [log] = await events(full.runId);
+    expect(log!.events).toContainEqual(expect.objectContaining({ type: "ExecutionFailed", parent: "fan", error: "States.Runtime", cause: historyLimitCause(60), history: 60 }));
+    // The parent's own history holds none of the children's events.
+    expect(log!.error?.Error).toBe("States.ExceedToleratedFailureThreshold");
+    expect(log!.history).toEqual({ events: 36, quota: 60 });
+  }, 120_000);
+
   it("a Lambda step longer than 900 s: refused before anything runs, in the emulator and locally alike (AWS limits are definition checks, issue 19)", async () => {
     const slow = new Pipeline({ name: "slow", steps: [new FunctionTask({ name: "train", function: () => 1, returns: ["x"], timeoutSeconds: 1000 })] });
     await expect(runPipeline(slow, { mode: "emulator", root: tempDir("fidelity-emu-"), source: join(import.meta.dirname, "fixtures", "quotas.ts") }))

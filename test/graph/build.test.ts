@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildGraph, locate, toStepPath, validateReferences } from "../../src/graph/index.js";
+import { buildGraph, checkParameterFlow, locate, toStepPath } from "../../src/graph/index.js";
 import {
   Catalog, Conditional, DefinitionError, Fail, FunctionTask, MapNode, Parallel, Pipeline, Stub,
 } from "../../src/sdk/index.js";
@@ -111,7 +111,7 @@ describe("graph validation reports every problem with its path", () => {
 describe("references are checked once parameters are known", () => {
   it("accepts names given or returned earlier", () => {
     const { graph } = buildGraph(sample());
-    expect(validateReferences(graph, [])).toEqual([]);
+    expect(checkParameterFlow(graph, { parameters: [] })).toEqual([]);
   });
 
   it("names the Map or Conditional that references nothing", () => {
@@ -121,10 +121,10 @@ describe("references are checked once parameters are known", () => {
         new Conditional({ name: "pick", parameter: "choice", branches: { a: new Stub({ name: "s" }).asPipeline() } }),
       ],
     }));
-    expect(validateReferences(graph, ["other"]).map((p) => [p.path, p.code])).toEqual([
+    expect(checkParameterFlow(graph, { parameters: ["other"] }).map((p) => [p.path, p.code])).toEqual([
       ["fan", "unknown-parameter"], ["pick", "unknown-parameter"],
     ]);
-    expect(validateReferences(graph, ["items", "choice"])).toEqual([]);
+    expect(checkParameterFlow(graph, { parameters: ["items", "choice"] })).toEqual([]);
   });
 });
 

@@ -5,28 +5,45 @@ import type { ReturnSpec } from "../../src/graph/types.js";
 
 const specs = (...names: string[]): ReturnSpec[] => names.map((name) => ({ name, kind: "json" }));
 
-describe("binding a function's result to its returns", () => {
-  it("takes each declared name from a plain object that has them all", () => {
-    expect(bindFunctionResult("s", specs("a", "b"), { a: 1, b: 2, c: 3 })).toEqual({ a: 1, b: 2 });
+describe("binding a function's result to its returns (strict)", () => {
+  it("takes each declared name from a plain object whose keys are exactly the declared names", () => {
+    expect(bindFunctionResult("s", specs("a", "b"), { a: 1, b: 2 })).toEqual({ a: 1, b: 2 });
   });
 
-  it("binds the whole value to a single declared name otherwise", () => {
+  it("fails naming the undeclared key instead of dropping it", () => {
+    expect(() => bindFunctionResult("stats", specs("values", "count"), { values: [1], count: 1, label: "x" }))
+      .toThrow('step "stats": its function returned an object with "values", "count", "label" for returns "values", "count" (undeclared "label"): declare every key it returns in returns');
+  });
+
+  it("names undeclared and missing keys together", () => {
+    expect(() => bindFunctionResult("s", specs("a", "b"), { a: 1, c: 3 })).toThrow('(undeclared "c"; missing "b")');
+  });
+
+  it("binds the whole value to a single declared name unless the object holds that name", () => {
     expect(bindFunctionResult("s", specs("a"), { b: 1 })).toEqual({ a: { b: 1 } });
     expect(bindFunctionResult("s", specs("a"), [1, 2])).toEqual({ a: [1, 2] });
     expect(bindFunctionResult("s", specs("a"), 5)).toEqual({ a: 5 });
-    // a plain object holding the single name still gives the property
+    expect(bindFunctionResult("s", specs("a"), {})).toEqual({ a: {} });
+    // an object holding exactly the single name gives the property
     expect(bindFunctionResult("s", specs("a"), { a: 9 })).toEqual({ a: 9 });
   });
 
-  it("ignores the result when nothing is declared", () => {
-    expect(bindFunctionResult("s", [], { a: 1 })).toEqual({});
+  it("refuses the ambiguous single-name case: the name and other keys", () => {
+    expect(() => bindFunctionResult("train", specs("model"), { model: 1, accuracy: 0.9 }))
+      .toThrow('step "train": its function returned an object with "model", "accuracy", which is ambiguous for the single return "model"');
+  });
+
+  it("ignores non-object results when nothing is declared, but not an object's keys", () => {
+    expect(bindFunctionResult("s", [], 1)).toEqual({});
+    expect(bindFunctionResult("s", [], {})).toEqual({});
+    expect(() => bindFunctionResult("s", [], { a: 1 })).toThrow('step "s": its function returned an object with "a", but declares no returns: declare returns: ["a"] to keep them, or return nothing');
   });
 
   it("fails with a message naming the step and the missing names", () => {
     expect(() => bindFunctionResult("train", specs("model", "score"), { model: 1 }))
-      .toThrow(/step "train" declares returns "model", "score" but its function returned an object with "model" \(missing "score"\)/);
+      .toThrow('step "train": its function returned an object with "model" for returns "model", "score" (missing "score"): return an object with a property for each declared name');
     expect(() => bindFunctionResult("train", specs("model", "score"), 42))
-      .toThrow(/step "train" .* returned a number \(missing "model", "score"\)/);
+      .toThrow(/step "train" .* returned a number: return an object with exactly these keys/);
     expect(() => bindFunctionResult("train", specs("a", "b"), new Map()))
       .toThrow(/returned a Map/);
   });
@@ -58,8 +75,9 @@ describe("shell outputs", () => {
     expect(() => parseOutput("a=1\njust text\n")).toThrow(/line 2 of \$RUNNABLE_OUTPUT is not name=value/);
   });
 
-  it("requires a line for every declared return", () => {
-    expect(bindShellOutput("sh", specs("a"), { a: 1, b: 2 })).toEqual({ a: 1 });
+  it("requires a line for every declared return, and a declared return for every line", () => {
+    expect(bindShellOutput("sh", specs("a"), { a: 1 })).toEqual({ a: 1 });
     expect(() => bindShellOutput("sh", specs("a", "b"), { a: 1 })).toThrow(/step "sh" declares returns "b" but the command wrote no such line/);
+    expect(() => bindShellOutput("sh", specs("a"), { a: 1, b: 2 })).toThrow('step "sh": the command wrote "b" to $RUNNABLE_OUTPUT, which returns does not declare');
   });
 });

@@ -16,6 +16,10 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { name: "run", summary: "run a pipeline file (its default export)", load: async () => (await import("./run.js")).registerRun },
   {
+    name: "check", summary: "check a pipeline without running it: definition, parameters, and what each step reads ← who provides it",
+    load: async () => (await import("./check.js")).registerCheck,
+  },
+  {
     name: "logs", summary: "show a run: steps in run order with status, attempts, duration, returns, errors (--json: the run log)",
     load: async () => (await import("./logs.js")).registerLogs,
   },

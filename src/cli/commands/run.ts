@@ -2,15 +2,29 @@ import { existsSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { runPipeline } from "../../execute/index.js";
 import { buildGraph } from "../../graph/index.js";
-import { checkParametersFileSize } from "../../runtime/parameters.js";
 import { RUN_ID } from "../../core/protocol.js";
+import { checkParametersFileSize, resolveParameters } from "../../runtime/parameters.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";
+import { EXIT } from "../io.js";
+import { loadMocks } from "../mocks.js";
+import { collect, parametersHelp, parseAssignments } from "../parameters.js";
 import { showRun, storeFlags } from "../result.js";
+
+/** The pipeline's parameters, for `run <file> --help`. */
+async function describeParameters(file: string): Promise<string> {
+  const { pipeline, source, fallbackName } = await loadPipelineFile(file);
+  const defaultsFile = defaultParametersFile(source);
+  const defaults = defaultsFile ? resolveParameters({ parametersFile: defaultsFile, env: {} }) : {};
+  return parametersHelp(buildGraph(pipeline, { fallbackName }).graph, file, defaults);
+}
 
 interface RunFlags {
   parameters?: string;
+  param?: string[];
+  mock?: string[];
+  help?: boolean;
   mode: "local" | "emulator";
   runId?: string;
   tag?: string;
@@ -21,13 +35,18 @@ interface RunFlags {
   maxConcurrency?: string;
 }
 
-/** `runnable run <file>`: load the pipeline, validate it, run it. */
+/** `runnable run <file>`: load the pipeline, validate it, run it. With `--help`, list its parameters. */
 export function registerRun(program: Command, ctx: CommandContext): void {
-  program
+  const command = program
     .command("run")
     .description("run a pipeline file (its default export)")
-    .argument("<file>", "pipeline file, e.g. examples/ml-pipeline/pipeline.ts")
+    .argument("[file]", "pipeline file, e.g. examples/ml-pipeline/pipeline.ts")
+    // Our own --help: with a file it also lists the pipeline's parameters.
+    .helpOption(false)
+    .option("-h, --help", "show this help; with a file, also the pipeline's parameters (types, defaults, descriptions)")
     .option("--parameters <file>", "YAML/JSON file of initial parameters (default: parameters.yaml beside the pipeline file, if any)")
+    .option("--mock <step=file.ts:fn>", "run this function instead of the step (local mode; repeatable; or step=result.json for a fixed result); marked mocked in the run log", collect)
+    .option("-p, --param <name=value>", "set a parameter (repeatable; parsed per the parameters schema, else as a YAML scalar); overrides the file and RUNNABLE_PRM_<name>", collect)
     .addOption(new Option("--mode <mode>", "where to run").choices(["local", "emulator"]).default("local"))
     .option("--run-id <id>", "run id (^[A-Za-z0-9_-]{1,80}$, must be new); default: generated, sortable by time")
     .option("--tag <tag>", "label recorded in the run log")
@@ -36,9 +55,16 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option("--s3-endpoint <url>", "emulator mode: S3 endpoint to use (e.g. MinIO)")
     .option("--bucket <name>", "emulator mode: bucket name at --s3-endpoint")
     .option("--max-concurrency <n>", "Parallel branches / Map iterations at once (local mode)")
-    .action(ctx.action(async (file: string, flags: RunFlags) => {
+    .action(ctx.action(async (file: string | undefined, flags: RunFlags) => {
+      if (flags.help) {
+        ctx.io.out(command.helpInformation());
+        if (file !== undefined) ctx.io.out(await describeParameters(file));
+        return EXIT.ok;
+      }
+      if (file === undefined) throw new UsageError("missing required argument 'file': runnable run <file> (runnable run --help lists the options; with a file, its parameters)");
       // A parameters file over the size limit is refused before the pipeline is even loaded.
       if (flags.parameters !== undefined) checkParametersFileSize(flags.parameters);
+      const assignments = parseAssignments(flags.param);
       const { pipeline, source, fallbackName } = await loadPipelineFile(file);
       // Validate before anything is created: a bad definition must leave no run behind.
       buildGraph(pipeline, { fallbackName });
@@ -55,6 +81,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       if (maxConcurrency !== undefined && !(Number.isInteger(maxConcurrency) && maxConcurrency >= 1)) {
         throw new UsageError(`--max-concurrency must be a positive integer, got ${flags.maxConcurrency}`);
       }
+      const mocks = flags.mock?.length ? await loadMocks(flags.mock) : undefined;
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
       return showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) =>
         runPipeline(pipeline, {
@@ -64,6 +91,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           fallbackName,
           onEvent,
           ...(parametersFile !== undefined ? { parametersFile } : {}),
+          ...(Object.keys(assignments).length ? { assignments } : {}),
+          ...(mocks ? { mocks } : {}),
           ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
           ...(flags.tag !== undefined ? { tag: flags.tag } : {}),
           ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
