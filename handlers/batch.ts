@@ -1,4 +1,5 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { writeSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { handleStepEvent } from "../src/runtime/step-event.js";
 import { ERRORS, parseStepEvent, type StepEvent } from "../src/runtime/protocol.js";
@@ -12,13 +13,24 @@ import {
  * (without `--request`, the StepEvent is read from `RUNNABLE_STEP_EVENT`).
  * Same protocol and runtime as the Lambda handler, stores from the same environment variables.
  * Exit code: 0 when the step succeeded, 1 when it failed (the failure is recorded in the run
- * log), 2 when the request itself is bad (nothing ran). The StepResult is printed on stdout.
+ * log), 2 when the request itself is bad (nothing ran). The StepResult is printed on stdout, or on
+ * the file descriptor named by `RUNNABLE_RESULT_FD` (the emulator reads it there, so that the job's
+ * stdout — which it shows as the step's output — holds only what the step printed).
  */
 
 export const EXIT = { success: 0, stepFailed: 1, badRequest: 2 } as const;
 
 /** Environment variable the compiled Batch task puts the StepEvent in (JSON text). */
 export const STEP_EVENT_ENV = "RUNNABLE_STEP_EVENT";
+
+/** Environment variable naming a file descriptor (> 2) for the StepResult line instead of stdout. */
+export const RESULT_FD_ENV = "RUNNABLE_RESULT_FD";
+
+function writeResult(line: string, env: NodeJS.ProcessEnv): void {
+  const fd = Number(env[RESULT_FD_ENV]);
+  if (Number.isInteger(fd) && fd > 2) writeSync(fd, line);
+  else process.stdout.write(line);
+}
 
 /**
  * Reads the request: `--request <json | s3://bucket/key>` from argv, else the `RUNNABLE_STEP_EVENT`
@@ -52,7 +64,7 @@ export async function readRequest(argv: readonly string[], env: NodeJS.ProcessEn
   return parseStepEvent(json);
 }
 
-/** Runs one request; resolves to the exit code. Messages go to stderr, the result to stdout. */
+/** Runs one request; resolves to the exit code. Messages go to stderr, the result to stdout (or RUNNABLE_RESULT_FD). */
 export async function main(argv: readonly string[], load: PipelineLoader = envFileLoader(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let event: StepEvent;
   try {
@@ -65,7 +77,7 @@ export async function main(argv: readonly string[], load: PipelineLoader = envFi
     const built = await cachedPipeline(load, () => fallbackNameFromEnv(env))();
     const stores = storesFromEnv(env);
     const result = await inFreshDir((workDir) => handleStepEvent(event, { built, stores, workDir }));
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    writeResult(`${JSON.stringify(result)}\n`, env);
     return result.status === "SUCCESS" ? EXIT.success : EXIT.stepFailed;
   } catch (err) {
     const e = err as Error;

@@ -5,6 +5,7 @@ import { PACKAGE_ROOT } from "../core/package.js";
 import { UsageError } from "../sdk/errors.js";
 import { COMMANDS, commandOf } from "./commands/index.js";
 import type { CommandContext } from "./context.js";
+import { cliCommand } from "./invocation.js";
 import { EXIT, errorJson, exitCodeOf, formatError, processIo, type CliIo } from "./io.js";
 
 /**
@@ -13,8 +14,11 @@ import { EXIT, errorJson, exitCodeOf, formatError, processIo, type CliIo } from 
  */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let code: number = EXIT.ok;
+  const verbose = argv.includes("--verbose");
   const ctx: CommandContext = {
     io,
+    verbose,
+    cli: cliCommand(),
     action: (fn) => async (...args) => {
       code = await fn(...args);
     },
@@ -25,7 +29,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .option("--verbose", "show stack traces of errors")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
-    .showHelpAfterError("(run `runnable --help` for usage)");
+    .showHelpAfterError(`(run \`${ctx.cli} --help\` for usage)`);
   // With --json, stdout holds one JSON document also when the command fails before producing one.
   const json = argv.includes("--json");
   try {
@@ -44,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       if (json) io.out(errorJson(new UsageError(error.message.replace(/^error: /, ""))));
       return EXIT.invalid;
     }
-    io.err(formatError(error, argv.includes("--verbose")));
+    io.err(formatError(error, verbose));
     if (json) io.out(errorJson(error));
     return exitCodeOf(error);
   }

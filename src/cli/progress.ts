@@ -31,6 +31,8 @@ export interface ProgressOptions {
   redrawMs?: number;
   /** Not a terminal: least time between two summary lines of a running Map. Default 5 s. */
   summaryEveryMs?: number;
+  /** Print a failed step's stack trace under its line (`--verbose`). Default false. */
+  verbose?: boolean;
 }
 
 /** Failed iterations of one Map printed before the rest are only counted. */
@@ -135,9 +137,9 @@ export function progressView(io: CliIo, options: ProgressOptions = {}): Progress
       const m = maps.get(event.stepPath);
       if (m) {
         maps.delete(event.stepPath);
-        pending.push(stepLine(event, live, mapText(m, true)));
+        pending.push(stepLine(event, live, mapText(m, true)), ...stack(event));
         if (m.failed > m.failuresShown) pending.push(`  … ${m.failed - m.failuresShown} more failed iterations of ${m.path} (runnable logs shows them)`);
-      } else pending.push(stepLine(event, live));
+      } else pending.push(stepLine(event, live), ...stack(event));
       noteBranch(event.stepPath);
       return;
     }
@@ -149,11 +151,17 @@ export function progressView(io: CliIo, options: ProgressOptions = {}): Progress
       m.failed++;
       if (m.failuresShown < FAILURES_SHOWN) {
         m.failuresShown++;
-        pending.push(stepLine(event, live));
+        pending.push(stepLine(event, live), ...stack(event));
       }
     } else if (inMap.rest.length === 1 && (last === undefined || inMap.rest[0] === last)) {
       m.done.add(inMap.iteration);
     }
+  }
+
+  /** With --verbose: the frames of a failed step's recorded stack, indented under its line. */
+  function stack(event: ProgressEvent): string[] {
+    if (!options.verbose || event.status !== "FAIL" || !event.error?.stack) return [];
+    return event.error.stack.split("\n").filter((l) => /^\s+at /.test(l)).map((l) => `    ${l.trim()}`);
   }
 
   /** A Conditional's branch counts once one of its steps ran. */

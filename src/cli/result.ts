@@ -14,6 +14,10 @@ export interface ShowOptions {
   root: string;
   /** Further options the hinted `logs`/`retry` commands need (e.g. `--s3-endpoint URL`). */
   storeFlags?: string[];
+  /** Stack traces of failed steps under their progress lines. */
+  verbose?: boolean;
+  /** How the hints name the CLI (`npx runnable`). Default "runnable". */
+  cli?: string;
 }
 
 /**
@@ -21,7 +25,7 @@ export interface ShowOptions {
  * the RunResult (stdout). Exit code: 0 when the run succeeded, 1 when it failed.
  */
 export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: (e: ProgressEvent) => void) => Promise<RunResult>): Promise<number> {
-  const view = progressView(io);
+  const view = progressView(io, { verbose: options.verbose === true });
   // With --json, stdout must hold only the JSON document: whatever steps print goes to stderr.
   const restore = options.json ? divertStdout() : () => {};
   let result: RunResult;
@@ -37,7 +41,7 @@ export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: 
     restore();
   }
   const catalogDir = join(options.root, "catalog", result.runId);
-  io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined, options.storeFlags));
+  io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined, options.storeFlags, options.cli));
   for (const w of warnings) io.err(`warning: ${w}\n`);
   if (options.json) io.out(JSON.stringify(result, null, 2) + "\n");
   return result.status === "SUCCESS" ? EXIT.ok : EXIT.failed;

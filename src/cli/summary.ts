@@ -6,9 +6,10 @@ export function formatMs(ms: number): string {
 
 /**
  * The one-screen summary printed after a run or retry. `catalogDir`: where the run's files are, when on
- * disk. `storeFlags`: options the hinted `logs`/`retry` commands need to find the run (e.g. `--s3-endpoint …`).
+ * disk. `storeFlags`: options the hinted `logs`/`retry` commands need to find the run (e.g. `--s3-endpoint …`);
+ * `cli`: how they name the CLI (`npx runnable`, see invocation.ts).
  */
-export function summary(result: RunResult, root: string, catalogDir?: string, storeFlags: readonly string[] = []): string {
+export function summary(result: RunResult, root: string, catalogDir?: string, storeFlags: readonly string[] = [], cli = "runnable"): string {
   const log = result.runLog;
   const steps = Object.entries(log.steps);
   const ok = steps.filter(([, s]) => s.status === "SUCCESS").length;
@@ -26,8 +27,8 @@ export function summary(result: RunResult, root: string, catalogDir?: string, st
   }
   if (failed.length > 5) lines.push(`  … and ${failed.length - 5} more`);
   const rootFlag = (root === ".runnable" ? "" : ` --root ${root}`) + storeFlags.map((f) => ` ${f}`).join("");
-  lines.push(`run log: runnable logs ${result.runId}${rootFlag}`);
+  lines.push(`run log: ${cli} logs ${result.runId}${rootFlag}`);
   if (catalogDir) lines.push(`files:   ${catalogDir}`);
-  if (result.status !== "SUCCESS") lines.push(`fix the cause, then re-run what failed: runnable retry ${result.runId}${rootFlag}`);
+  if (result.status !== "SUCCESS") lines.push(`fix the cause, then re-run what failed: ${cli} retry ${result.runId}${rootFlag}`);
   return lines.join("\n") + "\n";
 }

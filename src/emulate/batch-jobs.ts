@@ -1,7 +1,11 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
 import { ownModule, ownModuleExecArgv } from "../core/package.js";
 import { TaskError } from "./workers.js";
+
+/** What handlers/batch.ts reads for the StepResult's file descriptor (kept here: src/ never imports handlers/). */
+const RESULT_FD_ENV = "RUNNABLE_RESULT_FD";
 
 /**
  * Runs a `batch:submitJob.sync` task as AWS Batch would run the container: a fresh process of
@@ -34,17 +38,20 @@ export interface JobDescription {
 /** Runs one job; resolves with its description when the container exits 0. */
 export function runBatchJob(options: BatchJobOptions): Promise<JobDescription> {
   return new Promise((resolve, reject) => {
+    // The handler's StepResult comes on fd 3, apart from what the step prints: on AWS it is a line of
+    // the job's log, here stdout is echoed as the step's output (the CLI's stdout) and must not hold it.
     const child = spawn(process.execPath, [...ownModuleExecArgv(), `--max-old-space-size=${options.memoryMiB}`, ENTRY], {
-      env: { ...process.env, ...options.env, RUNNABLE_HANDLER_PROCESS: String(process.pid) },
-      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...options.env, RUNNABLE_HANDLER_PROCESS: String(process.pid), [RESULT_FD_ENV]: "3" },
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
+    (child.stdio[3] as Readable).resume();
     let tail = "";
     const keep = (out: NodeJS.WriteStream) => (chunk: Buffer): void => {
       if (options.echo) out.write(chunk);
       tail = (tail + chunk.toString()).slice(-2000);
     };
-    child.stdout.on("data", keep(process.stdout));
-    child.stderr.on("data", keep(process.stderr));
+    child.stdout!.on("data", keep(process.stdout));
+    child.stderr!.on("data", keep(process.stderr));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -1,15 +1,12 @@
-import type { ProgressListener } from "../execute/events.js";
-import { findNode, toStepPath, type RootGraph } from "../graph/index.js";
 import { UsageError } from "../sdk/errors.js";
-import type { Json, JsonObject } from "./definition.js";
-import type { ExecutionEvent, TaskHandler } from "./machine.js";
+import type { ExecutionEvent } from "./machine.js";
 import { openEmulatorStores, type EmulatorStorageOptions } from "./storage.js";
 
 /**
  * The execution event log kept with each emulator run — state entered/exited, retries, catches,
  * map iterations, failures: what Step Functions' execution history would show — stored as an
- * internal catalog document per execution (`catalog/<runId>/.internal/events-<execution>.json`),
- * plus the progress events the CLI prints, derived from handler invocations.
+ * internal catalog document per execution (`catalog/<runId>/.internal/events-<execution>.json`).
+ * (The progress events the CLI prints come from handler invocations: progress.ts.)
  */
 
 export interface StoredEventLog {
@@ -43,45 +40,4 @@ export async function readEventLog(runId: string, options: EmulatorStorageOption
   } finally {
     await storage.close();
   }
-}
-
-function isObject(v: Json | undefined): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Wraps a Task handler so its invocations report progress: task/stub start and end, composite start and end. */
-export function progressFrom(graph: RootGraph, handler: TaskHandler, listener: ProgressListener): TaskHandler {
-  return async (input) => {
-    const request = isObject(input) ? input : {};
-    // lambda:invoke carries the event as Payload; a Batch job's is in its environment (reported as a task).
-    const event = isObject(request.Payload) ? request.Payload : undefined;
-    const path = typeof event?.path === "string" ? event.path : undefined;
-    const node = path !== undefined ? findNode(graph, path) : undefined;
-    let stepPath: string | undefined;
-    try {
-      stepPath = path !== undefined && Array.isArray(event?.indexes) ? toStepPath(path, event.indexes as number[]) : undefined;
-    } catch {
-      stepPath = undefined;
-    }
-    const action = event?.action;
-    const starts = action === "task" || action === "stub" || action === "mapStart" || action === "conditionalStart";
-    const ends = action === "task" || action === "stub" || action === "nodeEnd";
-    const t0 = Date.now();
-    if (stepPath && node && starts) listener({ type: "step-start", stepPath, kind: node.kind });
-    try {
-      const out = await handler(input);
-      const payload = isObject(out) && isObject(out.Payload) ? out.Payload : {};
-      if (stepPath && node && action === "mapStart" && typeof payload.count === "number") listener({ type: "map-items", stepPath, kind: node.kind, items: payload.count });
-      if (stepPath && node && ends) {
-        const status = action === "nodeEnd" && event?.status === "FAIL" ? "FAIL" : "SUCCESS";
-        listener({ type: "step-end", stepPath, kind: node.kind, status, durationMs: Date.now() - t0, ...(payload.skipped === true ? { skipped: true } : {}) });
-      }
-      return out;
-    } catch (err) {
-      if (stepPath && node && (action === "task" || action === "stub")) {
-        listener({ type: "step-end", stepPath, kind: node.kind, status: "FAIL", durationMs: Date.now() - t0, error: { name: (err as Error).name, message: (err as Error).message } });
-      }
-      throw err;
-    }
-  };
 }

@@ -14,11 +14,12 @@ import {
   emulatorPlaceholders, inspectDefinition, substitute, takeOverLambdaTimeouts, withAwsTaskTimeouts, type JsonObject,
 } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
-import { eventKey, progressFrom, type StoredEventLog } from "./event-log.js";
+import { eventKey, type StoredEventLog } from "./event-log.js";
 import { STATUS_CHANGE_DETAIL_TYPE, finaliseFromStatusChange } from "../runtime/status-change.js";
 import { MAX_HISTORY_EVENTS, type StateKind } from "../compile/history.js";
 import { HistoryCounter, HistoryLimitExceeded, historyKinds } from "./history.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
+import { emulatorProgress } from "./progress.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
 import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
@@ -190,10 +191,12 @@ async function execute(
   const events: ExecutionEvent[] = [];
   const progress = options.onEvent;
   const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { functions: prepared.functions, pool, env, control, echo: session.echo });
+  const { stores } = session.storage;
+  const reporter = progress && emulatorProgress(built.graph, progress, {
+    execution: executionName, attempts: (stepPath) => stores.runLog.attempts(runId, stepPath),
+  });
   const handlers: Record<string, TaskHandler> = {};
-  for (const [state, handler] of Object.entries(taskHandlers)) {
-    handlers[state] = progress ? progressFrom(built.graph, handler, progress) : handler;
-  }
+  for (const [state, handler] of Object.entries(taskHandlers)) handlers[state] = reporter ? reporter.wrap(handler) : handler;
   const history = new HistoryCounter(prepared.kinds, options.historyQuota ?? MAX_HISTORY_EVENTS);
   const runOptions = (): MachineRunOptions => ({
     executionName, handlers, control, onEvent, history,
@@ -221,7 +224,6 @@ async function execute(
   const result = await runMachine(prepared.definition, { runId }, runOptions()).finally(() => options.signal?.removeEventListener("abort", onAbort));
   const last = events[events.length - 1];
   if (aborted && last?.type === "ExecutionFailed") last.type = "ExecutionAborted";
-  const { stores } = session.storage;
   const executionStatus = aborted ? "ABORTED" : result.status;
   const log: StoredEventLog = {
     execution: executionName, status: executionStatus, error: aborted ?? result.error ?? null,
@@ -244,6 +246,7 @@ async function execute(
       },
     }, { stores, graphs: new Map([[name, built.graph]]) });
   }
+  await reporter?.settled();
   const runLog = await stores.runLog.readRunLog(runId);
   const outcome = runResultOf(runId, runLog);
   progress?.({ type: "run-end", stepPath: runId, status: outcome.status });

@@ -59,7 +59,7 @@ export class RunExistsError extends UsageError {
 /** No run with this id in the store. */
 export class RunNotFoundError extends UsageError {
   override name = "RunNotFoundError";
-  constructor(runId: string, where: string) {
+  constructor(readonly runId: string, where: string) {
     super(`run "${runId}" not found in ${where}`);
   }
 }

@@ -25,7 +25,8 @@ export class UiData {
   private readonly logs = new Map<string, { key: string; log: RunLog }>();
   private listed: { at: number; runs: Promise<RunListing[]> } | undefined;
 
-  constructor(readonly source: RunSource) {}
+  /** `cli`: how the retry command names the CLI (as the user started `runnable ui`). */
+  constructor(readonly source: RunSource, private readonly cli = "runnable") {}
 
   private listAll(): Promise<RunListing[]> {
     const now = Date.now();
@@ -66,7 +67,7 @@ export class UiData {
       log,
       graph: stored ?? inferGraph(log),
       inferred: stored === undefined,
-      retry: log.status === "FAIL" ? retryCommand(runId, this.source.storeFlags) : null,
+      retry: log.status === "FAIL" ? retryCommand(runId, this.source.storeFlags, this.cli) : null,
     };
   }
 

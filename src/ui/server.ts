@@ -26,6 +26,8 @@ export interface UiServerOptions {
   token: string;
   port?: number;
   host?: string;
+  /** How a failed run's retry command names the CLI ("npx runnable"). Default "runnable". */
+  cli?: string;
 }
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -53,7 +55,7 @@ const ROUTES: Route[] = [
 const FILE = /^\/api\/runs\/([^/]+)\/files\/(.+)$/;
 
 export async function listenUi(options: UiServerOptions): Promise<UiServer> {
-  const data = new UiData(options.source);
+  const data = new UiData(options.source, options.cli);
   let port = options.port ?? 8788;
   const server = createServer((req, res) => {
     void respond(req, res, data, options, port).catch((err: unknown) => sendError(res, err));

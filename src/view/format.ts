@@ -76,9 +76,9 @@ export function iterationPattern(stepPath: string): string {
   return stepPath.split(".").map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? "*" : s)).join(".");
 }
 
-/** The command that re-runs what failed, with the options needed to find the run. */
-export function retryCommand(runId: string, storeFlags: readonly string[] = []): string {
-  return ["runnable", "retry", runId, ...storeFlags].join(" ");
+/** The command that re-runs what failed, with the options needed to find the run; `cli`: how the user starts the CLI. */
+export function retryCommand(runId: string, storeFlags: readonly string[] = [], cli = "runnable"): string {
+  return [cli, "retry", runId, ...storeFlags].join(" ");
 }
 
 /** Median of numbers (undefined for none). */

@@ -195,6 +195,23 @@ describe("remote commands against runnable serve", () => {
     expect(flagToken.code, flagToken.stderr).toBe(0);
   }, 180_000);
 
+  it("a loopback --api needs no AWS credentials: requests are signed with placeholder ones", async () => {
+    // No credentials anywhere the AWS SDK looks (environment, profile files, instance metadata).
+    const none = {
+      AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_SESSION_TOKEN: "", AWS_PROFILE: "",
+      AWS_SHARED_CREDENTIALS_FILE: join(work, "no-credentials"), AWS_CONFIG_FILE: join(work, "no-config"), AWS_EC2_METADATA_DISABLED: "true",
+    };
+    const start = await runCli(["runs", "start", "--remote", "quick", "--api", url, "--run-id", "nocreds-1", "--wait"], { cwd: work, env: { ...none, RUNNABLE_PRM_items: "[3]" } });
+    expect(start.code, start.stderr).toBe(0);
+    expect(start.stderr).toContain("run nocreds-1 SUCCESS");
+    const logs = await runCli(["logs", "--json", "--remote", "nocreds-1", "--api", url.replace("127.0.0.1", "localhost")], { cwd: work, env: none });
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(JSON.parse(logs.stdout)).toMatchObject({ runId: "nocreds-1", finalParameters: { sum: 6 } });
+    // The help says so.
+    const help = await runCli(["runs", "list", "--help"], { cwd: work });
+    expect(help.stdout.replace(/\s+/g, " ")).toContain("a loopback URL (runnable serve) needs no AWS credentials");
+  }, 180_000);
+
   it("`logs --remote <runId>` prints the run log as the local `logs` does; unknown runs exit 2", async () => {
     const env = { ...CREDENTIALS, AWS_REGION: "us-east-1", RUNNABLE_API_TOKEN: token };
     expect((await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "logs-remote-1", parameters: { items: [4, 5] }, tag: "lr" }))).status).toBe(201);

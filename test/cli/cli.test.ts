@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseResult, REPO, runCli, runsIn, tempDir, writePipeline } from "../helpers/cli.js";
+import { CLI_HINT, parseResult, REPO, runCli, runsIn, tempDir, writePipeline } from "../helpers/cli.js";
 
 let work: ReturnType<typeof tempDir>;
 beforeAll(() => {
@@ -103,7 +103,7 @@ describe("running", () => {
       expect(r.stderr).toMatch(/SUCCESS\s+second/);
       expect(r.stderr).toContain(`run ${result.runId}`);
       expect(r.stderr).toContain("steps: 2 succeeded, 0 failed");
-      expect(r.stderr).toContain(`runnable logs ${result.runId}`);
+      expect(r.stderr).toContain(`${CLI_HINT} logs ${result.runId}`);
     } finally {
       cleanup();
     }

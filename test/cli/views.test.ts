@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunLog } from "../../src/sdk/runlog.js";
 import type { RunListing } from "../../src/ui/source.js";
-import { REPO, runCli, tempDir, writePipeline } from "../helpers/cli.js";
+import { CLI_HINT, REPO, runCli, tempDir, writePipeline } from "../helpers/cli.js";
 
 let work: ReturnType<typeof tempDir>;
 let file: string;
@@ -88,7 +88,7 @@ describe("runnable logs", () => {
       " | each.3.square | FAIL | 1 | T | Error: three is bad",
     ]);
     expect(text).toContain("failures\n  each  (attempt 1)\n    runnable.StepFailed: three is bad\n  each.3.square  (attempt 1)\n    Error: three is bad\n");
-    expect(text).toContain("re-run what failed: runnable retry sq-bad\n");
+    expect(text).toContain(`re-run what failed: ${CLI_HINT} retry sq-bad\n`);
     // --json keeps the run log itself.
     const json = await run(["logs", "sq-bad", "--json"]);
     const log = JSON.parse(json.stdout) as RunLog;

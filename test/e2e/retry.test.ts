@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunLog } from "../../src/sdk/runlog.js";
-import { parseResult, runCli, runsIn, statuses, tempDir, writePipeline } from "../helpers/cli.js";
+import { CLI_HINT, parseResult, runCli, runsIn, statuses, tempDir, writePipeline } from "../helpers/cli.js";
 
 // load → check (needs input.txt to say "good") → finish. `load` counts its calls in calls.txt so the
 // test can see it is not re-run by the retry.
@@ -46,7 +46,7 @@ describe("run failure, logs and retry through the CLI", () => {
     expect(failed.status).toBe("FAIL");
     expect(statuses(failed.runLog)).toEqual({ load: "SUCCESS", check: "FAIL" });
     expect(failed.runLog.steps.check!.attempts[0]!.error?.message).toContain("input.txt says bad");
-    expect(first.stderr).toContain("runnable retry r1");
+    expect(first.stderr).toContain(`${CLI_HINT} retry r1`);
     expect(first.stderr).toContain("check");
 
     const logs = await runCli(["logs", "--json", "r1"], { cwd: work.dir });

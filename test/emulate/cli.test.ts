@@ -3,7 +3,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseResult, REPO, runCli, tempDir } from "../helpers/cli.js";
+import { CLI_HINT, parseResult, REPO, runCli, tempDir } from "../helpers/cli.js";
 import type { StoredEventLog } from "../../src/emulate/index.js";
 import { startS3rver } from "../helpers/s3rver.js";
 
@@ -72,8 +72,8 @@ describe("runnable run --mode emulator", () => {
       const first = await runCli(["run", pipeline, "--mode", "emulator", "--run-id", "s3-res", "--parameters", params, ...at], { cwd: dir.dir, env });
       expect(first.code, first.stderr).toBe(1);
       // The summary's hints name the endpoint, so they can be pasted as they are.
-      expect(first.stderr).toContain(`runnable retry s3-res --s3-endpoint ${s3.endpoint} --bucket ${s3.bucket}`);
-      expect(first.stderr).toContain(`runnable logs s3-res --s3-endpoint ${s3.endpoint} --bucket ${s3.bucket}`);
+      expect(first.stderr).toContain(`${CLI_HINT} retry s3-res --s3-endpoint ${s3.endpoint} --bucket ${s3.bucket}`);
+      expect(first.stderr).toContain(`${CLI_HINT} logs s3-res --s3-endpoint ${s3.endpoint} --bucket ${s3.bucket}`);
       // Nothing was written under the default root: the run lives on the endpoint only.
       expect(existsSync(join(dir.dir, ".runnable"))).toBe(false);
       const failed = await runCli(["logs", "--json", "s3-res", ...at], { cwd: dir.dir, env });

@@ -20,6 +20,8 @@ export const BIN_ARGS = process.env.RUNNABLE_TEST_AGAINST === "dist"
   : ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href, join(REPO, "src", "cli", "bin.ts")];
 /** Import specifier of the package for pipeline files written outside the repository (temp dirs). */
 export const SDK = pathToFileURL(join(REPO, "src", "index.ts")).href;
+/** How hints (`… logs <id>`, `… retry <id>`) name the CLI `runCli` starts: started by node outside npm and PATH, `node <bin>`. */
+export const CLI_HINT = `node ${BIN}`;
 
 export interface CliRun {
   code: number;
@@ -29,17 +31,19 @@ export interface CliRun {
 
 /** Runs the `runnable` CLI (from the sources) with `args` in `cwd`, as a user would (stdout/stderr are pipes, not a TTY). */
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
-  return runProgram(process.execPath, [...BIN_ARGS, ...args], options);
+  return runCommand(process.execPath, [...BIN_ARGS, ...args], options);
 }
 
-/** Runs a program as `runCli` runs the CLI: the tests' own RUNNABLE_PRM_* stay out, output collected. */
-export function runProgram(file: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
-  // The tests' own RUNNABLE_PRM_* must not leak into the runs they start.
+/**
+ * Runs a command (e.g. `npx runnable …`) with the environment a user's shell would give it: the
+ * tests' own RUNNABLE_PRM_* and npm's variables (set when the suite runs under npm) left out.
+ */
+export function runCommand(command: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("RUNNABLE_PRM_")) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("RUNNABLE_PRM_") && !k.startsWith("npm_")) env[k] = v;
   Object.assign(env, { NO_COLOR: "1" }, options.env);
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

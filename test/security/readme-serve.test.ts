@@ -4,7 +4,7 @@
 import { readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, REPO, runProgram, tempDir } from "../helpers/cli.js";
+import { BIN, REPO, runCommand, tempDir } from "../helpers/cli.js";
 import { startServe, type ServeHandle } from "../helpers/serve.js";
 
 /** The shell block after "**`runnable serve`** offers the same routes" in the README, as commands (continuations joined). */
@@ -15,7 +15,7 @@ function readmeBlock(): string[] {
   return body.replace(/\\\n\s*/g, "").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
 }
 
-const bash = (command: string, cwd: string, env: Record<string, string>) => runProgram("bash", ["-c", command], { cwd, env });
+const bash = (command: string, cwd: string, env: Record<string, string>) => runCommand("bash", ["-c", command], { cwd, env });
 
 describe("README: runnable serve", () => {
   let serve: ServeHandle;

@@ -3,6 +3,7 @@ import { checkRunId } from "../../runtime/run-id.js";
 import { UsageError } from "../../sdk/errors.js";
 import { openSource } from "../../ui/source.js";
 import type { CommandContext } from "../context.js";
+import { explainingNotFound } from "../not-found.js";
 import { logsText, type LogsViewOptions } from "../views/logs.js";
 import { EXIT } from "../io.js";
 import { API_TOKEN_ENV, API_URL_ENV, guarded, remoteClient } from "./remote.js";
@@ -44,7 +45,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
     .option("--events", "emulator runs: print the execution event log (states entered/exited, retries, catches) instead")
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket at --s3-endpoint (default \"runnable\")")
-    .option("--remote", "read the run log from the runs API (deployed, or `runnable serve`), requests SigV4-signed with your AWS credentials")
+    .option("--remote", "read the run log from the runs API (deployed, or `runnable serve`), requests SigV4-signed with your AWS credentials (placeholder ones for a loopback --api)")
     .option("--api <url>", `with --remote: base URL of the runs API (default: $${API_URL_ENV})`)
     .option("--region <region>", "with --remote: region for the SigV4 signature (default: from the URL, else AWS_REGION)")
     .option("--token <token>", `with --remote: bearer token of \`runnable serve\` (default: $${API_TOKEN_ENV}); without one, requests are SigV4-signed`)
@@ -63,7 +64,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
         const api = await remoteClient(flags);
         return guarded(ctx, async () => {
           const log = await api.runLog(runId);
-          ctx.io.out(flags.json ? JSON.stringify(log, null, 2) + "\n" : logsText(log, viewOptions(flags)));
+          ctx.io.out(flags.json ? JSON.stringify(log, null, 2) + "\n" : logsText(log, viewOptions(flags, ctx)));
           return EXIT.ok;
         });
       }
@@ -77,16 +78,17 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
       }
       checkRunId(runId);
       const outputOf = outputRequest(flags);
-      const source = await openSource({ root: flags.root, ...storeOptions });
+      const where = { root: flags.root, ...storeOptions };
+      const source = await openSource(where);
       try {
-        const log = await source.readRunLog(runId);
+        const log = await explainingNotFound(where, ctx.cli, () => source.readRunLog(runId));
         if (outputOf) return await printOutput(ctx, source, log, outputOf);
         if (flags.json) {
           ctx.io.out(JSON.stringify(log, null, 2) + "\n");
           return EXIT.ok;
         }
         const graph = await source.readGraph(runId);
-        ctx.io.out(logsText(log, { ...viewOptions(flags), ...(graph ? { graph } : {}), storeFlags: source.storeFlags }));
+        ctx.io.out(logsText(log, { ...viewOptions(flags, ctx), ...(graph ? { graph } : {}), storeFlags: source.storeFlags }));
         return EXIT.ok;
       } finally {
         await source.close();
@@ -107,7 +109,7 @@ function outputRequest(flags: LogsFlags): OutputRequest | undefined {
   return { step: flags.step, ...(attempt !== undefined ? { attempt } : {}) };
 }
 
-function viewOptions(flags: LogsFlags): LogsViewOptions {
+function viewOptions(flags: LogsFlags, ctx: CommandContext): LogsViewOptions {
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
-  return { ...(flags.expand ? { expand: true } : {}), ...(columns ? { columns } : {}) };
+  return { ...(flags.expand ? { expand: true } : {}), ...(columns ? { columns } : {}), ...(ctx.cli ? { cli: ctx.cli } : {}) };
 }

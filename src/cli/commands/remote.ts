@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { RunsClient } from "../../api/client.js";
 import { resolveParameters } from "../../runtime/parameters.js";
 import { UsageError } from "../../sdk/errors.js";
+import { isLoopback } from "../../api/guard.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
 
@@ -31,22 +32,34 @@ export interface RemoteFlags {
 }
 
 /**
+ * What a loopback `--api` (`runnable serve` on this machine) is signed with when no token is given:
+ * serve checks its bearer token, never SigV4 signatures, so the user's AWS credentials are neither
+ * needed nor sent there.
+ */
+export const LOOPBACK_CREDENTIALS = { accessKeyId: "RUNNABLE-SERVE-LOCAL", secretAccessKey: "runnable-serve-ignores-the-signature" };
+
+/**
  * The client for `--api` (else $RUNNABLE_API_URL), shared by `runs …` and `logs --remote`: with a
  * token (`--token`, else $RUNNABLE_API_TOKEN) it sends `Authorization: Bearer` as `runnable serve`
- * requires, else it signs with SigV4 as the deployed API requires.
+ * requires, else it signs with SigV4 as the deployed API requires (a loopback URL with
+ * LOOPBACK_CREDENTIALS: no AWS credentials needed).
  * Loaded on use: the AWS credential chain stays out of every other command's start-up.
  */
 export async function remoteClient(flags: { api?: string; region?: string; token?: string }): Promise<RunsClient> {
   const api = flags.api ?? process.env[API_URL_ENV];
   if (!api) throw new UsageError(`--api <url> is required (or set ${API_URL_ENV}): the ApiUrl output of the deployed stack, or the URL \`runnable serve\` prints`);
+  let url: URL;
   try {
-    new URL(api);
+    url = new URL(api);
   } catch {
     throw new UsageError(`--api ${JSON.stringify(api)} is not a URL`);
   }
   const token = flags.token ?? (process.env[API_TOKEN_ENV] || undefined);
   const { RunsClient } = await import("../../api/client.js");
-  return new RunsClient({ api, ...(flags.region ? { region: flags.region } : {}), ...(token !== undefined ? { token } : {}) });
+  return new RunsClient({
+    api, ...(flags.region ? { region: flags.region } : {}),
+    ...(token !== undefined ? { token } : isLoopback(url.hostname) ? { credentials: LOOPBACK_CREDENTIALS } : {}),
+  });
 }
 
 /** 4xx answers are the caller's input (exit 2); the rest are failures (exit 1). */
@@ -66,7 +79,7 @@ export const print = (ctx: CommandContext, value: unknown): void => ctx.io.out(`
 /** `--api`, `--region` and `--token` of every remote command. */
 export function remoteOptions(c: Command): Command {
   return c
-    .option("--api <url>", `base URL of the runs API (default: $${API_URL_ENV})`)
+    .option("--api <url>", `base URL of the runs API (default: $${API_URL_ENV}); a loopback URL (runnable serve) needs no AWS credentials`)
     .option("--region <region>", "region for the SigV4 signature (default: from the URL, else AWS_REGION)")
     .option("--token <token>", `bearer token of \`runnable serve\` (default: $${API_TOKEN_ENV}); without one, requests are SigV4-signed`);
 }

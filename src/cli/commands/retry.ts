@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { retryRun } from "../../execute/index.js";
 import type { CommandContext } from "../context.js";
+import { explainingNotFound } from "../not-found.js";
 import { showRun, storeFlags } from "../result.js";
 
 interface RetryFlags {
@@ -25,9 +26,12 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket the run used (default \"runnable\")")
     .action(ctx.action(async (runId: string, flags: RetryFlags) =>
-      showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) => retryRun(runId, {
-        root: flags.root, onEvent,
-        ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
-        ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
-      }))));
+      showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, ...(ctx.cli ? { cli: ctx.cli } : {}) }, (onEvent) => {
+        const where = {
+          root: flags.root,
+          ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
+          ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
+        };
+        return explainingNotFound(where, ctx.cli, () => retryRun(runId, { ...where, onEvent }));
+      })));
 }

@@ -83,7 +83,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       }
       const mocks = flags.mock?.length ? await loadMocks(flags.mock) : undefined;
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
-      return showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags) }, (onEvent) =>
+      return showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, ...(ctx.cli ? { cli: ctx.cli } : {}) }, (onEvent) =>
         runPipeline(pipeline, {
           mode: flags.mode,
           root: flags.root,

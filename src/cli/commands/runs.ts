@@ -6,6 +6,7 @@ import { newestFirst, openSource, type RunListing, type SourceOptions } from "..
 import { compareRuns } from "../../view/compare.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
+import { explainingNotFound } from "../not-found.js";
 import { compareText, runsText } from "../views/runs.js";
 import { guarded, print, remoteClient, remoteOptions, type RemoteFlags } from "./remote.js";
 
@@ -108,10 +109,11 @@ export function registerRuns(program: Command, ctx: CommandContext): void {
     .action(ctx.action(async (ids: string[], flags: StoreFlags & { all?: boolean; json?: boolean }) => {
       if (ids.length < 2 || ids.length > 5) throw new UsageError(`runs compare takes 2 to 5 run ids, got ${ids.length}`);
       ids.forEach((id) => checkRunId(id));
-      const source = await openSource(sourceOptions(flags));
+      const where = sourceOptions(flags);
+      const source = await openSource(where);
       let logs: RunLog[];
       try {
-        logs = await Promise.all(ids.map((id) => source.readRunLog(id)));
+        logs = await explainingNotFound(where, ctx.cli, () => Promise.all(ids.map((id) => source.readRunLog(id))));
       } finally {
         await source.close();
       }

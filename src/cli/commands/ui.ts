@@ -46,7 +46,7 @@ export function registerUi(program: Command, ctx: CommandContext): void {
         ...(flags.region !== undefined ? { region: flags.region } : {}),
       });
       const token = newToken();
-      const server = await listenUi({ source, assets: await loadAssets(), token, port, host: flags.host }).catch(async (err: unknown) => {
+      const server = await listenUi({ source, assets: await loadAssets(), token, port, host: flags.host, ...(ctx.cli ? { cli: ctx.cli } : {}) }).catch(async (err: unknown) => {
         await source.close();
         throw err;
       });

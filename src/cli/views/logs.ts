@@ -21,6 +21,8 @@ export interface LogsViewOptions {
   columns?: number;
   /** Options the hinted commands need to find the run (e.g. `--root dir`). */
   storeFlags?: string[];
+  /** How the hinted commands name the CLI (`npx runnable`). Default "runnable". */
+  cli?: string;
   /** More sections after the steps (e.g. a cost estimate), each a title and its lines. */
   extraSections?: { title: string; lines: string[] }[];
 }
@@ -47,6 +49,7 @@ function details(row: StepRow): string {
 
 export function logsText(log: RunLog, options: LogsViewOptions = {}): string {
   const columns = Math.max(80, options.columns ?? 120);
+  const cli = options.cli ?? "runnable";
   const out: string[] = [];
   const code = log.codeIdentity.type === "git" ? `git ${(log.codeIdentity.commit ?? "").slice(0, 10)}${log.codeIdentity.dirty ? " (dirty)" : ""}` : "no git";
   out.push(
@@ -84,7 +87,7 @@ export function logsText(log: RunLog, options: LogsViewOptions = {}): string {
       const message = r.error!.message.split("\n").slice(0, 3).join("\n    ");
       out.push(`  ${r.path}  (attempt ${r.attempts})`, `    ${r.error!.name}: ${message}`);
     }
-    if (failed.length > 20) out.push(`  … and ${failed.length - 20} more (runnable logs ${log.runId} --json)`);
+    if (failed.length > 20) out.push(`  … and ${failed.length - 20} more (${cli} logs ${log.runId} --json)`);
   }
   const files = runCatalog(log);
   if (files.size) {
@@ -92,7 +95,7 @@ export function logsText(log: RunLog, options: LogsViewOptions = {}): string {
     out.push("", `catalog    ${files.size} file${files.size === 1 ? "" : "s"}, ${formatBytes(bytes)}: ${clip([...files.keys()].join(", "), columns - 30)}`);
   }
   for (const section of options.extraSections ?? []) out.push("", section.title, ...section.lines.map((l) => `  ${l}`));
-  out.push("", `full run log: runnable logs ${[log.runId, ...(options.storeFlags ?? [])].join(" ")} --json`);
-  if (log.status === "FAIL") out.push(`re-run what failed: ${retryCommand(log.runId, options.storeFlags)}`);
+  out.push("", `full run log: ${cli} logs ${[log.runId, ...(options.storeFlags ?? [])].join(" ")} --json`);
+  if (log.status === "FAIL") out.push(`re-run what failed: ${retryCommand(log.runId, options.storeFlags, cli)}`);
   return out.join("\n") + "\n";
 }
