@@ -195,11 +195,12 @@ describe("remote commands against runnable serve", () => {
     expect(flagToken.code, flagToken.stderr).toBe(0);
   }, 180_000);
 
-  it("a loopback --api needs no AWS credentials: requests are signed with placeholder ones", async () => {
-    // No credentials anywhere the AWS SDK looks (environment, profile files, instance metadata).
+  it("a loopback --api needs no AWS credentials: serve's token is sent (placeholder signatures only without one)", async () => {
+    // No credentials anywhere the AWS SDK looks (environment, profile files, instance metadata); serve's token only.
     const none = {
       AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_SESSION_TOKEN: "", AWS_PROFILE: "",
       AWS_SHARED_CREDENTIALS_FILE: join(work, "no-credentials"), AWS_CONFIG_FILE: join(work, "no-config"), AWS_EC2_METADATA_DISABLED: "true",
+      RUNNABLE_API_TOKEN: token,
     };
     const start = await runCli(["runs", "start", "--remote", "quick", "--api", url, "--run-id", "nocreds-1", "--wait"], { cwd: work, env: { ...none, RUNNABLE_PRM_items: "[3]" } });
     expect(start.code, start.stderr).toBe(0);
