@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ProgressEvent } from "../execute/events.js";
 import type { RunResult } from "../sdk/runlog.js";
+import type { ExecutionSpan } from "../store/types.js";
 import { EXIT, type CliIo } from "./io.js";
 import { progressView } from "./progress.js";
 import { summary } from "./summary.js";
@@ -18,6 +19,8 @@ export interface ShowOptions {
   verbose?: boolean;
   /** How the hints name the CLI (`npx runnable`). Default "runnable". */
   cli?: string;
+  /** The run's executions once it ended (retry: each execution's own duration is shown). */
+  executions?: (runId: string) => Promise<ExecutionSpan[]>;
 }
 
 /**
@@ -41,7 +44,8 @@ export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: 
     restore();
   }
   const catalogDir = join(options.root, "catalog", result.runId);
-  io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined, options.storeFlags, options.cli));
+  const executions = (await options.executions?.(result.runId).catch(() => undefined)) ?? [];
+  io.err(summary(result, options.root, existsSync(catalogDir) ? catalogDir : undefined, options.storeFlags, options.cli, executions));
   for (const w of warnings) io.err(`warning: ${w}\n`);
   if (options.json) io.out(JSON.stringify(result, null, 2) + "\n");
   return result.status === "SUCCESS" ? EXIT.ok : EXIT.failed;

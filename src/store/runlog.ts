@@ -4,7 +4,7 @@ import type { RunLog, StepLog } from "../sdk/runlog.js";
 import { RUN_ID } from "../core/protocol.js";
 import { mapLimit } from "./limit.js";
 import { loadRunObjects } from "./snapshot.js";
-import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionStart, RunHeader, RunLogStore, RunStatusInfo } from "./types.js";
+import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionSpan, ExecutionStart, RunHeader, RunLogStore, RunStatusInfo } from "./types.js";
 
 /** Run-log objects kept in memory per store (≈ 1 KiB each) before the cache starts over. */
 const KNOWN_MAX = 100_000;
@@ -142,7 +142,7 @@ export class BlobRunLogStore implements RunLogStore {
     const starts = records.filter((r, i) => keys[i]!.endsWith(".start.json")) as ExecutionStart[];
     const ends = records.filter((r, i) => keys[i]!.endsWith(".end.json")) as ExecutionEnd[];
     const end = ends.find((e) => e.id === newestExecution(starts, ends));
-    return { header, status: end?.status ?? "RUNNING", endedAt: end?.endedAt ?? null, executions: Math.max(starts.length, ends.length) };
+    return { header, status: end?.status ?? "RUNNING", endedAt: end?.endedAt ?? null, executions: Math.max(starts.length, ends.length), spans: spansOf(starts, ends) };
   }
 
   async startExecution(runId: string, execution: ExecutionStart): Promise<void> {
@@ -228,6 +228,14 @@ function collect(stepsPrefix: string, objects: Map<string, unknown>): Map<string
   }
   for (const list of out.values()) list.sort(byAttempt);
   return out;
+}
+
+/** Every execution, oldest first (RUNNING while it has no end; one whose start was lost starts at its end). */
+function spansOf(starts: ExecutionStart[], ends: ExecutionEnd[]): ExecutionSpan[] {
+  const byId = new Map<string, ExecutionSpan>();
+  for (const s of starts) byId.set(s.id, { id: s.id, startedAt: s.startedAt, endedAt: null, status: "RUNNING" });
+  for (const e of ends) byId.set(e.id, { id: e.id, startedAt: byId.get(e.id)?.startedAt ?? e.endedAt, endedAt: e.endedAt, status: e.status });
+  return [...byId.values()].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
 }
 
 /** The id of the newest execution: latest start time (an execution whose start was lost counts by its end). */

@@ -105,6 +105,15 @@ export interface RunLogStore {
   listRuns(): Promise<string[]>;
 }
 
+/** One execution of a run (the first run, each retry): its own start and end. */
+export interface ExecutionSpan {
+  id: string;
+  startedAt: string;
+  /** null while it runs. */
+  endedAt: string | null;
+  status: RunStatus;
+}
+
 /** What `RunLogStore.runStatus` returns. */
 export interface RunStatusInfo {
   header: RunHeader;
@@ -113,6 +122,8 @@ export interface RunStatusInfo {
   endedAt: string | null;
   /** Executions so far: 1, then one more per retry. */
   executions: number;
+  /** Every execution, oldest first: a retried run's wall time is not any one execution's duration. */
+  spans: ExecutionSpan[];
 }
 
 /** A run's files and serialised objects. */

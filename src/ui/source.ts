@@ -7,7 +7,7 @@ import type { RunLog } from "../sdk/runlog.js";
 import { BlobCatalogStore } from "../store/catalog.js";
 import { FsBlobStore } from "../store/fs.js";
 import { BlobRunLogStore } from "../store/runlog.js";
-import type { Stores } from "../store/types.js";
+import type { ExecutionSpan, Stores } from "../store/types.js";
 import type { RunListing } from "../view/answers.js";
 
 export type { RunListing } from "../view/answers.js";
@@ -37,6 +37,8 @@ export interface RunSource {
   readRunLog(runId: string): Promise<RunLog>;
   /** The stored graph; undefined for older runs and sources that do not have it (API). */
   readGraph(runId: string): Promise<RootGraph | undefined>;
+  /** The run's executions (first run, retries), oldest first; absent when the source cannot tell (API). */
+  executions?(runId: string): Promise<ExecutionSpan[]>;
   /** A catalog file's bytes; undefined when missing. Absent when the source cannot serve files. */
   openFile?(runId: string, name: string): Promise<CatalogFile | undefined>;
   close(): Promise<void>;
@@ -70,6 +72,7 @@ export function storeSource(stores: Stores, name: string, location: string, stor
     hasRun: async (runId) => (await stores.runLog.getHeader(runId)) !== undefined,
     readRunLog: (runId) => stores.runLog.readRunLog(runId),
     readGraph: (runId) => stores.runLog.getGraph(runId),
+    executions: async (runId) => (await stores.runLog.runStatus(runId))?.spans ?? [],
     async openFile(runId, name) {
       return stores.catalog.open(runId, name);
     },
@@ -99,6 +102,10 @@ export function mergedSource(sources: RunSource[], location: string, storeFlags:
     hasRun: async (runId) => (await Promise.all(sources.map((s) => s.hasRun(runId)))).some(Boolean),
     readRunLog: async (runId) => (await find(runId)).readRunLog(runId),
     readGraph: async (runId) => (await find(runId)).readGraph(runId),
+    async executions(runId) {
+      const s = await find(runId);
+      return (await s.executions?.(runId)) ?? [];
+    },
     async openFile(runId, name) {
       const s = await find(runId);
       return s.openFile?.(runId, name);

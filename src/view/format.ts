@@ -43,6 +43,11 @@ export function runDuration(log: Pick<RunLog, "startedAt" | "endedAt" | "status"
   return millisBetween(log.startedAt, log.endedAt ?? (log.status === "RUNNING" ? new Date(now).toISOString() : null));
 }
 
+/** A run's executions (first run, retries), each with its own duration: `local 850 ms FAIL, retry-1 1.20 s SUCCESS`. */
+export function executionDurations(spans: readonly { id: string; startedAt: string; endedAt: string | null; status: string }[], now: number = Date.now()): string {
+  return spans.map((s) => `${s.id} ${formatDuration(millisBetween(s.startedAt, s.endedAt ?? new Date(now).toISOString())) || "?"}${s.endedAt ? "" : " so far"} ${s.status}`).join(", ");
+}
+
 export function attemptDuration(a: Pick<AttemptLog, "startedAt" | "endedAt">): number | undefined {
   return millisBetween(a.startedAt, a.endedAt);
 }

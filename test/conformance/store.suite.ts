@@ -248,11 +248,18 @@ export function storeConformance(name: string, setup: () => Promise<StoreBackend
         await runLog.createRun(header("g1"), graph);
         expect(await runLog.getGraph("g1")).toEqual(graph);
         expect(await runLog.getGraph("nope")).toBeUndefined();
-        expect(await runLog.runStatus("g1")).toEqual({ header: header("g1"), status: "RUNNING", endedAt: null, executions: 0 });
+        expect(await runLog.runStatus("g1")).toEqual({ header: header("g1"), status: "RUNNING", endedAt: null, executions: 0, spans: [] });
         await runLog.startExecution("g1", { id: "local", startedAt: "2026-01-01T00:00:00.000Z" });
         await runLog.endExecution("g1", { id: "local", endedAt: "2026-01-01T00:00:09.000Z", status: "FAIL", finalParameters: {} });
         await runLog.startExecution("g1", { id: "retry-1", startedAt: "2026-01-01T00:01:00.000Z" });
-        expect(await runLog.runStatus("g1")).toMatchObject({ status: "RUNNING", endedAt: null, executions: 2 });
+        expect(await runLog.runStatus("g1")).toMatchObject({
+          status: "RUNNING", endedAt: null, executions: 2,
+          // Each execution with its own times: the run's wall time is not any one of them.
+          spans: [
+            { id: "local", startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:00:09.000Z", status: "FAIL" },
+            { id: "retry-1", startedAt: "2026-01-01T00:01:00.000Z", endedAt: null, status: "RUNNING" },
+          ],
+        });
         // The graph is not a run-log record: assembly does not mistake it for one.
         expect((await runLog.readRunLog("g1")).steps).toEqual({});
         expect(await runLog.runStatus("nope")).toBeUndefined();

@@ -1,6 +1,7 @@
 // `runnable run` failing, `runnable retry` finishing it after the cause is fixed, and `retry`
 // refusing a pipeline whose graph changed — all through the CLI, in a fresh working directory.
 import { readFileSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunLog } from "../../src/sdk/runlog.js";
@@ -70,6 +71,34 @@ describe("run failure, logs and retry through the CLI", () => {
     const after = JSON.parse((await runCli(["logs", "--json", "r1"], { cwd: work.dir })).stdout) as RunLog;
     expect(after.status).toBe("SUCCESS");
   });
+
+  it("a retried run shows each execution's own duration and the wall time apart (summary and logs)", async () => {
+    expect((await runCli(["run", file, "--run-id", "r2"], { cwd: work.dir })).code).toBe(1);
+    // The user takes a while to fix the cause: that wait is wall time, not the retry's own duration.
+    await sleep(1500);
+    writeFileSync(join(work.dir, "input.txt"), "good\n");
+    const retry = await runCli(["retry", "r2"], { cwd: work.dir });
+    expect(retry.code, retry.stderr).toBe(0);
+    const ms = (d: string) => (d.endsWith(" ms") ? Number(d.slice(0, -3)) : Number(d.slice(0, -2)) * 1000);
+    const head = /^SUCCESS {2}run r2 {2}\(pipeline \S+, (\d+(?:\.\d+)? m?s) this execution\)$/m.exec(retry.stderr);
+    expect(head, retry.stderr).not.toBeNull();
+    const line = /^executions: local (\S+ m?s) FAIL, retry-1 (\S+ m?s) SUCCESS; wall time (\S+ m?s) since the run started$/m.exec(retry.stderr);
+    expect(line, retry.stderr).not.toBeNull();
+    const [, local, own, wall] = line!;
+    expect(`${own}`).toBe(head![1]);
+    // The wall time holds the 1.5 s wait; neither execution's own duration does.
+    expect(ms(wall!)).toBeGreaterThanOrEqual(ms(own!) + ms(local!) + 1500 - 20);
+
+    const logs = await runCli(["logs", "r2"], { cwd: work.dir });
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/wall time \d+(\.\d+)? s \(first start to last end, 2 executions\)/);
+    expect(logs.stdout).toMatch(new RegExp(`^executions local ${local} FAIL, retry-1 ${own} SUCCESS$`, "m"));
+    // A run with one execution keeps its plain duration.
+    const once = await runCli(["run", file, "--run-id", "r3"], { cwd: work.dir });
+    expect(once.stderr).toMatch(/^SUCCESS {2}run r3 {2}\(pipeline \S+, \d+(\.\d+)? m?s\)$/m);
+    expect(once.stderr).not.toContain("executions:");
+    expect((await runCli(["logs", "r3"], { cwd: work.dir })).stdout).toMatch(/status SUCCESS {3}duration /);
+  }, 120_000);
 
   it("retry refuses when the pipeline's graph changed since the run (exit 2, nothing re-run)", async () => {
     const first = await runCli(["run", file, "--run-id", "r2"], { cwd: work.dir });

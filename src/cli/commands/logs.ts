@@ -87,8 +87,8 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
           ctx.io.out(JSON.stringify(log, null, 2) + "\n");
           return EXIT.ok;
         }
-        const graph = await source.readGraph(runId);
-        ctx.io.out(logsText(log, { ...viewOptions(flags, ctx), ...(graph ? { graph } : {}), storeFlags: source.storeFlags }));
+        const [graph, executions] = await Promise.all([source.readGraph(runId), source.executions?.(runId)]);
+        ctx.io.out(logsText(log, { ...viewOptions(flags, ctx), ...(graph ? { graph } : {}), ...(executions ? { executions } : {}), storeFlags: source.storeFlags }));
         return EXIT.ok;
       } finally {
         await source.close();

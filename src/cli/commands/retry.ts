@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { retryRun } from "../../execute/index.js";
+import type { ExecutionSpan } from "../../store/types.js";
+import { openSource } from "../../ui/source.js";
 import type { CommandContext } from "../context.js";
 import { explainingNotFound } from "../not-found.js";
 import { showRun, storeFlags } from "../result.js";
@@ -25,13 +27,22 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .option("--json", "print the RunResult (with its run log) as JSON on stdout")
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket the run used (default \"runnable\")")
-    .action(ctx.action(async (runId: string, flags: RetryFlags) =>
-      showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, ...(ctx.cli ? { cli: ctx.cli } : {}) }, (onEvent) => {
-        const where = {
-          root: flags.root,
-          ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
-          ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
-        };
-        return explainingNotFound(where, ctx.cli, () => retryRun(runId, { ...where, onEvent }));
-      })));
+    .action(ctx.action(async (runId: string, flags: RetryFlags) => {
+      const where = {
+        root: flags.root,
+        ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
+        ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
+      };
+      // After the retry: every execution's own duration (the run's wall time includes the wait before it).
+      const executions = async (id: string): Promise<ExecutionSpan[]> => {
+        const source = await openSource(where);
+        try {
+          return (await source.executions?.(id)) ?? [];
+        } finally {
+          await source.close();
+        }
+      };
+      const options = { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, executions, ...(ctx.cli ? { cli: ctx.cli } : {}) };
+      return showRun(ctx.io, options, (onEvent) => explainingNotFound(where, ctx.cli, () => retryRun(runId, { ...where, onEvent })));
+    }));
 }

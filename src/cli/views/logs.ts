@@ -2,7 +2,8 @@ import type { RootGraph } from "../../graph/types.js";
 import type { JsonValue } from "../../sdk/types.js";
 import type { RunLog } from "../../sdk/runlog.js";
 import { runCatalog } from "../../view/compare.js";
-import { clip, formatBytes, formatDuration, formatTime, retryCommand, runDuration, shortRecord } from "../../view/format.js";
+import { clip, executionDurations, formatBytes, formatDuration, formatTime, retryCommand, runDuration, shortRecord } from "../../view/format.js";
+import type { ExecutionSpan } from "../../store/types.js";
 import { stepRows, type StepRow } from "../../view/steps.js";
 import { table } from "./table.js";
 
@@ -23,6 +24,8 @@ export interface LogsViewOptions {
   storeFlags?: string[];
   /** How the hinted commands name the CLI (`npx runnable`). Default "runnable". */
   cli?: string;
+  /** The run's executions (first run, retries), oldest first: with more than one, each one's duration and the wall time are shown. */
+  executions?: readonly ExecutionSpan[];
   /** More sections after the steps (e.g. a cost estimate), each a title and its lines. */
   extraSections?: { title: string; lines: string[] }[];
 }
@@ -51,10 +54,13 @@ export function logsText(log: RunLog, options: LogsViewOptions = {}): string {
   const columns = Math.max(80, options.columns ?? 120);
   const cli = options.cli ?? "runnable";
   const out: string[] = [];
+  // A retried run's wall time includes the wait before each retry: each execution's own time is shown too.
+  const retried = options.executions && options.executions.length > 1 ? options.executions : undefined;
   const code = log.codeIdentity.type === "git" ? `git ${(log.codeIdentity.commit ?? "").slice(0, 10)}${log.codeIdentity.dirty ? " (dirty)" : ""}` : "no git";
   out.push(
     `run        ${log.runId}`,
-    `pipeline   ${log.pipeline}   status ${log.status}   duration ${formatDuration(runDuration(log)) || "?"}${log.status === "RUNNING" ? " so far" : ""}`,
+    `pipeline   ${log.pipeline}   status ${log.status}   ${retried ? "wall time" : "duration"} ${formatDuration(runDuration(log)) || "?"}${log.status === "RUNNING" ? " so far" : ""}${retried ? ` (first start to last end, ${retried.length} executions)` : ""}`,
+    ...(retried ? [`executions ${executionDurations(retried)}`] : []),
     `started    ${formatTime(log.startedAt)} UTC${log.endedAt ? `   ended ${formatTime(log.endedAt)} UTC` : ""}${log.tag ? `   tag ${log.tag}` : ""}   code ${code}`,
     `parameters ${Object.keys(log.parameters).length ? clip(shortRecord(log.parameters, 1000), columns - 11) : "(none)"}`,
     "",
