@@ -9,7 +9,9 @@ import { Construct } from "constructs";
 import type { FargateSize } from "../src/graph/resources.js";
 import { isAbsolute, relative } from "node:path";
 import { FROM_SOURCE, SOURCE_CONDITION, ownModule } from "../src/core/package.js";
+import type { SecretGraph } from "../src/graph/types.js";
 import { acknowledge } from "./nag.js";
+import { grantSecrets, secretsEnvironment } from "./secrets.js";
 import type { RunnableStorage } from "./storage.js";
 
 /** Options of AWS Batch on Fargate, used only when a pipeline has `compute: "batch"` steps. */
@@ -65,7 +67,7 @@ export class RunnableBatch extends Construct {
    * must itself be a valid size, so sizes are never mixed), sharing a job role and an execution role.
    * The container runs `handlers/batch.ts` on the request Step Functions passes.
    */
-  jobDefinitions(id: string, p: { pipeline: string; pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; sizes: Record<string, FargateSize> }): Record<string, EcsJobDefinition> {
+  jobDefinitions(id: string, p: { pipeline: string; pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; sizes: Record<string, FargateSize>; secrets: readonly SecretGraph[] }): Record<string, EcsJobDefinition> {
     const inImage = relative(p.projectRoot, p.pipelineFile).split("\\").join("/");
     if (inImage.startsWith("../") || isAbsolute(inImage)) {
       throw new Error(`pipeline file ${p.pipelineFile} has batch steps but lies outside the project root ${p.projectRoot}, which is what the job image contains`);
@@ -73,6 +75,7 @@ export class RunnableBatch extends Construct {
     const jobRole = new Role(this, `${id}JobRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
     p.storage.grantPipeline(jobRole, p.pipeline, ["runs", "catalog"], true,
       `A job reads and writes only objects of pipeline ${p.pipeline}'s runs (runs/ and catalog/ under its own key scope): object keys are per run and step, not known in advance.`);
+    grantSecrets(jobRole, p.secrets);
     const executionRole = new Role(this, `${id}ExecutionRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
     const out: Record<string, EcsJobDefinition> = {};
     for (const [placeholder, size] of Object.entries(p.sizes)) {
@@ -91,6 +94,7 @@ export class RunnableBatch extends Construct {
           RUNNABLE_PREFIX: p.storage.pipelinePrefix(p.pipeline),
           RUNNABLE_PIPELINE_FILE: inImage,
           RUNNABLE_PIPELINE_NAME: p.fallbackName,
+          ...secretsEnvironment(p.secrets),
         },
         jobRole,
         executionRole,

@@ -10,6 +10,7 @@ import { RunnableBatch, type RunnableBatchOptions } from "./batch.js";
 import { writeStepEntry } from "./entries.js";
 import { RunnableFinaliser } from "./finaliser.js";
 import { BundledFunction } from "./lambda.js";
+import { grantSecrets, secretsEnvironment, secretsOn } from "./secrets.js";
 import { WILDCARD_REASONS, acknowledge, acknowledgeResource } from "./nag.js";
 import { type LambdaDefaults, type PipelineSource, tasksOf } from "./sources.js";
 import { type RunnableBucketOptions, RunnableStorage } from "./storage.js";
@@ -102,6 +103,7 @@ export class RunnablePipelines extends Construct {
     // share one role. `StepFunctionArn` (the default size, every bookkeeping action) comes first.
     const entry = writeStepEntry(o.projectRoot, `${Stack.of(this).stackName}-${name}`, source.file, source.fallbackName);
     const functions: Record<string, BundledFunction> = {};
+    const lambdaSecrets = secretsOn(source.built.graph, "lambda");
     for (const [placeholder, spec] of Object.entries(compiled.functions).sort(([a], [b]) => (a === PLACEHOLDERS.stepFunctionArn ? -1 : b === PLACEHOLDERS.stepFunctionArn ? 1 : a.localeCompare(b)))) {
       const suffix = placeholder.slice(PLACEHOLDERS.stepFunctionArn.length + 1);
       const shared = functions[PLACEHOLDERS.stepFunctionArn];
@@ -109,7 +111,7 @@ export class RunnablePipelines extends Construct {
         entry, projectRoot: o.projectRoot,
         description: suffix ? `runnable-ts step handler of pipeline ${name}, for steps sized ${suffix}` : `runnable-ts step handler of pipeline ${name}`,
         memoryMiB: spec.memoryMiB, timeoutSeconds: spec.timeoutSeconds, architecture: spec.architecture, ephemeralStorageMiB: spec.ephemeralStorageMiB,
-        environment: { RUNNABLE_BUCKET: this.storage.bucket.bucketName, RUNNABLE_PREFIX: this.storage.pipelinePrefix(name), RUNNABLE_PIPELINE_NAME: source.fallbackName },
+        environment: { RUNNABLE_BUCKET: this.storage.bucket.bucketName, RUNNABLE_PREFIX: this.storage.pipelinePrefix(name), RUNNABLE_PIPELINE_NAME: source.fallbackName, ...secretsEnvironment(lambdaSecrets) },
         removalPolicy: o.removalPolicy,
         logRetention: o.logRetention,
         nodeModules: source.nodeModules,
@@ -119,12 +121,14 @@ export class RunnablePipelines extends Construct {
     const stepFunction = functions[PLACEHOLDERS.stepFunctionArn]!;
     this.storage.grantPipeline(stepFunction.role, name, ["runs", "catalog"], true,
       `The step handler reads and writes only objects of pipeline ${name}'s runs (runs/ and catalog/ under its own key scope); keys are per run id and step path, not known in advance.`);
+    grantSecrets(stepFunction.role, lambdaSecrets);
     const substitutions: Record<string, string> = { BucketName: this.storage.bucket.bucketName, KeyPrefix: this.storage.pipelinePrefix(name) };
     for (const [placeholder, fn] of Object.entries(functions)) substitutions[placeholder] = fn.fn.functionArn;
     let batchGrant: { queueArn: string; jobDefinitionArns: string[] } | undefined;
     if (Object.keys(compiled.jobDefinitions).length > 0 && this.batch) {
       const jobs = this.batch.jobDefinitions(outputId(name), {
         pipeline: name, pipelineFile: source.file, fallbackName: source.fallbackName, projectRoot: o.projectRoot, storage: this.storage, sizes: compiled.jobDefinitions,
+        secrets: secretsOn(source.built.graph, "batch"),
       });
       substitutions.JobQueueArn = this.batch.queue.jobQueueArn;
       for (const [placeholder, job] of Object.entries(jobs)) substitutions[placeholder] = job.jobDefinitionArn;

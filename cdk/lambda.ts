@@ -6,17 +6,8 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { FROM_SOURCE, SOURCE_CONDITION } from "../src/core/package.js";
+import { BUNDLE } from "./bundling.js";
 import { WILDCARD_REASONS, acknowledge } from "./nag.js";
-
-/** AWS SDK v3 clients taken from the Lambda runtime instead of the bundle. */
-export const RUNTIME_SDK_CLIENTS = ["@aws-sdk/client-lambda", "@aws-sdk/client-s3", "@aws-sdk/client-sfn"];
-
-/**
- * Left out of the bundle because a bundled handler never loads them: they serve the pipeline-file
- * loader (src/load), and a bundle's entry imports the pipeline module statically instead.
- */
-const UNUSED_IN_BUNDLE = ["tsx", "esbuild"];
 
 export interface BundledFunctionProps {
   entry: string;
@@ -69,19 +60,17 @@ export class BundledFunction extends Construct {
       logGroup,
       tracing: Tracing.ACTIVE,
       bundling: {
-        minify: true,
+        minify: BUNDLE.minify,
         sourceMap: false,
-        target: "node22",
+        target: BUNDLE.target,
         format: OutputFormat.ESM,
-        mainFields: ["module", "main"],
+        mainFields: [...BUNDLE.mainFields],
         // The clients come from the Node.js 22 runtime's AWS SDK v3; helpers such as
         // @aws-sdk/lib-storage are not guaranteed there, so they are bundled.
-        externalModules: [...RUNTIME_SDK_CLIENTS, ...UNUSED_IN_BUNDLE],
-        // From the repo's sources, `import "runnable-ts"` in a pipeline means the sources too (not dist/).
-        ...(FROM_SOURCE ? { esbuildArgs: { "--conditions": SOURCE_CONDITION } } : {}),
+        externalModules: [...BUNDLE.external],
+        ...(BUNDLE.conditions ? { esbuildArgs: { "--conditions": BUNDLE.conditions.join(",") } } : {}),
         forceDockerBundling: false,
-        // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-        banner: "import{createRequire as __rq}from'node:module';const require=__rq(import.meta.url);",
+        banner: BUNDLE.banner,
         ...(props.nodeModules?.length ? { commandHooks: copyModulesHook(props.projectRoot, props.nodeModules) } : {}),
       },
     });

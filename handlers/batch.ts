@@ -5,7 +5,7 @@ import { handleStepEvent } from "../src/runtime/step-event.js";
 import { ERRORS, parseStepEvent, type StepEvent } from "../src/runtime/protocol.js";
 import { createS3Client } from "../src/store/index.js";
 import {
-  ENV, cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, storesFromEnv, type PipelineLoader,
+  ENV, cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, secretFetcherFromEnv, stopSignal, storesFromEnv, type PipelineLoader,
 } from "./shared.js";
 
 /**
@@ -76,8 +76,10 @@ export async function main(argv: readonly string[], load: PipelineLoader = envFi
   try {
     const built = await cachedPipeline(load, () => fallbackNameFromEnv(env))();
     const stores = storesFromEnv(env);
-    const result = await inFreshDir((workDir) => handleStepEvent(event, { built, stores, workDir }));
-    writeResult(`${JSON.stringify(result)}\n`, env);
+    const fetchSecrets = secretFetcherFromEnv(env);
+    const result = await inFreshDir((workDir) => handleStepEvent(event, { built, stores, workDir, signal: stopSignal(), ...(fetchSecrets ? { fetchSecrets } : {}) }));
+    writeResult(`${JSON.stringify(result)}
+`, env);
     return result.status === "SUCCESS" ? EXIT.success : EXIT.stepFailed;
   } catch (err) {
     const e = err as Error;

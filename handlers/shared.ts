@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildGraph, type BuiltPipeline } from "../src/graph/index.js";
 import { fallbackNameOf, importFile, pipelineFromModule } from "../src/load/index.js";
+import { SECRETS_FROM_ENV, awsSecretFetcher } from "../src/runtime/aws-secrets.js";
+import type { SecretFetcher } from "../src/runtime/secrets.js";
 import type { Pipeline } from "../src/sdk/pipeline.js";
 import { createS3Client, pipelineScope, s3Stores } from "../src/store/index.js";
 import type { Stores } from "../src/store/types.js";
@@ -12,6 +14,27 @@ import type { Stores } from "../src/store/types.js";
  * module is loaded and built once per process, stores come from the environment, and each
  * invocation works in a fresh directory that is removed afterwards.
  */
+
+let stopping: AbortController | undefined;
+
+/**
+ * Aborted when this process gets SIGTERM — what AWS Batch sends a job's container when the job is
+ * terminated, and the emulator sends its handler processes when a run is interrupted — so the
+ * running step stops (its shell process group too) and its attempt is recorded `runnable.Interrupted`
+ * before the process exits. Installed on first use: only entry points that ask for it.
+ */
+export function stopSignal(): AbortSignal {
+  if (!stopping) {
+    const controller = new AbortController();
+    stopping = controller;
+    process.once("SIGTERM", () => {
+      const err = new Error("the handler process got SIGTERM (the run was interrupted)");
+      err.name = "runnable.Interrupted";
+      controller.abort(err);
+    });
+  }
+  return stopping.signal;
+}
 
 /** Loads the pipeline module: anything with a default export that is a Pipeline or a function returning one. */
 export type PipelineLoader = () => Promise<unknown>;
@@ -86,6 +109,11 @@ export function pipelineStoresFromEnv(env: NodeJS.ProcessEnv = process.env): (pi
 }
 
 /** Turns a loaded module into a Pipeline: its default export is a Pipeline or a (possibly async) function returning one. */
+/** Where declared secrets the environment lacks are read: AWS when the construct set `RUNNABLE_SECRETS_FROM=aws`, else nowhere (they must be set). */
+export function secretFetcherFromEnv(env: NodeJS.ProcessEnv = process.env): SecretFetcher | undefined {
+  return env[SECRETS_FROM_ENV] === "aws" ? awsSecretFetcher() : undefined;
+}
+
 export async function pipelineOf(mod: unknown, where: string): Promise<Pipeline> {
   const pipeline = await pipelineFromModule(mod);
   if (!pipeline) throw new Error(`${where}: the default export is not a Pipeline (nor a function returning one)`);
@@ -106,7 +134,8 @@ export function cachedPipeline(load: PipelineLoader, fallbackName: () => string 
     built ??= (async () => {
       const pipeline = await pipelineOf(await load(), "pipeline module");
       const name = fallbackName();
-      return buildGraph(pipeline, name ? { fallbackName: name } : {});
+      // Sources are not analysed here: the run was checked where it was created (see BuildOptions).
+      return buildGraph(pipeline, { analyseSources: false, ...(name ? { fallbackName: name } : {}) });
     })();
     // A failed load is not cached: the next invocation tries again (and reports the same error).
     built.catch(() => { built = undefined; });

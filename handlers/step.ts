@@ -3,7 +3,7 @@ import { ERRORS, parseStepEvent, type StepResult } from "../src/runtime/protocol
 import { answerValidateParameters, isValidateParametersEvent, type ValidateParametersAnswer } from "../src/runtime/typed-parameters.js";
 import type { Stores } from "../src/store/types.js";
 import {
-  cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, storesFromEnv, type PipelineLoader,
+  cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, secretFetcherFromEnv, storesFromEnv, type PipelineLoader,
 } from "./shared.js";
 
 /**
@@ -32,6 +32,8 @@ export interface StepHandlerOptions {
   safetyMarginMs?: number;
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
+  /** Interrupts the running step (the emulator's worker processes: SIGTERM, see shared.ts stopSignal). */
+  signal?: AbortSignal;
 }
 
 export type StepHandler = (event: unknown, context: LambdaContextLike) => Promise<StepResult>;
@@ -47,6 +49,8 @@ export function makeStepHandler(loadPipeline: PipelineLoader, options: StepHandl
   const built = cachedPipeline(loadPipeline, () => options.pipelineName ?? fallbackNameFromEnv());
   let stores = options.stores;
   const now = options.now ?? Date.now;
+  // One per container, so secret values read from AWS are reused across invocations (for a while).
+  const fetchSecrets = secretFetcherFromEnv();
   return async (event, context) => {
     // Bad events are not retryable: report them before touching the store or the pipeline.
     const parsed = parseStepEvent(event);
@@ -58,7 +62,7 @@ export function makeStepHandler(loadPipeline: PipelineLoader, options: StepHandl
     const pipeline = await built();
     const useStores = stores;
     return inFreshDir((workDir) =>
-      handleStepEvent(parsed, { built: pipeline, stores: useStores, workDir, deadline, now: () => new Date(now()) }));
+      handleStepEvent(parsed, { built: pipeline, stores: useStores, workDir, deadline, now: () => new Date(now()), ...(fetchSecrets ? { fetchSecrets } : {}), ...(options.signal ? { signal: options.signal } : {}) }));
   };
 }
 

@@ -14,7 +14,7 @@ export { Parallel, MapNode, MapNode as Map, Conditional, type ParallelOptions, t
 export { Success, Fail, type TerminalOptions } from "./sdk/terminals.js";
 export { Catalog, type CatalogOptions } from "./sdk/catalog.js";
 export { json, object, metric } from "./sdk/returns.js";
-export type { JsonValue, Return, ReturnKind, RetryPolicy, Compute, Resources, StepFunction } from "./sdk/types.js";
+export type { JsonValue, Return, ReturnKind, RetryPolicy, Compute, Resources, SecretSpec, SecretStore, StepFunction } from "./sdk/types.js";
 export type {
   RunLog, RunResult, RunError, ExecuteOptions, StepLog, AttemptLog, CatalogEntry, StepError, CodeIdentity, RunStatus, StepStatus, StepType,
 } from "./sdk/runlog.js";

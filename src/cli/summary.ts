@@ -1,3 +1,4 @@
+import { ERRORS } from "../core/protocol.js";
 import type { RunResult } from "../sdk/runlog.js";
 import type { ExecutionSpan } from "../store/types.js";
 import { executionDurations, millisBetween } from "../view/format.js";
@@ -39,6 +40,10 @@ export function summary(
   const rootFlag = (root === ".runnable" ? "" : ` --root ${root}`) + storeFlags.map((f) => ` ${f}`).join("");
   lines.push(`run log: ${cli} logs ${result.runId}${rootFlag}`);
   if (catalogDir) lines.push(`files:   ${catalogDir}`);
-  if (result.status !== "SUCCESS") lines.push(`fix the cause, then re-run what failed: ${cli} retry ${result.runId}${rootFlag}`);
+  if (result.status !== "SUCCESS") {
+    lines.push(result.runLog.error?.name === ERRORS.interrupted
+      ? `continue where it stopped: ${cli} retry ${result.runId}${rootFlag}`
+      : `fix the cause, then re-run what failed: ${cli} retry ${result.runId}${rootFlag}`);
+  }
   return lines.join("\n") + "\n";
 }

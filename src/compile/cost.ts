@@ -249,3 +249,14 @@ export function formatCost(c: CostEstimate): string {
     ...c.assumptions.map((a) => `  assumes ${a}`),
   ].join("\n") + "\n";
 }
+
+/**
+ * One line for `runnable logs`: what this finished, successful run would have cost on AWS, priced
+ * from its own step durations and Map sizes (the estimate's model: deployed defaults, us-east-1).
+ * Undefined for runs that did not succeed (a failed run stops part-way: the model would overstate it).
+ */
+export function runCostLine(graph: RootGraph, log: RunLog): string | undefined {
+  if (log.status !== "SUCCESS") return undefined;
+  const c = estimateCost(graph, { durationsMs: measuredDurations(graph, log), items: measuredItems(graph, log) });
+  return `estimated AWS cost of this run: ${usd(c.perRun)} (${c.stateTransitions.count} state transitions, ${c.lambda.requests} Lambda calls, ${c.batch.jobs} Batch jobs; ${c.region} prices of ${c.pricesDate}; its step durations and Map sizes) — \`runnable cost <file>\` breaks it down\n`;
+}

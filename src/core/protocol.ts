@@ -43,4 +43,12 @@ export const ERRORS = {
   failStep: "runnable.FailStep",
   /** An inline Map has more items than a Standard execution's history can hold (refused at its start). */
   mapTooLarge: "runnable.MapTooLarge",
+  /** The run was stopped (SIGINT/SIGTERM, a server shutting down) while the attempt ran: not the step's fault, never retried in-run. */
+  interrupted: "runnable.Interrupted",
+  /** The run's owner died without ending it (kill -9, power loss); set by the `retry` that took the run over. */
+  abandoned: "runnable.Abandoned",
+  /** Not an attempt that ran: `retry --from` marked a step that had succeeded to run again. */
+  rerun: "runnable.Rerun",
+  /** A secret the step declares is not set (locally) or could not be read from AWS (deployed). */
+  secretUnavailable: "runnable.SecretUnavailable",
 } as const;

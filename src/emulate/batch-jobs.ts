@@ -24,6 +24,9 @@ export interface BatchJobOptions {
   timeoutMs: number;
   memoryMiB: number;
   echo?: boolean;
+  /** The run is interrupted: the job gets SIGTERM (as `TerminateJob` sends the container), SIGKILL after `graceMs`. */
+  signal?: AbortSignal;
+  graceMs?: number;
 }
 
 export interface JobDescription {
@@ -57,12 +60,24 @@ export function runBatchJob(options: BatchJobOptions): Promise<JobDescription> {
       timedOut = true;
       child.kill("SIGKILL");
     }, options.timeoutMs);
-    child.once("error", (err) => {
+    let hard: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      child.kill("SIGTERM");
+      hard = setTimeout(() => child.kill("SIGKILL"), options.graceMs ?? 5000);
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+    const done = () => {
       clearTimeout(timer);
+      clearTimeout(hard);
+      options.signal?.removeEventListener("abort", onAbort);
+    };
+    child.once("error", (err) => {
+      done();
       reject(err);
     });
     child.once("exit", (code, signal) => {
-      clearTimeout(timer);
+      done();
       const base = { JobId: randomUUID(), JobName: options.jobName };
       if (code === 0) return resolve({ ...base, Status: "SUCCEEDED", Container: { ExitCode: 0 } });
       const reason = timedOut ? "Job attempt duration exceeded timeout" : "Essential container in task exited";

@@ -11,11 +11,44 @@ import { openEmulatorStores, type EmulatorStorageOptions } from "./storage.js";
 
 export interface StoredEventLog {
   execution: string;
-  status: "SUCCEEDED" | "FAILED" | "ABORTED";
+  /** RUNNING while the execution runs (the log is written as it goes), or when its process died. */
+  status: "SUCCEEDED" | "FAILED" | "ABORTED" | "RUNNING";
   error: { Error: string; Cause: string } | null;
   /** History events AWS would have recorded for this execution, and Step Functions' quota on them. */
   history?: { events: number; quota: number };
   events: ExecutionEvent[];
+}
+
+/** How often, at most, a running execution's event log is rewritten. */
+export const EVENT_LOG_FLUSH_MS = 1000;
+
+/**
+ * Keeps an execution's stored event log current: rewritten at most every EVENT_LOG_FLUSH_MS while
+ * events come in (a crash or kill -9 keeps what happened until shortly before), then once at the end.
+ * Writes go one after another, so a late periodic write never replaces the final one.
+ */
+export class EventLogWriter {
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly write: (log: StoredEventLog) => Promise<void>, private readonly running: StoredEventLog) {}
+
+  changed(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // Best effort: a failed interim write only loses what the final one will hold.
+      this.writing = this.writing.then(() => this.write(this.running)).catch(() => undefined);
+    }, EVENT_LOG_FLUSH_MS);
+    this.timer.unref();
+  }
+
+  async end(log: StoredEventLog): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.writing;
+    await this.write(log);
+  }
 }
 
 /** Internal document name of an execution's event log. */

@@ -2,6 +2,7 @@ import { compile } from "../compile/index.js";
 import type { ProgressListener } from "../execute/events.js";
 import { resolve } from "node:path";
 import { refuseAwsRetry } from "../execute/index.js";
+import { checkRetry, nextExecution, resetFrom } from "../execute/retry-rules.js";
 import { loadPipelineFile } from "../load/index.js";
 import { buildGraph, type BuiltPipeline } from "../graph/index.js";
 import { createRun } from "../runtime/index.js";
@@ -14,16 +15,19 @@ import {
   emulatorPlaceholders, inspectDefinition, substitute, takeOverLambdaTimeouts, withAwsTaskTimeouts, type JsonObject,
 } from "./definition.js";
 import { distributedMapHandler, rewriteDistributedMaps } from "./distributed-map.js";
-import { eventKey, type StoredEventLog } from "./event-log.js";
+import { EventLogWriter, eventKey } from "./event-log.js";
 import { STATUS_CHANGE_DETAIL_TYPE, finaliseFromStatusChange } from "../runtime/status-change.js";
 import { MAX_HISTORY_EVENTS, type StateKind } from "../compile/history.js";
 import { HistoryCounter, HistoryLimitExceeded, historyKinds } from "./history.js";
 import { NO_TASK_TIMEOUT_SECONDS } from "./limits.js";
+import { isInterruption } from "../runtime/interrupt.js";
+import { ERRORS } from "../core/protocol.js";
+import { holdLease } from "../store/lease.js";
 import { emulatorProgress } from "./progress.js";
 import { MapGates, gateMaps, isGateEvent } from "./map-gate.js";
 import { ExecutionControl, runMachine, type ExecutionEvent, type MachineRunOptions, type TaskHandler } from "./machine.js";
 import { EmulatorSession, type EmulatorSessionOptions } from "./session.js";
-import { functionSizes, makeTaskHandlers, type FunctionSize } from "./tasks.js";
+import { functionSizes, makeTaskHandlers, STOP_GRACE_MS, type FunctionSize } from "./tasks.js";
 
 /**
  * The emulator: runs the compiled state machine in aws-local-stepfunctions, every Task state
@@ -51,7 +55,9 @@ export interface EmulatorCommonOptions {
   sessionOptions?: Omit<EmulatorSessionOptions, "root" | "s3Endpoint" | "bucket">;
   /**
    * Stops the execution when aborted, as StopExecution does on AWS: it ends ABORTED (no Catch runs)
-   * and the finaliser marks the run FAIL with error "ExecutionAborted" and the abort reason as cause.
+   * and the finaliser marks the run FAIL with error "ExecutionAborted" and the abort reason as cause —
+   * or, when the reason is an interruption (SIGINT/SIGTERM, `runnable.Interrupted`), with that error;
+   * running handler processes get SIGTERM and record their attempts `runnable.Interrupted`.
    */
   signal?: AbortSignal;
   /**
@@ -80,6 +86,10 @@ export interface EmulatorRunOptions extends EmulatorCommonOptions {
 export interface EmulatorRetryOptions extends EmulatorCommonOptions {
   /** The pipeline to re-run. Default: the run's recorded source file, imported again. */
   pipeline?: Pipeline;
+  /** Take over a RUNNING run whose owner looks alive (see execute/retry-rules.ts). */
+  force?: boolean;
+  /** Re-run from this step (see RetryOptions.from). */
+  from?: string;
 }
 
 /** Runs a pipeline in the emulator; resolves with the run's result also when the run fails. */
@@ -113,9 +123,7 @@ export async function retryInEmulator(runId: string, options: EmulatorRetryOptio
     const header = await stores.runLog.getHeader(runId);
     if (!header) throw new RunNotFoundError(runId, `s3://${session.storage.bucket} at ${session.storage.endpoint}`);
     refuseAwsRetry(header);
-    const log = await stores.runLog.readRunLog(runId);
-    if (log.status === "RUNNING") throw new UsageError(`run ${runId} is still RUNNING (no execution has ended): it cannot be retried`);
-    if (log.status === "SUCCESS") throw new UsageError(`run ${runId} already succeeded: nothing to retry`);
+    await checkRetry(stores, header, { ...(options.force ? { force: true } : {}), ...(options.from !== undefined ? { from: options.from } : {}) });
     if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: the emulator needs it to start handler processes`);
     const pipeline = options.pipeline ?? (await loadPipelineFile(header.source)).pipeline;
     const built = buildGraph(pipeline, { fallbackName: header.pipeline });
@@ -124,10 +132,13 @@ export async function retryInEmulator(runId: string, options: EmulatorRetryOptio
     }
     const target = { built, source: header.source };
     const prepared = prepare(target, session);
-    const executions = new Set((await stores.blob.list(`runs/${runId}/executions/`)).map((k) => k.split("/").pop()!.replace(/\.(start|end)\.json$/, "")));
-    let n = Math.max(1, executions.size);
-    while (executions.has(`retry-${n}`)) n++;
-    return execute(options, target, session, prepared, runId, `retry-${n}`);
+    const execution = await nextExecution(stores, runId);
+    if (options.from !== undefined) {
+      await resetFrom(stores, built.graph, runId, execution, options.from);
+      // Recorded here with what it re-runs from: the handler's own start record (create-only) then stands aside.
+      await stores.runLog.startExecution(runId, { id: execution, startedAt: new Date().toISOString(), from: options.from });
+    }
+    return execute(options, target, session, prepared, runId, execution);
   });
 }
 
@@ -190,13 +201,24 @@ async function execute(
   const env = session.handlerEnv(source, name);
   const events: ExecutionEvent[] = [];
   const progress = options.onEvent;
-  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { functions: prepared.functions, pool, env, control, echo: session.echo });
+  const stopping = new AbortController();
+  const taskHandlers = makeTaskHandlers(prepared.tasks.values(), { functions: prepared.functions, pool, env, control, echo: session.echo, signal: stopping.signal });
   const { stores } = session.storage;
   const reporter = progress && emulatorProgress(built.graph, progress, {
     execution: executionName, attempts: (stepPath) => stores.runLog.attempts(runId, stepPath),
   });
+  // Task invocations in flight: an interrupted execution waits for them to record their attempts.
+  const inFlight = new Set<Promise<unknown>>();
   const handlers: Record<string, TaskHandler> = {};
-  for (const [state, handler] of Object.entries(taskHandlers)) handlers[state] = reporter ? reporter.wrap(handler) : handler;
+  for (const [state, handler] of Object.entries(taskHandlers)) {
+    const shown = reporter ? reporter.wrap(handler) : handler;
+    handlers[state] = (input) => {
+      const call = shown(input);
+      inFlight.add(call);
+      void call.catch(() => undefined).finally(() => inFlight.delete(call));
+      return call;
+    };
+  }
   const history = new HistoryCounter(prepared.kinds, options.historyQuota ?? MAX_HISTORY_EVENTS);
   const runOptions = (): MachineRunOptions => ({
     executionName, handlers, control, onEvent, history,
@@ -209,27 +231,46 @@ async function execute(
     if (isGateEvent(event)) return;
     events.push(event);
     options.onExecutionEvent?.(event);
+    eventLog.changed();
   };
   for (const [state, original] of prepared.maps) handlers[state] = distributedMapHandler(state, original, { s3: session.s3Client, run: runOptions });
   // StopExecution: the signal ends the execution as ABORTED (no Catch sees it); the finaliser marks the run FAIL.
+  // An interruption (SIGINT/SIGTERM) records runnable.Interrupted instead, and stops the running steps too.
   let aborted: { Error: string; Cause: string } | undefined;
+  let stopped: Promise<unknown> = Promise.resolve();
   const onAbort = (): void => {
-    const reason = options.signal?.reason;
-    aborted = { Error: "ExecutionAborted", Cause: reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "the execution was stopped" };
+    const reason: unknown = options.signal?.reason;
+    const cause = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "the execution was stopped";
+    aborted = { Error: isInterruption(reason as Error | undefined) ? ERRORS.interrupted : "ExecutionAborted", Cause: cause };
     control.stop(Object.assign(new Error(aborted.Cause), { name: aborted.Error }));
+    // Running handler processes get SIGTERM: their steps stop and record their attempts.
+    stopping.abort(reason);
+    stopped = Promise.all([pool.interrupt(STOP_GRACE_MS), ...inFlight]).catch(() => undefined);
   };
   if (options.signal?.aborted) onAbort();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
   progress?.({ type: "run-start", stepPath: runId, graph: built.graph });
-  const result = await runMachine(prepared.definition, { runId }, runOptions()).finally(() => options.signal?.removeEventListener("abort", onAbort));
+  // Written as the execution goes (a crash keeps what happened so far), and once more at its end.
+  const eventLog = new EventLogWriter((log) => stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify(log)).then(() => undefined), {
+    execution: executionName, status: "RUNNING", error: null, events,
+  });
+  // Handler processes work in fresh directories: an emulator run shares no working directory.
+  const lease = await holdLease(stores.blob, runId, executionName, { isolated: true });
+  let result: Awaited<ReturnType<typeof runMachine>>;
+  try {
+    result = await runMachine(prepared.definition, { runId }, runOptions());
+    await stopped;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    await lease.release();
+  }
   const last = events[events.length - 1];
   if (aborted && last?.type === "ExecutionFailed") last.type = "ExecutionAborted";
   const executionStatus = aborted ? "ABORTED" : result.status;
-  const log: StoredEventLog = {
+  await eventLog.end({
     execution: executionName, status: executionStatus, error: aborted ?? result.error ?? null,
     history: { events: history.events, quota: history.limit }, events,
-  };
-  await stores.catalog.putInternal(runId, eventKey(executionName), JSON.stringify(log));
+  });
   if (executionStatus !== "SUCCEEDED") {
     // What the deployed stack's EventBridge rule does: the status change goes to the finaliser, which
     // marks the run FAIL with the execution's error — a no-op when @run-failed already recorded it,

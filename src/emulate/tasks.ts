@@ -14,6 +14,9 @@ import { TaskError, type WorkerPool } from "./workers.js";
  * container process. Payloads are checked against the 256 KiB limit on the way in and out.
  */
 
+/** Time a handler process gets, after SIGTERM, to record its interrupted attempt before it is killed. */
+export const STOP_GRACE_MS = 5000;
+
 /** A deployed step Lambda's size, as the emulator runs it. */
 export interface FunctionSize {
   memoryMiB: number;
@@ -40,6 +43,8 @@ export interface TaskHandlerDeps {
   env: Record<string, string>;
   control: ExecutionControl;
   echo?: boolean;
+  /** Interrupts running Batch jobs (the run is being stopped). */
+  signal?: AbortSignal;
 }
 
 function isObject(v: Json | undefined): v is JsonObject {
@@ -162,6 +167,7 @@ function batchHandler(task: TaskInfo, deps: TaskHandlerDeps, counter: RetryCount
       timeoutMs: timeout ?? taskTimeoutMs(task.state) ?? 24 * 3600_000,
       memoryMiB: batchMemory(overrides),
       ...(deps.echo ? { echo: true } : {}),
+      ...(deps.signal ? { signal: deps.signal, graceMs: STOP_GRACE_MS } : {}),
     });
     const output = job as unknown as Json;
     guarded(`the result of Task "${task.name}"`, deps.control, output);

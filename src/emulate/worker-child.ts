@@ -4,17 +4,32 @@
  * context. Errors are reported as Lambda reports them: `errorType` (the Error's name),
  * `errorMessage`, `trace`.
  */
-import { handler } from "../../handlers/step.js";
+import { makeStepHandler } from "../../handlers/step.js";
+import { envFileLoader, stopSignal } from "../../handlers/shared.js";
 import type { StepResult } from "../runtime/protocol.js";
 import type { ChildMessage, InvokeMessage } from "./worker-protocol.js";
 
+// SIGTERM (the run is interrupted) stops the running step, which records its attempt
+// `runnable.Interrupted`; the process exits once that result is sent, or at once when idle.
+const signal = stopSignal();
+const handler = makeStepHandler(envFileLoader(), { signal });
+let running = 0;
+signal.addEventListener("abort", () => {
+  if (running === 0) process.exit(0);
+});
+
 function send(message: ChildMessage): void {
-  process.send?.(message);
+  if (message.type === "result") running--;
+  // Exit only once the message is out: process.send is asynchronous.
+  process.send?.(message, undefined, {}, () => {
+    if (signal.aborted && running === 0) process.exit(0);
+  });
 }
 
 process.on("message", (raw: unknown) => {
   const msg = raw as InvokeMessage;
   if (msg?.type !== "invoke") return;
+  running++;
   const deadline = Date.now() + msg.timeoutMs;
   const context = {
     awsRequestId: msg.requestId,

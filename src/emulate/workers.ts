@@ -120,6 +120,26 @@ export class WorkerPool {
     return this.waiting.length === 0 && [...this.workers].every((w) => !w.busy);
   }
 
+  /**
+   * The run is interrupted: every busy worker gets SIGTERM (its step stops and records its attempt
+   * `runnable.Interrupted`, see worker-child.ts); those still running after `graceMs` are killed.
+   * Resolves when every invocation that was running has settled.
+   */
+  async interrupt(graceMs: number): Promise<void> {
+    const busy = [...this.workers].filter((w) => w.current);
+    const settled = busy.map((w) => new Promise<void>((resolve) => {
+      // Retired: it exits after reporting, so no later invocation may be given to it.
+      w.dead = true;
+      this.workers.delete(w);
+      if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+      w.child.once("exit", () => resolve());
+      w.child.kill("SIGTERM");
+    }));
+    const hard = setTimeout(() => busy.forEach((w) => w.child.kill("SIGKILL")), graceMs);
+    await Promise.all(settled);
+    clearTimeout(hard);
+  }
+
   /** Stops every worker. */
   async close(): Promise<void> {
     this.closed = true;

@@ -5,8 +5,9 @@ import { buildGraph, type BuiltPipeline } from "../graph/build.js";
 import { fallbackNameOf, loadPipelineFile } from "../load/index.js";
 import { createRun } from "../runtime/create-run.js";
 import { runResultOf } from "../runtime/result.js";
-import { foldParameters } from "../runtime/parameters.js";
+import { foldParameters, resolveParameters } from "../runtime/parameters.js";
 import { checkRunId } from "../runtime/run-id.js";
+import { loadDotEnvSecrets, readSecrets, unsetSecrets } from "../runtime/secrets.js";
 import { RunNotFoundError, UsageError } from "../sdk/errors.js";
 import type { Pipeline } from "../sdk/pipeline.js";
 import type { ExecuteOptions, RunLog, RunResult } from "../sdk/runlog.js";
@@ -15,10 +16,13 @@ import type { JsonValue } from "../sdk/types.js";
 // which local runs and `import … from "runnable-ts"` never need.
 import { BlobCatalogStore } from "../store/catalog.js";
 import { FsBlobStore } from "../store/fs.js";
-import { BlobRunLogStore, runKeys } from "../store/runlog.js";
+import { BlobRunLogStore } from "../store/runlog.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
 import { executeLocal, type LocalOptions } from "./local.js";
+import { checkRetry, nextExecution, resetFrom } from "./retry-rules.js";
+import { holdLease, sharingCwd } from "../store/lease.js";
+import { Isolation } from "./isolate.js";
 import { resolveMocks } from "./mocks.js";
 
 export type { ProgressEvent, ProgressListener } from "./events.js";
@@ -57,8 +61,11 @@ interface EmulatorModule {
   runInEmulator(options: {
     built: BuiltPipeline; source: string | undefined; root: string; parameters: Record<string, JsonValue>;
     texts?: Record<string, string>; runId?: string; tag?: string; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string; maxConcurrency?: number;
+    signal?: AbortSignal;
   }): Promise<RunResult>;
-  retryInEmulator(runId: string, options: { root: string; pipeline?: Pipeline; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string }): Promise<RunResult>;
+  retryInEmulator(runId: string, options: {
+    root: string; pipeline?: Pipeline; onEvent?: ProgressListener; s3Endpoint?: string; bucket?: string; signal?: AbortSignal; force?: boolean;
+  }): Promise<RunResult>;
 }
 
 async function loadEmulator(): Promise<EmulatorModule> {
@@ -203,6 +210,10 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const source = options.source ?? pipeline.source;
   if (options.mode === "emulator") checkEmulatorSource(source);
   const built = buildGraph(pipeline, { fallbackName: options.fallbackName ?? (source ? fallbackNameOf(source) : "pipeline") });
+  // Secrets: the environment, plus RUNNABLE_SECRET_* lines of ./.env; a declared one missing is refused before the run exists.
+  loadDotEnvSecrets();
+  const unset = unsetSecrets(built.graph, readSecrets());
+  if (unset.length) throw new UsageError(unset.join("\n"));
   const { values: parameters, texts } = foldParameters({
     ...(options.parametersFile !== undefined ? { parametersFile: options.parametersFile } : {}),
     ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
@@ -222,6 +233,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
       ...(options.s3Endpoint !== undefined ? { s3Endpoint: options.s3Endpoint } : {}),
       ...(options.bucket !== undefined ? { bucket: options.bucket } : {}),
       ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   }
   if (options.mode !== undefined && options.mode !== "local") throw new UsageError(`mode must be "local" or "emulator", got ${JSON.stringify(options.mode)}`);
@@ -233,14 +245,18 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
     ...(source !== undefined ? { source: path.resolve(source) } : {}),
   });
   const checks = await awsChecks(built, options.onEvent);
-  await executeLocal(built, stores, header, {
+  const isolation = (options.isolate ?? pipeline.isolate) ? Isolation.forRun(root, header.runId) : undefined;
+  const where = { cwd: path.resolve(options.workDir ?? process.cwd()), isolated: isolation !== undefined, onEvent: checks.local.onEvent };
+  await leased(stores, header.runId, "local", where, () => executeLocal(built, stores, header, {
     execution: "local",
+    ...(isolation ? { isolation } : {}),
     ...(mocks ? { mocks } : {}),
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
     ...checks.local,
-  });
+  })).finally(() => isolation?.close());
   const done = await result(stores, header.runId);
   checks.afterRun(done.runLog);
   return done;
@@ -261,6 +277,46 @@ export interface RetryOptions {
   s3Endpoint?: string;
   /** Emulator runs: the bucket the run used. Default "runnable". */
   bucket?: string;
+  /** Stops the retry (see ExecuteOptions.signal). */
+  signal?: AbortSignal;
+  /** Take over a RUNNING run even though its owner looks alive (another host's lease not yet expired). */
+  force?: boolean;
+  /** Each step attempt in a fresh directory (see PipelineOptions.isolate). Default: the Pipeline's. */
+  isolate?: boolean;
+  /**
+   * Re-run from this step (a step path as the run log shows it; a Map's iteration may be left out):
+   * the step, everything after it, and the composites around it run again even if they succeeded.
+   * A run that succeeded may be re-run this way.
+   */
+  from?: string;
+  /** Parameters changed for the steps that re-run (local runs): a file, values; `RUNNABLE_PRM_*` apply too. */
+  parametersFile?: string;
+  parameters?: Record<string, JsonValue>;
+}
+
+/**
+ * Runs `work` holding the run's lease (renewed while it runs), released after. A local run without
+ * isolation warns when another live run works in the same directory (their steps share files).
+ */
+async function leased<T>(
+  stores: Stores, runId: string, execution: string, where: { cwd: string; isolated: boolean; onEvent: ProgressListener | undefined }, work: () => Promise<T>,
+): Promise<T> {
+  const lease = await holdLease(stores.blob, runId, execution, { cwd: where.cwd, isolated: where.isolated });
+  if (!where.isolated) {
+    const others = await sharingCwd(stores.blob, runId, where.cwd).catch(() => []);
+    if (others.length) {
+      const text = `${others.length === 1 ? "another run works" : `${others.length} other runs work`} in ${where.cwd} (${others.slice(0, 3).map((o) => `${o.runId}, pid ${o.lease.pid}`).join("; ")}): ` +
+        "steps of both runs see and may overwrite each other's files. Use --isolate (isolate: true) to give each step attempt a private directory";
+      const listener = where.onEvent;
+      if (listener) listener({ type: "warning", stepPath: runId, message: text });
+      else process.emitWarning(text, "RunnableWarning");
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await lease.release();
+  }
 }
 
 /**
@@ -284,6 +340,7 @@ export function refuseAwsRetry(header: RunHeader): void {
 export async function retryRun(runId: string, options: RetryOptions = {}): Promise<RunResult> {
   refuseInHandlerProcess("retryRun()");
   checkRunId(runId);
+  loadDotEnvSecrets();
   const root = options.root ?? DEFAULT_ROOT;
   const stores = fsStores(root);
   const s3 = {
@@ -298,16 +355,25 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   if (header?.mode === "emulator" && header.source && isEntryFile(header.source)) checkEmulatorSource(header.source, `retrying emulator run ${runId}`);
   if (!header || header.mode === "emulator") {
     if (!onS3 && !header && !existsSync(path.join(root, "s3"))) throw new RunNotFoundError(runId, stores.blob.location);
+    if (options.parametersFile !== undefined || options.parameters !== undefined) {
+      throw new UsageError(`retrying emulator run ${runId} with changed parameters is not supported yet (the handler processes read the run's own): retry without --parameters, or start a new run`);
+    }
     const emulator = await loadEmulator();
     return emulator.retryInEmulator(runId, {
       root, ...s3,
       ...(options.pipeline ? { pipeline: options.pipeline } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.force ? { force: true } : {}),
+      ...(options.from !== undefined ? { from: options.from } : {}),
     });
   }
-  const log = await stores.runLog.readRunLog(runId);
-  if (log.status === "RUNNING") throw new UsageError(`run ${runId} is still RUNNING (no execution has ended): it cannot be retried`);
-  if (log.status === "SUCCESS") throw new UsageError(`run ${runId} already succeeded: nothing to retry`);
+  const changed = resolveParameters({
+    ...(options.parametersFile !== undefined ? { parametersFile: options.parametersFile } : {}),
+    ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
+  });
+  // Refused: a run that succeeded (unless re-run --from a step), one whose owner is alive; a stale one is taken over (abandoned).
+  await checkRetry(stores, header, { ...(options.force ? { force: true } : {}), ...(options.from !== undefined ? { from: options.from } : {}) });
   let pipeline = options.pipeline;
   if (!pipeline) {
     if (!header.source) throw new UsageError(`run ${runId} does not record its pipeline file: pass the pipeline to retry it`);
@@ -317,17 +383,24 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   if (built.graph.dagHash !== header.dagHash) {
     throw new UsageError(`pipeline changed since run ${runId} (dagHash ${header.dagHash.slice(0, 12)} ≠ ${built.graph.dagHash.slice(0, 12)}); start a new run`);
   }
-  const executions = new Set((await stores.blob.list(`${runKeys.run(runId)}executions/`))
-    .map((k) => decodeURIComponent(k.slice(k.lastIndexOf("/") + 1).replace(/\.(start|end)\.json$/, ""))));
-  let n = Math.max(1, executions.size);
-  while (executions.has(`retry-${n}`)) n++;
-  await executeLocal(built, stores, header, {
-    execution: `retry-${n}`,
+  const execution = await nextExecution(stores, runId);
+  if (options.from !== undefined) await resetFrom(stores, built.graph, runId, execution, options.from);
+  const changes = {
+    ...(Object.keys(changed).length ? { parameters: changed } : {}),
+    ...(options.from !== undefined ? { from: options.from } : {}),
+  };
+  const checks = (await awsChecks(built, options.onEvent)).local;
+  const isolation = (options.isolate ?? pipeline.isolate) ? Isolation.forRun(root, runId) : undefined;
+  const where = { cwd: path.resolve(options.workDir ?? process.cwd()), isolated: isolation !== undefined, onEvent: checks.onEvent };
+  await leased(stores, runId, execution, where, () => executeLocal(built, stores, header, {
+    execution, changes,
+    ...(isolation ? { isolation } : {}),
     ...(options.workDir !== undefined ? { workDir: options.workDir } : {}),
     ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
-    ...(await awsChecks(built, options.onEvent)).local,
-  });
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...checks,
+  })).finally(() => isolation?.close());
   return result(stores, runId);
 }
 

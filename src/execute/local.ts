@@ -7,11 +7,14 @@ import { PROTOCOL_VERSION, type StepAction } from "../core/protocol.js";
 import type { StepEvent, StepResult } from "../runtime/protocol.js";
 import { handleStepEvent } from "../runtime/step-event.js";
 import { toStepError } from "../runtime/run-step.js";
+import { interruptedError, isInterruption, sleepUnless } from "../runtime/interrupt.js";
+import { ERRORS } from "../core/protocol.js";
 import type { StepError } from "../sdk/runlog.js";
 import { allowedFailures } from "../graph/tolerance.js";
 import { ON_FAILURE, type StepFunction } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { ProgressListener } from "./events.js";
+import type { Isolation } from "./isolate.js";
 
 /** Parallel branches run at once unless `maxConcurrency` says otherwise. */
 export const PARALLEL_CONCURRENCY = 8;
@@ -35,6 +38,16 @@ export interface LocalOptions {
    * would refuse (definition path); reported as a "warning" event, the Map still runs.
    */
   mapWarning?: (path: string, count: number) => string | undefined;
+  /**
+   * Interrupts the run (SIGINT/SIGTERM): no step starts after it fires, running shell commands are
+   * stopped, running attempts are recorded FAIL `runnable.Interrupted` (no retry, no onFailure), and
+   * the run ends FAIL with that error.
+   */
+  signal?: AbortSignal;
+  /** Every task attempt in a fresh directory of its own (see isolate.ts). */
+  isolation?: Isolation;
+  /** A retry's changes: parameters overriding the run's (the root scope), the `--from` step. */
+  changes?: { parameters?: Scope; from?: string };
 }
 
 interface Outcome {
@@ -56,14 +69,13 @@ export function retryDelayMs(retry: TaskNode["retry"], n: number): number {
   return Math.round(1000 * (retry.maxDelaySeconds !== undefined ? Math.min(s, retry.maxDelaySeconds) : s));
 }
 
-/** Runs `fn` over `items` with at most `limit` at once; stops starting new items once one fails. */
-/** Runs `fn` over the items, `limit` at a time; no new item starts once more than `tolerate` have failed. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<Outcome>, tolerate = 0): Promise<Outcome[]> {
+/** Runs `fn` over the items, `limit` at a time; no new item starts once more than `tolerate` have failed, or once `signal` fires. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<Outcome>, tolerate = 0, signal?: AbortSignal): Promise<Outcome[]> {
   const results: Outcome[] = new Array<Outcome>(items.length);
   let next = 0;
   let failures = 0;
   const worker = async () => {
-    while (failures <= tolerate && next < items.length) {
+    while (failures <= tolerate && !signal?.aborted && next < items.length) {
       const i = next++;
       results[i] = await fn(items[i]!);
       if (results[i]!.status === "FAIL") failures++;
@@ -88,14 +100,21 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   const base: StepContext = {
     built, stores, workDir: options.workDir ?? process.cwd(), objectCache: new Map(), secrets: readSecrets(),
     attempts: await stores.runLog.allAttempts(runId), ...(options.now ? { now: options.now } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.changes ? { execution: options.changes } : {}),
     ...(options.mocks?.size ? { mocks: options.mocks } : {}),
   };
+  const { signal } = options;
+  /** The outcome of a step that did not start because the run was interrupted (nothing recorded). */
+  const notStarted = (): Outcome => ({ status: "FAIL", outputs: {}, error: toStepError(interruptedError(signal?.reason)) });
   const view = base.attempts!;
 
-  const send = (action: StepAction, node: NodeGraph | undefined, indexes: number[], scope: Scope | undefined, extra: Partial<StepEvent> = {}): Promise<StepResult> =>
+  const send = (
+    action: StepAction, node: NodeGraph | undefined, indexes: number[], scope: Scope | undefined, extra: Partial<StepEvent> = {}, workDir?: string,
+  ): Promise<StepResult> =>
     handleStepEvent(
       { v: PROTOCOL_VERSION, action, runId, path: node?.path ?? "", indexes, execution, retryCount: 0, ...extra },
-      scope ? { ...base, scope } : base,
+      scope || workDir ? { ...base, ...(scope ? { scope } : {}), ...(workDir ? { workDir } : {}) } : base,
     );
 
   async function runPipe(p: PipelineGraph, prefix: string, indexes: number[], scope: Scope): Promise<Outcome> {
@@ -113,7 +132,8 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
         if (node.kind === "success") break;
         continue;
       }
-      if (node.onFailure) {
+      // An interruption is not the step's failure: no recovery pipeline runs.
+      if (node.onFailure && !isInterruption(r.error)) {
         // The recovery pipeline replaces the rest of this pipeline and sees the failed step's input scope.
         const recovered = await runPipe(node.onFailure, `${stepPath}.${ON_FAILURE}`, indexes, current);
         return { ...recovered, outputs: Object.assign(outputs, recovered.outputs) };
@@ -129,6 +149,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
       emit({ type: "step-end", stepPath, kind: node.kind, status: "SUCCESS", attempt: done.attempt, skipped: true });
       return { status: "SUCCESS", outputs: done.outputParameters };
     }
+    if (signal?.aborted) return notStarted();
     const started = performance.now();
     emit({ type: "step-start", stepPath, kind: node.kind });
     let outcome: Outcome;
@@ -152,7 +173,8 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   const recorded = (stepPath: string): Outcome => ({ status: "SUCCESS", outputs: lastOf(view.get(stepPath))?.outputParameters ?? {} });
 
   async function endComposite(node: NodeGraph, stepPath: string, indexes: number[], scope: Scope, results: Outcome[]): Promise<Outcome> {
-    const failed = results.find((r) => r.status === "FAIL");
+    // Items the pool never started (interrupted) have no outcome: the composite did not finish.
+    const failed = results.find((r) => r.status === "FAIL") ?? (signal?.aborted ? notStarted() : undefined);
     if (failed) {
       const error = failed.error ?? { name: "runnable.StepFailed", message: `a branch of "${stepPath}" failed` };
       await send("nodeEnd", node, indexes, scope, { status: "FAIL", error: { Error: error.name.slice(0, 256), Cause: error.message.slice(0, 4096) } });
@@ -178,7 +200,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
       case "parallel": {
         const limit = options.maxConcurrency ?? PARALLEL_CONCURRENCY;
         const keys = Object.keys(node.branches).sort();
-        const results = await pool(keys, limit, (key) => runPipe(node.branches[key]!, `${stepPath}.${key}`, indexes, scope));
+        const results = await pool(keys, limit, (key) => runPipe(node.branches[key]!, `${stepPath}.${key}`, indexes, scope), 0, signal);
         return endComposite(node, stepPath, indexes, scope, results);
       }
       case "map":
@@ -202,7 +224,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
     // A Distributed Map may tolerate some failed iterations (their returns are null), as on AWS.
     const tolerate = allowedFailures({ percentage: node.toleratedFailurePercentage, count: node.toleratedFailureCount }, count);
     const results = await pool(items, options.maxConcurrency ?? node.maxConcurrency, (i) =>
-      runPipe(node.branch, `${stepPath}.${i}`, [...indexes, i], { ...scope, [node.iterateAs]: itemOf(list, i) }), tolerate);
+      runPipe(node.branch, `${stepPath}.${i}`, [...indexes, i], { ...scope, [node.iterateAs]: itemOf(list, i) }), tolerate, signal);
     const failed = results.filter((r) => r.status === "FAIL").length;
     return endComposite(node, stepPath, indexes, scope, failed <= tolerate ? results.filter((r) => r.status !== "FAIL") : results);
   }
@@ -210,11 +232,14 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   async function runTask(node: TaskNode, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
     for (let retryCount = 0; ; retryCount++) {
       try {
-        await send("task", node, indexes, scope, { retryCount });
+        const { isolation } = options;
+        if (isolation) await isolation.attempt(stepPath, node.kind, (dir) => send("task", node, indexes, scope, { retryCount }, dir));
+        else await send("task", node, indexes, scope, { retryCount });
         return recorded(stepPath);
       } catch (e) {
-        if (!isStepFailure(e) || retryCount + 1 >= node.retry.attempts) throw e;
-        await sleep(retryDelayMs(node.retry, retryCount));
+        if (!isStepFailure(e) || retryCount + 1 >= node.retry.attempts || isInterruption(e) || signal?.aborted) throw e;
+        await sleepUnless(signal, retryDelayMs(node.retry, retryCount), sleep);
+        if (signal?.aborted) throw interruptedError(signal.reason);
       }
     }
   }
@@ -223,13 +248,17 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
   emit({ type: "run-start", stepPath: runId, graph: built.graph });
   let outcome: Outcome;
   try {
-    outcome = await runPipe(built.graph, "", [], header.parameters);
+    outcome = await runPipe(built.graph, "", [], { ...header.parameters, ...options.changes?.parameters });
   } catch (e) {
     // A store or program error (not a step failure): still close the run so it does not stay RUNNING.
     await send("finalise", undefined, [], undefined, { status: "FAIL" }).catch(() => undefined);
     throw e;
   }
-  const { status } = await send("finalise", undefined, [], undefined, { status: outcome.status });
+  // An interrupted run ends FAIL with the interruption as the run's error, whatever had finished.
+  const stopped = signal?.aborted ? interruptedError(signal.reason) : undefined;
+  const { status } = await send("finalise", undefined, [], undefined, stopped
+    ? { status: "FAIL", error: { Error: ERRORS.interrupted, Cause: stopped.message } }
+    : { status: outcome.status });
   emit({ type: "run-end", stepPath: runId, status });
   return status;
 }

@@ -9,7 +9,7 @@ import { canonicalJson, sha256Hex } from "./hash.js";
 import { describeParameters } from "./parameters.js";
 import { declaredReads, inferReads } from "./reads.js";
 import { judgeShape, returnedShapes, shapeAdvice } from "./returned.js";
-import type { NodeGraph, PipelineGraph, RetrySpec, RootGraph } from "./types.js";
+import type { NodeGraph, PipelineGraph, RetrySpec, RootGraph, SecretGraph } from "./types.js";
 import { validateGraph } from "./validate.js";
 
 /** A pipeline turned into its graph, with the SDK node behind every definition path (for functions). */
@@ -24,6 +24,13 @@ export interface BuiltPipeline {
 export interface BuildOptions {
   /** Name used when the Pipeline has none. Default "pipeline". */
   fallbackName?: string;
+  /**
+   * Read functions' sources (acorn) for what they read and the objects they return. Default true.
+   * The deployed step handlers pass false: the run was checked where it was created, `reads` stay
+   * outside the dagHash, returns are still judged when a step runs — and the parser stays out of the
+   * step Lambda bundle.
+   */
+  analyseSources?: boolean;
 }
 
 export function joinPath(prefix: string, segment: string): string {
@@ -35,6 +42,8 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   const problems: Problem[] = [];
   const nodes = new Map<string, Step>();
   const active = new Set<Pipeline>();
+  // Secrets declared by the enclosing pipelines, outermost first: every task inside gets them.
+  const inherited: (readonly SecretGraph[])[] = [];
 
   function pipelineGraph(p: Pipeline, path: string): PipelineGraph {
     if (active.has(p)) {
@@ -42,7 +51,9 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
       return { path, steps: [] };
     }
     active.add(p);
+    inherited.push(p.secrets ?? []);
     const steps = p.steps.map((s) => nodeGraph(s, joinPath(path, s.name)));
+    inherited.pop();
     active.delete(p);
     return Object.freeze({ path, steps: Object.freeze(steps) as NodeGraph[] });
   }
@@ -72,8 +83,10 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
           ...(step.resources?.vcpu !== undefined ? { vcpu: step.resources.vcpu } : {}),
           ...(step.resources?.ephemeralStorageMiB !== undefined ? { ephemeralStorageMiB: step.resources.ephemeralStorageMiB } : {}),
           ...(step.resources?.architecture !== undefined ? { architecture: step.resources.architecture } : {}),
+          ...secretsOf(step),
         };
         if (step.kind === "shell") return { kind: "shell", ...task, command: step.command };
+        if (options.analyseSources === false) return { kind: "function", ...task, ...(step.reads !== undefined ? { reads: Object.freeze(declaredReads(step.reads)) } : {}) };
         returnShapeProblems(step, path);
         const reads = step.reads !== undefined ? declaredReads(step.reads) : inferReads(step.function);
         return { kind: "function", ...task, ...(reads ? { reads: Object.freeze(reads) } : {}) };
@@ -103,6 +116,13 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
         problems.push({ path, code: "unknown-step", message: `unknown step type ${(step as Node | undefined)?.constructor?.name ?? typeof step}` });
         return { kind: "stub", ...base, returns: [] };
     }
+  }
+
+  /** The task's secrets merged with its pipelines' (the innermost declaration of a name wins); absent when none. */
+  function secretsOf(step: FunctionTask | ShellTask): { secrets?: SecretGraph[] } {
+    const byName = new Map<string, SecretGraph>();
+    for (const list of [...inherited, step.secrets ?? []]) for (const s of list) byName.set(s.name, { name: s.name, from: s.from, id: s.id });
+    return byName.size ? { secrets: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) } : {};
   }
 
   /** Object literals the function returns whose keys do not fit `returns`: they would fail the step at run time. */

@@ -116,6 +116,8 @@ export function parameterFlow(root: PipelineGraph, providers: FlowProviders): Fl
   function read(node: NodeGraph, state: State, name: string, via: FlowRow["via"], optional: boolean): void {
     const row: FlowRow = { step: node.path, name, via, optional, providedBy: state.definite.get(name) ?? null };
     if (row.providedBy === null && via === "function" && secrets.has(name)) row.providedBy = SECRET;
+    // A secret the step declares (`secrets`) is provided wherever it runs (env/.env locally, AWS deployed).
+    if (row.providedBy === null && via === "function" && node.kind === "function" && node.secrets?.some((s) => s.name === name)) row.providedBy = SECRET;
     if (row.providedBy === null && via === "function" && unknownSecrets && mayBeSecret(node, state, name)) row.providedBy = "a secret (assumed)";
     if (row.providedBy === null && !optional) {
       const missing = state.partial.get(name);

@@ -1,5 +1,17 @@
-import { parse } from "acorn";
 import type { AstNode } from "./ast.js";
+
+/**
+ * acorn is required on first use, not imported: graph/ is reachable from every deployed step Lambda,
+ * which never analyses sources (buildGraph's analyseSources: false), and a static import would bundle
+ * acorn's ≈ 120 KB into each of them. `process.getBuiltinModule` (Node ≥ 20.16) rather than an import
+ * of node:module, because graph/ is also typechecked for the browser UI, which has no Node types.
+ */
+type NodeProcess = { getBuiltinModule(id: "node:module"): { createRequire(url: string): (id: string) => unknown } };
+let acorn: typeof import("acorn") | undefined;
+function parse(text: string, options: import("acorn").Options): ReturnType<typeof import("acorn").parse> {
+  acorn ??= (globalThis as unknown as { process: NodeProcess }).process.getBuiltinModule("node:module").createRequire(import.meta.url)("acorn") as typeof import("acorn");
+  return acorn.parse(text, options);
+}
 
 /**
  * A function's syntax tree, parsed from `fn.toString()` (the JavaScript tsx/esbuild produced from

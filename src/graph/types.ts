@@ -56,6 +56,15 @@ interface TaskBase extends NodeBase {
   vcpu?: number;
   ephemeralStorageMiB?: number;
   architecture?: "arm64" | "x86_64";
+  /** Secrets given to the step (its own and its pipelines'), by name; absent when none. */
+  secrets?: SecretGraph[];
+}
+
+/** A secret of a task: the parameter name it is given as, and where a deployed step reads it. */
+export interface SecretGraph {
+  name: string;
+  from: "secretsmanager" | "ssm";
+  id: string;
 }
 
 export interface FunctionNode extends TaskBase {

@@ -2,7 +2,7 @@ import type { BuiltPipeline } from "../graph/build.js";
 import type { JsonValue, StepFunction } from "../sdk/types.js";
 import type { AttemptRecord, RunLogStore, Stores } from "../store/types.js";
 import { boundError, boundInputs } from "./limits.js";
-import { maskRecord, readSecrets, type Secrets } from "./secrets.js";
+import { maskRecord, readSecrets, type SecretFetcher, type Secrets } from "./secrets.js";
 
 /** Parameters in scope of a step: JSON values, `object()` returns as `{"$object": ref}`. */
 export type Scope = Record<string, JsonValue>;
@@ -33,6 +33,15 @@ export interface StepContext {
    * else read per use. Reading process.env costs ≈ 20 µs, which a 10,000-item Map feels.
    */
   secrets?: Secrets;
+  /** Interrupts the attempt (the run is being stopped): see runtime/interrupt.ts. */
+  signal?: AbortSignal;
+  /**
+   * What this execution changes of the run (a local retry): parameters overriding the header's
+   * (recorded on the execution's start, merged into its final parameters), and where `--from` started.
+   */
+  execution?: { parameters?: Scope; from?: string };
+  /** Reads a step's declared secrets that the environment lacks (deployed handlers: AWS). Default none: they must be set. */
+  fetchSecrets?: SecretFetcher;
   /**
    * Stand-ins for steps, by definition path (`execute({ mocks })`, `runnable run --mock`): called
    * instead of the step's function or command, with the same argument; the attempt is marked `mocked`.
@@ -114,6 +123,11 @@ export function lastOf(list: AttemptRecord[] | undefined): AttemptRecord | undef
   return list && list.length ? list[list.length - 1] : undefined;
 }
 
+/**
+ * The step's successful attempt when it is done — its last attempt succeeded. (A step is never
+ * attempted again after a success, except when `retry --from` resets it: see execute/retry-rules.ts.)
+ */
 export function succeeded(list: AttemptRecord[] | undefined): AttemptRecord | undefined {
-  return list?.find((a) => a.status === "SUCCESS");
+  const last = lastOf(list);
+  return last?.status === "SUCCESS" ? last : undefined;
 }

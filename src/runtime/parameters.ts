@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { createRequire } from "node:module";
 import { UsageError } from "../sdk/errors.js";
 import { PARAMETER_NAME, type JsonValue } from "../sdk/types.js";
 import { reservedNameMessage } from "../graph/reserved.js";
@@ -26,6 +26,15 @@ export interface FoldedParameters {
 }
 
 const ENV_PREFIX = "RUNNABLE_PRM_";
+
+/**
+ * yaml is required when a parameters file is read, not imported: this module is reachable from every
+ * deployed step Lambda (which never reads a parameters file), and a static import would bundle
+ * yaml's ≈ 115 KB into each of them.
+ */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)("yaml") as typeof import("yaml")).parse(text);
+}
 
 /**
  * Folds the initial parameters of a run: file ← options ← `RUNNABLE_PRM_<name>` environment

@@ -10,8 +10,9 @@ import { checkReturnsSize } from "./limits.js";
 import { ERRORS } from "../core/protocol.js";
 import { resolveScope } from "./scope.js";
 import { captureOutput, fileTail, outputBytes, OutputTail, storeOutput } from "./output.js";
-import { checkSecrets } from "./secrets.js";
+import { checkSecrets, stepSecrets } from "./secrets.js";
 import { runShell } from "./shell.js";
+import { interruptible } from "./interrupt.js";
 
 /** Time kept back from a deadline so the failed attempt can still be recorded. */
 export const DEADLINE_SAFETY_MS = 1000;
@@ -82,8 +83,9 @@ function withLimit<T>(step: string, work: Promise<T>, limit: { ms: number; why: 
  * step — the attempt is recorded with status FAIL and its error; the caller decides (retry, throw).
  * A step that already succeeded is not run again (`skipped`).
  */
-export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<RunStepResult> {
+export async function runStep(req: RunStepRequest, base: StepContext): Promise<RunStepResult> {
   const { runId, node, stepPath } = req;
+  let ctx = base;
   const existing = await attemptsOf(ctx, runId, stepPath);
   const done = succeeded(existing);
   if (done) return { record: done, skipped: true };
@@ -95,7 +97,15 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
   const limit = timeLimit(node, ctx.deadline);
   // Secrets join the scope here only (they win over a parameter of the same name); recordAttempt
   // masks them out of everything recorded, and the shell log is masked before it is stored.
-  const secrets = secretsOf(ctx);
+  // Declared secrets the environment lacks are read now (AWS, deployed); failing that fails the attempt.
+  let secrets = secretsOf(ctx);
+  let secretsFailure: unknown;
+  try {
+    secrets = await stepSecrets(secrets, node.secrets, stepPath, ctx.fetchSecrets);
+    if (secrets !== ctx.secrets) ctx = { ...ctx, secrets };
+  } catch (e) {
+    secretsFailure = e;
+  }
   const full: Scope = Object.keys(secrets.values).length ? { ...scope, ...secrets.values } : scope;
   const catalog: CatalogEntry[] = [];
   const mock = ctx.mocks?.get(node.path);
@@ -106,6 +116,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
   let missing: string[] = [];
   let printed = new OutputTail();
   try {
+    if (secretsFailure !== undefined) throw secretsFailure;
     checkSecrets(secrets);
     if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));
     let values: Record<string, unknown>;
@@ -114,7 +125,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
       const cache = await prefetchObjects(ctx, runId, Object.values(scope));
       const view = parameterView(full, cache);
       try {
-        const result: unknown = await withLimit(stepPath, Promise.resolve().then(() => captureOutput(printed, () => fn(view.params))), limit);
+        const result: unknown = await withLimit(stepPath, interruptible(ctx.signal, Promise.resolve().then(() => captureOutput(printed, () => fn(view.params)))), limit);
         values = bindFunctionResult(stepPath, node.returns, result);
       } catch (e) {
         // A timeout is about time, not about what the function read.
@@ -124,7 +135,7 @@ export async function runStep(req: RunStepRequest, ctx: StepContext): Promise<Ru
         missing = view.missing();
       }
     } else {
-      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout });
+      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       try {
         printed = await fileTail(run.logFile, printed.limit);
         // The Contract's `<step>.execution.log` (the latest attempt's), bounded and masked like the attempt's own.

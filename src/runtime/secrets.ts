@@ -1,3 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseEnv } from "node:util";
+import { ERRORS } from "../core/protocol.js";
+import { walk } from "../graph/paths.js";
+import type { PipelineGraph, SecretGraph } from "../graph/types.js";
 import type { StepError } from "../sdk/runlog.js";
 import { reservedNameMessage } from "../graph/reserved.js";
 import { PARAMETER_NAME, type JsonValue } from "../sdk/types.js";
@@ -51,6 +57,71 @@ export function secretProblem(key: string): string {
   const name = key.slice(SECRET_PREFIX.length);
   const reserved = PARAMETER_NAME.test(name) ? reservedNameMessage("secret", name) : undefined;
   return `environment variable ${key}: ${reserved ?? `secret name must match ${PARAMETER_NAME.source} (the text after ${SECRET_PREFIX})`}`;
+}
+
+/** Adds secrets read elsewhere (AWS) to those of the environment: the same masking covers them. */
+export function withSecretValues(base: Secrets, extra: Record<string, string>): Secrets {
+  const names = new Set([...base.names, ...Object.keys(extra)]);
+  const needles = new Set(base.needles);
+  for (const value of Object.values(extra)) if (value.length >= MIN_MASKED_LENGTH) needles.add(value);
+  return { values: { ...base.values, ...extra }, names, needles: [...needles].sort((a, b) => b.length - a.length), invalid: base.invalid };
+}
+
+/** Reads the declared secrets a step lacks from where the deployed step keeps them (AWS), by name. */
+export type SecretFetcher = (wanted: readonly SecretGraph[], step: string) => Promise<Record<string, string>>;
+
+export function secretError(message: string, cause?: unknown): Error {
+  const err = new Error(message, cause === undefined ? undefined : { cause });
+  err.name = ERRORS.secretUnavailable;
+  return err;
+}
+
+/**
+ * The secrets a step runs with: those of the environment, plus its declared ones the environment
+ * lacks, read by `fetch` (deployed steps). A declared secret that is nowhere fails the step, naming it.
+ */
+export async function stepSecrets(base: Secrets, declared: readonly SecretGraph[] | undefined, step: string, fetch?: SecretFetcher): Promise<Secrets> {
+  const missing = (declared ?? []).filter((s) => !(s.name in base.values));
+  if (missing.length === 0) return base;
+  if (!fetch) throw secretError(`step "${step}" needs ${missingText(missing.map((s) => s.name))}`);
+  return withSecretValues(base, await fetch(missing, step));
+}
+
+function missingText(names: string[]): string {
+  const vars = names.map((n) => SECRET_PREFIX + n).join(", ");
+  return `secret${names.length > 1 ? "s" : ""} ${names.map((n) => `"${n}"`).join(", ")}, which ${names.length > 1 ? "are" : "is"} not set: set ${vars} in the environment or in a .env file of the working directory`;
+}
+
+/** Declared secrets the environment lacks, as "step: names" lines (local and emulator runs check before anything starts). */
+export function unsetSecrets(graph: PipelineGraph, secrets: Secrets): string[] {
+  const out: string[] = [];
+  walk(graph, (node) => {
+    if (node.kind !== "function" && node.kind !== "shell") return;
+    const missing = (node.secrets ?? []).filter((s) => !(s.name in secrets.values)).map((s) => s.name);
+    if (missing.length) out.push(`step "${node.path}" needs ${missingText(missing)}`);
+  });
+  return out;
+}
+
+/**
+ * `.env` of a directory, dotenv semantics (Node's own parser, `util.parseEnv`): its
+ * `RUNNABLE_SECRET_*` lines join `env` where `env` does not already set them (the environment wins).
+ * Other lines are ignored. Nothing is written anywhere else; a missing file is no error.
+ */
+export function loadDotEnvSecrets(dir: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, ".env"), "utf8");
+  } catch {
+    return [];
+  }
+  const added: string[] = [];
+  for (const [key, value] of Object.entries(parseEnv(text))) {
+    if (!key.startsWith(SECRET_PREFIX) || env[key] !== undefined) continue;
+    env[key] = String(value);
+    added.push(key);
+  }
+  return added;
 }
 
 /** Throws (naming the variable, never its value) when a secret's name is not a usable parameter name. */

@@ -6,6 +6,7 @@ import { reservedNameMessage } from "../graph/reserved.js";
 import type { JsonValue } from "../sdk/types.js";
 import { MAX_OUTPUT_FILE_BYTES, formatBytes } from "./limits.js";
 import { parseOutput } from "./shell-output.js";
+import { interruptedError, SHELL_STOP_GRACE_MS } from "./interrupt.js";
 
 export { parseOutput } from "./shell-output.js";
 
@@ -64,6 +65,8 @@ export async function runShell(options: {
   step: string; command: string; cwd: string; parameters: Record<string, JsonValue>; timeoutMs?: number; timeoutName: string;
   /** Exposed as RUNNABLE_RUN_ID / RUNNABLE_ATTEMPT so a command can tell runs and retries apart statelessly. */
   runId: string; attempt: number;
+  /** Interrupts the command: its process group gets SIGTERM, then SIGKILL after a grace; the error is `runnable.Interrupted`. */
+  signal?: AbortSignal;
 }): Promise<ShellRun> {
   const dir = await mkdtemp(path.join(tmpdir(), "runnable-shell-"));
   const outputFile = path.join(dir, "output");
@@ -90,6 +93,7 @@ export async function runShell(options: {
         process.kill(-child.pid!, "SIGKILL");
       } catch { /* already gone */ }
     }, Math.max(0, options.timeoutMs));
+    const stop = interruptGroup(child.pid, options.signal);
     const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.once("error", (e: NodeJS.ErrnoException) => reject(e.code === "E2BIG"
         ? new Error("the command's environment (its parameters) is larger than the system allows (E2BIG): pass big data to shell steps through the catalog (a file)", { cause: e })
@@ -97,7 +101,11 @@ export async function runShell(options: {
       child.once("exit", (c, s) => resolve({ code: c, signal: s }));
     });
     if (timer) clearTimeout(timer);
-    if (timedOut) {
+    const interrupted = stop();
+    if (interrupted) {
+      error = interrupted;
+      error.message = `${error.message}: the command's process group was stopped`;
+    } else if (timedOut) {
       error = new Error(`step "${options.step}" timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)}s: its command's process group was killed`);
       error.name = options.timeoutName;
     } else if (code !== 0) {
@@ -141,4 +149,34 @@ async function logTail(file: string): Promise<string> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Stops a command's process group when `signal` fires (SIGTERM, SIGKILL after a grace). The returned
+ * function ends the watch and tells whether it fired (the error to report).
+ */
+function interruptGroup(pid: number | undefined, signal: AbortSignal | undefined): () => Error | undefined {
+  if (!signal || pid === undefined) return () => undefined;
+  let fired: Error | undefined;
+  let hard: NodeJS.Timeout | undefined;
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch { /* already gone */ }
+  };
+  const onAbort = () => {
+    fired = interruptedError(signal.reason);
+    kill("SIGTERM");
+    hard = setTimeout(() => kill("SIGKILL"), SHELL_STOP_GRACE_MS);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return () => {
+    signal.removeEventListener("abort", onAbort);
+    if (hard) {
+      clearTimeout(hard);
+      kill("SIGKILL"); // whatever of the group outlived the command
+    }
+    return fired;
+  };
 }

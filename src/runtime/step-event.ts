@@ -69,9 +69,12 @@ async function recordNode(
   }, existing);
 }
 
-/** Throws the ASL error of a failed record: `runnable.Timeout` for timeouts, else `runnable.StepFailed`. */
+/** The ASL errors a failed record keeps its own name for; every other failure is `runnable.StepFailed`. */
+const KEPT_NAMES: ReadonlySet<string> = new Set([ERRORS.timeout, ERRORS.noBranch, ERRORS.interrupted]);
+
+/** Throws the ASL error of a failed record: `runnable.Timeout`, `runnable.NoBranch`, `runnable.Interrupted` as such, else `runnable.StepFailed`. */
 function throwFailure(record: AttemptRecord): never {
-  const name = record.error?.name === ERRORS.timeout ? ERRORS.timeout : record.error?.name === ERRORS.noBranch ? ERRORS.noBranch : ERRORS.stepFailed;
+  const name = record.error?.name && KEPT_NAMES.has(record.error.name) ? record.error.name : ERRORS.stepFailed;
   throw aslError(name, record.error?.message ?? "step failed");
 }
 
@@ -103,7 +106,12 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       if (header.dagHash !== ctx.built.graph.dagHash) {
         throw aslError(ERRORS.dagMismatch, `pipeline changed since run ${runId} (dagHash ${header.dagHash} ≠ ${ctx.built.graph.dagHash})`);
       }
-      await ctx.stores.runLog.startExecution(runId, { id: event.execution, startedAt: nowOf(ctx).toISOString() });
+      const changed = ctx.execution;
+      await ctx.stores.runLog.startExecution(runId, {
+        id: event.execution, startedAt: nowOf(ctx).toISOString(),
+        ...(changed?.parameters && Object.keys(changed.parameters).length ? { parameters: maskParameters(changed.parameters, secretsOf(ctx)) } : {}),
+        ...(changed?.from !== undefined ? { from: changed.from } : {}),
+      });
       return ok();
     }
     case "finalise": {
@@ -115,7 +123,7 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       // Cause ended the execution outside any step (a quota): the run log keeps it.
       const error = event.error?.Cause !== undefined ? { error: { name: event.error.Error, message: event.error.Cause } } : {};
       await ctx.stores.runLog.endExecution(runId, {
-        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...outcome.outputs }, secretsOf(ctx)), ...error,
+        id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...ctx.execution?.parameters, ...outcome.outputs }, secretsOf(ctx)), ...error,
       });
       return { v: PROTOCOL_VERSION, status };
     }

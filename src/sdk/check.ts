@@ -1,7 +1,7 @@
 import { Catalog } from "./catalog.js";
 import { DefinitionError } from "./errors.js";
 import { toReturn } from "./returns.js";
-import { PARAMETER_NAME, STEP_NAME, type Compute, type Resources, type RetryPolicy, type Return } from "./types.js";
+import { PARAMETER_NAME, STEP_NAME, type Compute, type Resources, type RetryPolicy, type Return, type SecretSpec } from "./types.js";
 
 // Construction-time checks: each throws a DefinitionError naming the step and the option.
 
@@ -118,4 +118,36 @@ export function checkResources(step: string, resources: unknown): Resources | un
   const unknown = Object.keys(resources).filter((k) => !known.includes(k));
   if (unknown.length) fail(step, "invalid-resources", `resources has unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(", ")})`);
   return { ...(resources as Resources) };
+}
+
+/**
+ * Secret ids as AWS allows them (Secrets Manager names; SSM parameter names, optionally with a
+ * leading "/"). Never "*" or "?": an id is also an IAM resource ARN, where those are wildcards.
+ */
+const SECRET_ID: Record<NonNullable<SecretSpec["from"]>, RegExp> = {
+  secretsmanager: /^[A-Za-z0-9/_+=.@-]{1,512}$/,
+  ssm: /^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+};
+
+/** `secrets` of a task or pipeline: names or `{ name, from, id }`, normalised with their defaults; each name once. */
+export function checkSecretSpecs(step: string, secrets: unknown): Required<SecretSpec>[] | undefined {
+  if (secrets === undefined) return undefined;
+  if (!Array.isArray(secrets)) fail(step, "invalid-secrets", "secrets must be an array of secret names or { name, from, id } objects");
+  const out: Required<SecretSpec>[] = [];
+  for (const [i, raw] of secrets.entries()) {
+    const spec = typeof raw === "string" ? { name: raw } : raw as SecretSpec;
+    if (typeof spec !== "object" || spec === null) fail(step, "invalid-secrets", `secrets[${i}] must be a secret name or { name, from, id }`);
+    const unknown = Object.keys(spec).filter((k) => !["name", "from", "id"].includes(k));
+    if (unknown.length) fail(step, "invalid-secrets", `secrets[${i}] has unknown field ${JSON.stringify(unknown[0])} (known: name, from, id)`);
+    const name = checkParameterName(step, `secrets[${i}] name`, spec.name);
+    const from = spec.from ?? "secretsmanager";
+    if (from !== "secretsmanager" && from !== "ssm") fail(step, "invalid-secrets", `secret "${name}": from must be "secretsmanager" or "ssm", got ${JSON.stringify(from)}`);
+    const id = spec.id ?? name;
+    if (typeof id !== "string" || !SECRET_ID[from].test(id) || (from === "ssm" && id.replace(/^\//, "").length > 1011)) {
+      fail(step, "invalid-secrets", `secret "${name}": id ${JSON.stringify(id)} is not a valid ${from === "ssm" ? "SSM parameter" : "Secrets Manager secret"} name (${SECRET_ID[from].source})`);
+    }
+    if (out.some((s) => s.name === name)) fail(step, "invalid-secrets", `secret "${name}" is listed twice`);
+    out.push({ name, from, id });
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
-import { fail } from "./check.js";
+import { checkSecretSpecs, fail } from "./check.js";
 import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
+import type { SecretSpec } from "./types.js";
 import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
 /** Options of a Pipeline. */
@@ -9,6 +10,15 @@ export interface PipelineOptions {
   steps: Node[];
   /** Name shown in run logs and used for the deployed state machine. Default: the file's folder name, else "pipeline". */
   name?: string;
+  /** Secrets every task of this pipeline (and of its branches) is given, as a task's `secrets`. Default none. */
+  secrets?: (string | SecretSpec)[];
+  /**
+   * Local runs: every step attempt works in a fresh, empty directory (removed after it), so files
+   * move between steps only through the catalog — as on Lambda/Batch — and concurrent runs in one
+   * directory never see each other's files. In-process functions then take turns. Default false;
+   * `execute({ isolate })` and `runnable run|retry --isolate` override it. Not part of the graph.
+   */
+  isolate?: boolean;
   /**
    * The run's parameters as a Standard Schema (zod, valibot, arktype, …) of an object: validated —
    * defaults applied, text from `-p`/`RUNNABLE_PRM_` coerced — before anything runs; the schema's
@@ -30,6 +40,9 @@ export class Pipeline {
   readonly [PIPELINE_BRAND] = true;
   readonly steps: readonly Node[];
   readonly name: string | undefined;
+  /** See PipelineOptions.isolate. */
+  readonly isolate: boolean;
+  readonly secrets: readonly Required<SecretSpec>[] | undefined;
   /** The parameters schema, if any. */
   readonly parameters: StandardSchemaV1 | undefined;
   /**
@@ -51,7 +64,10 @@ export class Pipeline {
       fail("", "invalid-parameters-schema", "Pipeline parameters must be a Standard Schema (e.g. a zod, valibot or arktype object schema): it has no ~standard.validate");
     }
     this.steps = Object.freeze([...options.steps]);
+    if (options.isolate !== undefined && typeof options.isolate !== "boolean") fail("", "invalid-options", "Pipeline isolate must be true or false");
     this.name = options.name;
+    this.isolate = options.isolate === true;
+    this.secrets = checkSecretSpecs(options.name ?? "", options.secrets);
     this.parameters = options.parameters;
     this.source = callerFile();
   }

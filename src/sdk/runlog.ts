@@ -76,6 +76,20 @@ export interface CodeIdentity {
   pipelineSha256?: string;
 }
 
+/** One execution of a run: the first run ("local" or the emulator's execution name) or a retry ("retry-<n>"). */
+export interface ExecutionLog {
+  id: string;
+  startedAt: string;
+  endedAt: string | null;
+  status: RunStatus;
+  /** Why it ended FAIL when no step says it: `runnable.Interrupted`, `runnable.Abandoned`, a quota. */
+  error?: StepError;
+  /** Parameters this retry changed (`retry --parameters`, `RUNNABLE_PRM_*`); the run's own `parameters` stay. */
+  parameters?: Record<string, JsonValue>;
+  /** The step this retry re-ran from (`retry --from`). */
+  from?: string;
+}
+
 /** The run log: what `readRunLog` and `result.runLog` return. */
 export interface RunLog {
   runId: string;
@@ -93,6 +107,18 @@ export interface RunLog {
    * itself (a quota such as the 25,000-event history, an oversized payload). Absent otherwise.
    */
   error?: StepError;
+  /**
+   * A RUNNING run whose owner process is gone (kill -9, a crash, power loss): why, e.g. "owner pid
+   * 1234 on host h is gone". `runnable retry` takes such a run over (its execution ends FAIL
+   * `runnable.Abandoned`). Absent while the owner lives and once the run has ended.
+   */
+  stale?: string;
+  /**
+   * Every execution (the first run, each retry), oldest first — present only when one of them ended
+   * with an error of its own (interrupted, abandoned, a quota), or a retry changed parameters or
+   * re-ran from a step.
+   */
+  executions?: ExecutionLog[];
   /** Flat, keyed by the step's full path (`par.branch.step`, `map.2.step`, `cond.key.step`). */
   steps: Record<string, StepLog>;
 }
@@ -138,6 +164,14 @@ export interface ExecuteOptions {
   root?: string;
   /** Parallel branches / Map iterations running at once locally. Default: each Map's maxConcurrency; 8 for Parallel. */
   maxConcurrency?: number;
+  /**
+   * Stops the run when it fires: no new step starts, running shell commands are stopped, running
+   * attempts and the run end FAIL `runnable.Interrupted`. (A running in-process function cannot be
+   * stopped: its result is no longer awaited.) The CLI aborts it on SIGINT/SIGTERM.
+   */
+  signal?: AbortSignal;
+  /** Local runs: each step attempt in a fresh directory, files only through the catalog (see PipelineOptions.isolate). Default: the Pipeline's. */
+  isolate?: boolean;
   /**
    * Stand-ins for FunctionTask/ShellTask steps (local mode only), by step path — the definition path,
    * Map iterations as `*`, e.g. `"train.rf.fit"`, `"fanout.*.score"` — or by step name when only one

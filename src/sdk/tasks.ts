@@ -1,10 +1,10 @@
 import type { Catalog } from "./catalog.js";
 import {
-  checkCatalog, checkCompute, checkName, checkReads, checkResources, checkRetry, checkReturns, checkTimeout, fail,
+  checkCatalog, checkCompute, checkName, checkReads, checkResources, checkRetry, checkReturns, checkSecretSpecs, checkTimeout, fail,
 } from "./check.js";
 import { Node, isPipeline } from "./node.js";
 import type { Pipeline } from "./pipeline.js";
-import type { Compute, Resources, RetryPolicy, Return, StepFunction } from "./types.js";
+import type { Compute, Resources, RetryPolicy, Return, SecretSpec, StepFunction } from "./types.js";
 
 /** Options shared by FunctionTask and ShellTask. */
 export interface TaskOptions {
@@ -24,6 +24,8 @@ export interface TaskOptions {
   compute?: Compute;
   /** Memory/vCPU when deployed. */
   resources?: Resources;
+  /** Secrets the step is given as parameters (names, or `{ name, from, id }` for where they live on AWS). Default none. */
+  secrets?: (string | SecretSpec)[];
 }
 
 abstract class TaskBase extends Node {
@@ -33,6 +35,7 @@ abstract class TaskBase extends Node {
   readonly timeoutSeconds: number | undefined;
   readonly compute: Compute;
   readonly resources: Resources | undefined;
+  readonly secrets: readonly Required<SecretSpec>[] | undefined;
 
   protected constructor(options: TaskOptions, kind: string) {
     if (typeof options !== "object" || options === null) fail("", "invalid-options", `${kind} needs an options object`);
@@ -44,6 +47,7 @@ abstract class TaskBase extends Node {
     this.timeoutSeconds = checkTimeout(name, options.timeoutSeconds);
     this.compute = checkCompute(name, options.compute);
     this.resources = checkResources(name, options.resources);
+    this.secrets = checkSecretSpecs(name, options.secrets);
   }
 }
 

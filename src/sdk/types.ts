@@ -25,6 +25,21 @@ export interface RetryPolicy {
 /** Where a task runs when deployed: AWS Lambda (≤ 900 s) or AWS Batch on Fargate. */
 export type Compute = "lambda" | "batch";
 
+/** Where a deployed step reads a secret: AWS Secrets Manager or SSM Parameter Store. */
+export type SecretStore = "secretsmanager" | "ssm";
+
+/**
+ * A secret a step needs, by the parameter name it is given as. Locally it comes from the
+ * `RUNNABLE_SECRET_<name>` environment variable (or a `.env` file); deployed, from `from` (default
+ * Secrets Manager) under `id` (default the name): a Secrets Manager secret name, or an SSM parameter
+ * name such as `/prod/db/password`.
+ */
+export interface SecretSpec {
+  name: string;
+  from?: SecretStore;
+  id?: string;
+}
+
 /** Resources of a deployed task (checked against AWS's limits when the pipeline is built; see README "Deploy to AWS"). */
 export interface Resources {
   /**

@@ -1,9 +1,10 @@
 import { RunExistsError, RunNotFoundError } from "../sdk/errors.js";
 import type { RootGraph } from "../graph/types.js";
-import type { RunLog, StepLog } from "../sdk/runlog.js";
+import type { ExecutionLog, RunLog, StepLog } from "../sdk/runlog.js";
 import { RUN_ID } from "../core/protocol.js";
 import { mapLimit } from "./limit.js";
 import { loadRunObjects } from "./snapshot.js";
+import { judgeLease, readLease } from "./lease.js";
 import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionSpan, ExecutionStart, RunHeader, RunLogStore, RunStatusInfo } from "./types.js";
 
 /** Run-log objects kept in memory per store (≈ 1 KiB each) before the cache starts over. */
@@ -142,7 +143,19 @@ export class BlobRunLogStore implements RunLogStore {
     const starts = records.filter((r, i) => keys[i]!.endsWith(".start.json")) as ExecutionStart[];
     const ends = records.filter((r, i) => keys[i]!.endsWith(".end.json")) as ExecutionEnd[];
     const end = ends.find((e) => e.id === newestExecution(starts, ends));
-    return { header, status: end?.status ?? "RUNNING", endedAt: end?.endedAt ?? null, executions: Math.max(starts.length, ends.length), spans: spansOf(starts, ends) };
+    const stale = end ? undefined : await this.staleness(header);
+    return { header, status: end?.status ?? "RUNNING", endedAt: end?.endedAt ?? null, executions: Math.max(starts.length, ends.length), spans: spansOf(starts, ends), ...(stale ? { stale } : {}) };
+  }
+
+  /**
+   * Why a RUNNING run is stale (its owner is gone, see lease.ts); undefined while its owner lives.
+   * Only runs made locally or in the emulator have an owner: runs on AWS, and runs recorded before
+   * runs had a mode, are never judged.
+   */
+  private async staleness(header: RunHeader): Promise<string | undefined> {
+    if (header.mode !== "local" && header.mode !== "emulator") return undefined;
+    const liveness = judgeLease(await readLease(this.blob, header.runId), header.startedAt);
+    return liveness.stale ? liveness.reason : undefined;
   }
 
   async startExecution(runId: string, execution: ExecutionStart): Promise<void> {
@@ -187,6 +200,7 @@ export class BlobRunLogStore implements RunLogStore {
     const attempts = collect(runKeys.steps(runId), objects);
     const newest = newestExecution(starts, ends);
     const end = ends.find((e) => e.id === newest);
+    const stale = end ? undefined : await this.staleness(header);
     const ordered = [...attempts.entries()].sort(
       ([pa, a], [pb, b]) => (a[0]!.startedAt < b[0]!.startedAt ? -1 : a[0]!.startedAt > b[0]!.startedAt ? 1 : pa < pb ? -1 : 1),
     );
@@ -204,6 +218,11 @@ export class BlobRunLogStore implements RunLogStore {
       finalParameters: end?.finalParameters ?? {},
       codeIdentity: header.codeIdentity,
       ...(end?.error ? { error: end.error } : {}),
+      ...(stale ? { stale } : {}),
+      // Only when an execution ended with an error of its own (interrupted, abandoned, a quota) or a
+      // retry changed parameters or re-ran from a step: the
+      // Contract's shape stays as it was for every other run.
+      ...(ends.some((e) => e.error) || starts.some((s) => s.parameters || s.from) ? { executions: executionsOf(starts, ends) } : {}),
       steps,
     };
   }
@@ -228,6 +247,19 @@ function collect(stepsPrefix: string, objects: Map<string, unknown>): Map<string
   }
   for (const list of out.values()) list.sort(byAttempt);
   return out;
+}
+
+/** Every execution of a run, oldest first: how it started and ended (RUNNING while it has no end). */
+function executionsOf(starts: ExecutionStart[], ends: ExecutionEnd[]): ExecutionLog[] {
+  const byId = new Map<string, ExecutionLog>();
+  for (const s of starts) {
+    byId.set(s.id, { id: s.id, startedAt: s.startedAt, endedAt: null, status: "RUNNING", ...(s.parameters ? { parameters: s.parameters } : {}), ...(s.from ? { from: s.from } : {}) });
+  }
+  for (const e of ends) {
+    const known = byId.get(e.id);
+    byId.set(e.id, { ...known, id: e.id, startedAt: known?.startedAt ?? e.endedAt, endedAt: e.endedAt, status: e.status, ...(e.error ? { error: e.error } : {}) });
+  }
+  return [...byId.values()].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
 }
 
 /** Every execution, oldest first (RUNNING while it has no end; one whose start was lost starts at its end). */

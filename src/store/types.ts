@@ -62,6 +62,10 @@ export interface RunHeader {
 export interface ExecutionStart {
   id: string;
   startedAt: string;
+  /** Parameters a retry changed (`retry --parameters`, `RUNNABLE_PRM_*`): the run's own stay in its header. */
+  parameters?: Record<string, JsonValue>;
+  /** The step `retry --from` re-ran from. */
+  from?: string;
 }
 
 export interface ExecutionEnd {
@@ -122,6 +126,8 @@ export interface RunStatusInfo {
   endedAt: string | null;
   /** Executions so far: 1, then one more per retry. */
   executions: number;
+  /** A RUNNING run whose owner is gone: why (see lease.ts). */
+  stale?: string;
   /** Every execution, oldest first: a retried run's wall time is not any one execution's duration. */
   spans: ExecutionSpan[];
 }

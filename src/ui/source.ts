@@ -64,8 +64,8 @@ export function storeSource(stores: Stores, name: string, location: string, stor
     async listRuns() {
       const ids = await stores.runLog.listRuns();
       const infos = await mapLimit(ids, 16, (id) => stores.runLog.runStatus(id));
-      return infos.filter((i) => i !== undefined).map(({ header: h, status, endedAt, executions }) => ({
-        runId: h.runId, pipeline: h.pipeline, status, tag: h.tag, startedAt: h.startedAt, endedAt, parameters: h.parameters,
+      return infos.filter((i) => i !== undefined).map(({ header: h, status, endedAt, executions, stale }) => ({
+        runId: h.runId, pipeline: h.pipeline, status, tag: h.tag, startedAt: h.startedAt, endedAt, parameters: h.parameters, ...(stale ? { stale } : {}),
         ...(h.mode ? { mode: h.mode } : {}), executions, store: name,
       }));
     },

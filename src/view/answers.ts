@@ -4,7 +4,7 @@ import type { RunLog } from "../sdk/runlog.js";
 /** Shapes that cross the wire between `runnable ui`'s server and its pages (and `runs list --json`). */
 
 /** One line of a run list. */
-export interface RunListing extends Pick<RunLog, "runId" | "pipeline" | "status" | "tag" | "startedAt" | "endedAt" | "parameters"> {
+export interface RunListing extends Pick<RunLog, "runId" | "pipeline" | "status" | "tag" | "startedAt" | "endedAt" | "parameters" | "stale"> {
   /** Where it ran: "local", "emulator" or "aws"; absent for runs recorded before modes were. */
   mode?: "local" | "emulator" | "aws";
   /** 1, then one more per retry. */

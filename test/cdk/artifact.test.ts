@@ -1,11 +1,10 @@
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { execFile, fork } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RUNTIME_SDK_CLIENTS } from "../../cdk/lambda.js";
 import { awsBackend } from "../../src/api/aws.js";
 import { loadPipelineSources } from "../../src/api/pipelines.js";
 import { handleApiRequest } from "../../src/api/routes.js";
@@ -13,6 +12,7 @@ import { type Json, type JsonObject, inspectDefinition, substitute } from "../..
 import { runMachine } from "../../src/emulate/machine.js";
 import { RetryCounter } from "../../src/emulate/tasks.js";
 import { pipelineScope, s3Stores } from "../../src/store/index.js";
+import { invokeBundle, provideRuntimeSdk } from "../helpers/lambda-bundle.js";
 import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 
 // "What would be deployed is what ran": a real `cdk synth` (bundling on, offline, no credentials),
@@ -20,7 +20,6 @@ import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 // synthesised Lambda bundle as the step handler, against a real S3 protocol server. The run is
 // started by the API code (run header + StartExecution named after the run id).
 const ROOT = join(import.meta.dirname, "..", "..");
-const RUNNER = join(import.meta.dirname, "bundle-runner.mjs");
 const STACK = "ArtifactTest";
 
 type Resource = { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> };
@@ -31,16 +30,10 @@ let s3: S3rverHandle;
 let template: { Resources: Record<string, Resource> };
 
 /** Runs one invocation of the bundle in its own process (a cold Lambda container), with the function's environment. */
-function invokeBundle(bundle: string, env: Record<string, string>, event: Json): Promise<Json> {
-  return new Promise((resolve, reject) => {
-    const child = fork(RUNNER, [], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    child.once("message", (m: { ok: boolean; result?: Json; name?: string; message?: string }) => {
-      if (m.ok) resolve(m.result ?? null);
-      else reject(Object.assign(new Error(m.message), { name: m.name }));
-    });
-    child.once("exit", (code) => reject(new Error(`bundle process exited with ${code} before answering`)));
-    child.send({ bundle, event, timeoutMs: 900_000 });
-  });
+async function invoke(bundle: string, env: Record<string, string>, event: Json): Promise<Json> {
+  const answer = await invokeBundle(bundle, env, event, 900_000);
+  if (!answer.ok) throw Object.assign(new Error(answer.message), { name: answer.name });
+  return (answer.result ?? null) as Json;
 }
 
 beforeAll(async () => {
@@ -56,8 +49,7 @@ beforeAll(async () => {
   });
   template = JSON.parse(readFileSync(join(out, `${STACK}.template.json`), "utf8")) as typeof template;
   // On Lambda the runtime provides the AWS SDK v3 clients (external to the bundle); nothing else is.
-  mkdirSync(join(work, "node_modules", "@aws-sdk"), { recursive: true });
-  for (const client of RUNTIME_SDK_CLIENTS) symlinkSync(join(ROOT, "node_modules", client), join(work, "node_modules", client));
+  provideRuntimeSdk(work);
   s3 = await startS3rver({ bucket: "artifact-runs" });
 }, 180_000);
 
@@ -116,7 +108,7 @@ describe("the synthesised artifact", () => {
         const request = input as { FunctionName: string; Payload: JsonObject };
         expect(request.FunctionName).toBe(local.StepFunctionArn);
         const payload = { ...request.Payload, retryCount: counter.next(t.name, request.Payload.indexes) };
-        return { Payload: await invokeBundle(bundle, env, payload), StatusCode: 200 } as Json;
+        return { Payload: await invoke(bundle, env, payload), StatusCode: 200 } as Json;
       }];
     }));
 

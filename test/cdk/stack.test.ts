@@ -280,6 +280,34 @@ describe("deployment shape", () => {
     }
   });
 
+  it("lets step functions and jobs read exactly their steps' declared secrets, and tells their handlers to read them from AWS", async () => {
+    const [everything] = await loadPipelineSources([join(FIXTURES, "everything.ts")]);
+    const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
+    const template = Template.fromStack(new RunnableStack(app, "Secrets", { pipelines: [everything!], projectRoot: ROOT, stackProps: { env: { account: "123456789012", region: "eu-west-1" } } }));
+    const secretStatements = (rolePrefix: string) => statementsOfRole(template, rolePrefix)
+      .filter((s) => actionsOf(s).some((a) => /^(secretsmanager|ssm|kms):/.test(a)))
+      .map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s) }));
+    // Lambda steps: the pipeline's secret (Secrets Manager; its ARN ends in six random characters) and the SSM one of `left`.
+    expect(secretStatements("RunnablePipelineeverythingStepRole")).toEqual([
+      { actions: ["secretsmanager:GetSecretValue"], resources: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:db_password-??????"] },
+      { actions: ["ssm:GetParameter"], resources: ["arn:aws:ssm:eu-west-1:123456789012:parameter/prod/api_key"] },
+    ]);
+    // Batch steps: the pipeline's secret and `right`'s own; not `left`'s.
+    expect(secretStatements("RunnableBatcheverythingJobRole")).toEqual([
+      { actions: ["secretsmanager:GetSecretValue"], resources: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:db_password-??????"] },
+      { actions: ["ssm:GetParameter"], resources: ["arn:aws:ssm:eu-west-1:123456789012:parameter/batch/token"] },
+    ]);
+    const fns = Object.entries(template.findResources("AWS::Lambda::Function")).filter(([id]) => id.startsWith("RunnablePipelineeverythingStep"));
+    expect(fns.length).toBeGreaterThan(1);
+    for (const [, f] of fns) expect((f.Properties as { Environment: { Variables: Json } }).Environment.Variables.RUNNABLE_SECRETS_FROM).toBe("aws");
+    for (const job of Object.values(template.findResources("AWS::Batch::JobDefinition"))) {
+      expect((job.Properties as { ContainerProperties: { Environment: Json[] } }).ContainerProperties.Environment).toContainEqual({ Name: "RUNNABLE_SECRETS_FROM", Value: "aws" });
+    }
+    // A pipeline without secrets: no secret access, no switch.
+    const { template: plain } = synth(sources);
+    expect(JSON.stringify(plain.toJSON())).not.toMatch(/secretsmanager|ssm:GetParameter|RUNNABLE_SECRETS_FROM/);
+  });
+
   it("refuses lambda and batch defaults AWS would refuse", () => {
     const tiny = sources.filter((s) => s.built.graph.name === "tiny");
     const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });

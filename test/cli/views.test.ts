@@ -95,6 +95,17 @@ describe("runnable logs", () => {
     expect(log.steps["each.3.square"]?.attempts[0]?.error?.message).toBe("three is bad");
   });
 
+  it("ends a successful run with its estimated AWS cost, priced from its own Map sizes and durations; a failed run has none", async () => {
+    const logs = await run(["logs", "sq-1"]);
+    const line = /estimated AWS cost of this run: \$([\d.e-]+) \((\d+) state transitions, (\d+) Lambda calls, 0 Batch jobs; us-east-1 prices of \d{4}-\d\d-\d\d; its step durations and Map sizes\)/.exec(logs.stdout);
+    expect(line, logs.stdout).not.toBeNull();
+    // The same counts as `runnable cost` gives for this pipeline with the run's 5 Map items.
+    const estimate = JSON.parse((await run(["cost", file, "--map-items", "each=5", "--json"])).stdout) as { stateTransitions: { count: number }; lambda: { requests: number } };
+    expect([Number(line![2]), Number(line![3])]).toEqual([estimate.stateTransitions.count, estimate.lambda.requests]);
+    expect(Number(line![1])).toBeGreaterThan(0);
+    expect((await run(["logs", "sq-bad"])).stdout).not.toContain("estimated AWS cost");
+  });
+
   it("reads emulator runs too, and exits 2 on an unknown run", async () => {
     const emu = await run(["logs", "mr-emu", "--root", "mixed"]);
     expect(emu.code, emu.stderr).toBe(0);

@@ -47,4 +47,11 @@ describe("step Lambdas", () => {
     const groups = stepFunctions(buildGraph(new Pipeline({ steps: [fn("quick", { timeoutSeconds: 2 }), fn("slow", { timeoutSeconds: 890 })] })).graph);
     expect(Object.values(groups).map((g) => [g.timeoutSeconds, g.steps])).toEqual([[900, ["slow"]], [32, ["quick"]]]);
   });
+
+  it("gives a batch step's job the same grace beyond its timeoutSeconds, so the handler records the timed-out attempt before Batch kills the job", () => {
+    const r = compile(new Pipeline({ name: "jobs", steps: [fn("train", { compute: "batch", timeoutSeconds: 3600 }), fn("untimed", { compute: "batch" })] }));
+    const timeoutOf = (state: string) => (r.definition.States[state] as unknown as { Parameters: { Timeout?: unknown } }).Parameters.Timeout;
+    expect(timeoutOf("train")).toEqual({ AttemptDurationSeconds: 3630 });
+    expect(timeoutOf("untimed")).toBeUndefined();
+  });
 });

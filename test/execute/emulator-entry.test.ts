@@ -82,12 +82,12 @@ await pipeline.execute({ mode: "emulator", root: ${JSON.stringify(root)} });
 console.log("UNREACHABLE");
 `);
     const exit = await run([join(dir, "inline.ts")]);
-    // Exits by itself with an error (null would mean run() killed it at its limit).
-    expect(exit.code).not.toBeNull();
-    expect(exit.code).not.toBe(0);
+    // 1: the script's unhandled UsageError (null would mean it was still running at the limit and was killed).
+    expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(MESSAGE);
     expect(exit.stderr).toContain("UsageError");
     expect(exit.stdout).not.toContain("UNREACHABLE");
+    // Refused before anything started: no emulator root (no local S3 server, no handler process).
     expect(existsSync(root)).toBe(false);
     expect(runsUnder(root)).toEqual([]);
   }, 60_000);
@@ -100,11 +100,10 @@ const pipeline = new Pipeline({ name: "inline", steps: [${STEPS}] });
 await pipeline.execute({ mode: "emulator", root: ${JSON.stringify(root)} });
 `);
     const exit = await run(["--import", pathToFileURL(join(dir, "inline.ts")).href, join(dir, "main.ts")]);
-    // Exits by itself with an error (null would mean run() killed it at its limit).
-    expect(exit.code).not.toBeNull();
-    expect(exit.code).not.toBe(0);
+    expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(MESSAGE);
     expect(existsSync(root)).toBe(false);
+    expect(runsUnder(root)).toEqual([]);
   }, 60_000);
 
   it("runs a pipeline imported from its own module: SUCCESS with the final parameters of local mode", async () => {
@@ -144,6 +143,7 @@ const steps = Object.fromEntries(Object.entries(started.runLog.steps).map(([k, v
 console.log("RESULT " + JSON.stringify({ status: started.status, steps }));
 `);
     const exit = await run([join(dir, "main.ts")]);
+    // 0: it finished by itself (a recursing script would still be running at the limit and be killed).
     expect(exit.code).toBe(0);
     const line = exit.stdout.split("\n").find((l) => l.startsWith("RESULT "));
     expect(line, exit.stderr).toBeDefined();

@@ -89,6 +89,9 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
         }
         const [graph, executions] = await Promise.all([source.readGraph(runId), source.executions?.(runId)]);
         ctx.io.out(logsText(log, { ...viewOptions(flags, ctx), ...(graph ? { graph } : {}), ...(executions ? { executions } : {}), storeFlags: source.storeFlags }));
+        // Loaded on use: the price model is not needed for the table itself.
+        const cost = graph ? (await import("../../compile/cost.js")).runCostLine(graph, log) : undefined;
+        if (cost) ctx.io.out(cost);
         return EXIT.ok;
       } finally {
         await source.close();

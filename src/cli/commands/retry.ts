@@ -5,18 +5,24 @@ import { openSource } from "../../ui/source.js";
 import type { CommandContext } from "../context.js";
 import { explainingNotFound } from "../not-found.js";
 import { showRun, storeFlags } from "../result.js";
+import { interruptible } from "../interrupt.js";
 
 interface RetryFlags {
   root: string;
   json?: boolean;
   s3Endpoint?: string;
   bucket?: string;
+  force?: boolean;
+  isolate?: boolean;
+  from?: string;
+  parameters?: string;
 }
 
 /**
  * `runnable retry <runId>`: re-run a failed run, skipping the steps that succeeded. An emulator run
  * made with `--s3-endpoint`/`--bucket` is retried with the same options (its run log lives there).
- * Runs started on AWS through the runs API are refused (exit 2).
+ * Runs started on AWS through the runs API are refused (exit 2). A RUNNING run is taken over when
+ * its owner is gone (stale, see store/lease.ts) or with --force; refused while its owner is alive.
  */
 export function registerRetry(program: Command, ctx: CommandContext): void {
   program
@@ -27,6 +33,10 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .option("--json", "print the RunResult (with its run log) as JSON on stdout")
     .option("--s3-endpoint <url>", "emulator runs: S3 endpoint the run used (default: the local server over <root>/s3)")
     .option("--bucket <name>", "emulator runs: bucket the run used (default \"runnable\")")
+    .option("--from <step>", "re-run from this step (as `runnable logs` shows it; fanout.score = every iteration): it and everything after it run again, even if they succeeded")
+    .option("--parameters <file>", "YAML/JSON file of parameters to change for the steps that re-run (local runs; RUNNABLE_PRM_* apply too); the run's own stay recorded")
+    .option("--isolate", "local runs: each step attempt in a fresh directory, files only through the catalog (as on AWS)")
+    .option("--force", "take over a RUNNING run whose owner looks alive (another host's lease, not yet expired): only when you know it is gone")
     .action(ctx.action(async (runId: string, flags: RetryFlags) => {
       const where = {
         root: flags.root,
@@ -43,6 +53,12 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
         }
       };
       const options = { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, executions, ...(ctx.cli ? { cli: ctx.cli } : {}) };
-      return showRun(ctx.io, options, (onEvent) => explainingNotFound(where, ctx.cli, () => retryRun(runId, { ...where, onEvent })));
+      return interruptible(ctx.io, (signal) => showRun(ctx.io, options, (onEvent) => explainingNotFound(where, ctx.cli, () => retryRun(runId, {
+        ...where, onEvent, signal,
+        ...(flags.force ? { force: true } : {}),
+        ...(flags.isolate ? { isolate: true } : {}),
+        ...(flags.from !== undefined ? { from: flags.from } : {}),
+        ...(flags.parameters !== undefined ? { parametersFile: flags.parameters } : {}),
+      }))));
     }));
 }

@@ -11,6 +11,7 @@ import { EXIT } from "../io.js";
 import { loadMocks } from "../mocks.js";
 import { collect, parametersHelp, parseAssignments } from "../parameters.js";
 import { showRun, storeFlags } from "../result.js";
+import { interruptible } from "../interrupt.js";
 
 /** The pipeline's parameters, for `run <file> --help`. */
 async function describeParameters(file: string): Promise<string> {
@@ -33,6 +34,7 @@ interface RunFlags {
   s3Endpoint?: string;
   bucket?: string;
   maxConcurrency?: string;
+  isolate?: boolean;
 }
 
 /** `runnable run <file>`: load the pipeline, validate it, run it. With `--help`, list its parameters. */
@@ -55,6 +57,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option("--s3-endpoint <url>", "emulator mode: S3 endpoint to use (e.g. MinIO)")
     .option("--bucket <name>", "emulator mode: bucket name at --s3-endpoint")
     .option("--max-concurrency <n>", "Parallel branches / Map iterations at once (local mode)")
+    .option("--isolate", "local mode: each step attempt in a fresh directory under <root>/work/<runId>, files only through the catalog (as on AWS)")
     .action(ctx.action(async (file: string | undefined, flags: RunFlags) => {
       if (flags.help) {
         ctx.io.out(command.helpInformation());
@@ -83,8 +86,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       }
       const mocks = flags.mock?.length ? await loadMocks(flags.mock) : undefined;
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
-      return showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, ...(ctx.cli ? { cli: ctx.cli } : {}) }, (onEvent) =>
+      return interruptible(ctx.io, (signal) => showRun(ctx.io, { json: flags.json === true, root: flags.root, storeFlags: storeFlags(flags), verbose: ctx.verbose === true, ...(ctx.cli ? { cli: ctx.cli } : {}) }, (onEvent) =>
         runPipeline(pipeline, {
+          signal,
           mode: flags.mode,
           root: flags.root,
           source,
@@ -96,8 +100,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
           ...(flags.tag !== undefined ? { tag: flags.tag } : {}),
           ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+          ...(flags.isolate ? { isolate: true } : {}),
           ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
           ...(flags.bucket !== undefined ? { bucket: flags.bucket } : {}),
-        }));
+        })));
     }));
 }

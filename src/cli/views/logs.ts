@@ -59,7 +59,7 @@ export function logsText(log: RunLog, options: LogsViewOptions = {}): string {
   const code = log.codeIdentity.type === "git" ? `git ${(log.codeIdentity.commit ?? "").slice(0, 10)}${log.codeIdentity.dirty ? " (dirty)" : ""}` : "no git";
   out.push(
     `run        ${log.runId}`,
-    `pipeline   ${log.pipeline}   status ${log.status}   ${retried ? "wall time" : "duration"} ${formatDuration(runDuration(log)) || "?"}${log.status === "RUNNING" ? " so far" : ""}${retried ? ` (first start to last end, ${retried.length} executions)` : ""}`,
+    `pipeline   ${log.pipeline}   status ${log.status}${log.stale ? ` (stale: ${log.stale}; \`runnable retry\` takes it over)` : ""}   ${retried ? "wall time" : "duration"} ${formatDuration(runDuration(log)) || "?"}${log.status === "RUNNING" ? " so far" : ""}${retried ? ` (first start to last end, ${retried.length} executions)` : ""}`,
     ...(retried ? [`executions ${executionDurations(retried)}`] : []),
     `started    ${formatTime(log.startedAt)} UTC${log.endedAt ? `   ended ${formatTime(log.endedAt)} UTC` : ""}${log.tag ? `   tag ${log.tag}` : ""}   code ${code}`,
     `parameters ${Object.keys(log.parameters).length ? clip(shortRecord(log.parameters, 1000), columns - 11) : "(none)"}`,

@@ -8,7 +8,7 @@ import { table } from "./table.js";
 export function runsText(runs: RunListing[], now: number = Date.now()): string {
   if (runs.length === 0) return "no runs\n";
   const rows = runs.map((r) => [
-    r.runId, r.pipeline, r.status, formatTime(r.startedAt),
+    r.runId, r.pipeline, r.stale ? `${r.status} (stale: ${r.stale})` : r.status, formatTime(r.startedAt),
     formatDuration(millisBetween(r.startedAt, r.endedAt ?? (r.status === "RUNNING" ? new Date(now).toISOString() : null))),
     r.mode ?? "", r.tag, shortRecord(r.parameters, 60),
   ]);

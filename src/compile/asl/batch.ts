@@ -3,6 +3,7 @@ import type { TaskNode } from "../../graph/types.js";
 import { PROTOCOL_VERSION } from "../../core/protocol.js";
 import type { CompileContext, Scope } from "./context.js";
 import { PLACEHOLDERS, catchTo, placeholder, type PlaceholderName } from "./render.js";
+import { TIMEOUT_GRACE_SECONDS } from "../sizing.js";
 import { stepRetriers } from "./task.js";
 import type { TaskState, Transition } from "./types.js";
 
@@ -68,8 +69,10 @@ export function renderBatchTask(
           { Type: "MEMORY", Value: String(size.memoryMiB) },
         ],
       },
+      // The handler enforces timeoutSeconds and records the timed-out attempt; the job's own timeout
+      // is the backstop with the same grace as a Lambda step's, so the job is not killed first.
       ...(node.timeoutSeconds !== undefined
-        ? { Timeout: { AttemptDurationSeconds: node.timeoutSeconds } } : {}),
+        ? { Timeout: { AttemptDurationSeconds: node.timeoutSeconds + TIMEOUT_GRACE_SECONDS } } : {}),
     },
     ResultPath: null,
     Retry: [BATCH_SERVICE_RETRIER, ...stepRetriers(node.retry, BATCH_STEP_ERRORS)],

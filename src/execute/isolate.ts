@@ -1,0 +1,48 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import path from "node:path";
+
+/**
+ * `isolate`: every step attempt of a local run works in a fresh, empty directory under
+ * `<root>/work/<runId>/`, removed when the attempt ends, so files move between steps only through
+ * the catalog — as on Lambda/Batch, and as the emulator's handlers run — and two runs in one
+ * directory never see each other's files. A ShellTask gets the directory as its working directory;
+ * an in-process FunctionTask gets it as `process.cwd()`, which is one per process: function steps
+ * therefore take turns (one at a time, its awaits included) while shell steps still run at once.
+ */
+export class Isolation {
+  /** One function step at a time holds the process's working directory. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly dir: string) {}
+
+  static forRun(root: string, runId: string): Isolation {
+    return new Isolation(path.resolve(root, "work", runId));
+  }
+
+  /** Runs one attempt of `stepPath` in a fresh directory (made the process's cwd for a function step). */
+  async attempt<T>(stepPath: string, kind: "function" | "shell", work: (dir: string) => Promise<T>): Promise<T> {
+    await mkdir(this.dir, { recursive: true });
+    const dir = await mkdtemp(path.join(this.dir, `${stepPath}-`));
+    try {
+      if (kind === "shell") return await work(dir);
+      const mine = this.turn.then(async () => {
+        const back = process.cwd();
+        process.chdir(dir);
+        try {
+          return await work(dir);
+        } finally {
+          process.chdir(back);
+        }
+      });
+      this.turn = mine.catch(() => undefined);
+      return await mine;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Removes the run's work folder (what attempts left is already gone). */
+  async close(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
