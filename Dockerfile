@@ -3,9 +3,16 @@
 # the state machine passes each job's StepEvent in RUNNABLE_STEP_EVENT.
 FROM public.ecr.aws/docker/library/node:22-bookworm-slim
 
+# Notebook steps (NotebookTask) run a Jupyter kernel: Python with nbclient + ipykernel from Debian,
+# and matplotlib for plots (add the Debian packages your notebooks import to this line).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3-nbclient python3-ipykernel python3-nbformat python3-matplotlib \
+ && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 ENV NODE_ENV=production \
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
+    PYDEVD_DISABLE_FILE_VALIDATION=1
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY . .

@@ -10,6 +10,7 @@ export { Pipeline, type PipelineOptions } from "./sdk/pipeline.js";
 export type { StandardSchemaV1 } from "./sdk/schema.js";
 export { Node } from "./sdk/node.js";
 export { FunctionTask, ShellTask, Stub, type FunctionTaskOptions, type ShellTaskOptions, type StubOptions, type TaskOptions } from "./sdk/tasks.js";
+export { NotebookTask, type NotebookTaskOptions } from "./sdk/notebook.js";
 export { Parallel, MapNode, MapNode as Map, Conditional, type ParallelOptions, type MapOptions, type ConditionalOptions } from "./sdk/composites.js";
 export { Success, Fail, type TerminalOptions } from "./sdk/terminals.js";
 export { Catalog, type CatalogOptions } from "./sdk/catalog.js";

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { runInEmulator } from "../emulate/index.js";
 import { EmulatorSession } from "../emulate/session.js";
 import { validatedParameters } from "../runtime/create-run.js";
+import { checkNotebookSteps } from "../runtime/notebook/preflight.js";
 import { RunExistsError } from "../sdk/errors.js";
 import type { RunResult } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
@@ -39,6 +40,8 @@ export function localExecutionArn(pipeline: string, runId: string): string {
  */
 export async function localBackend(options: LocalBackendOptions): Promise<LocalBackend> {
   const sources = await loadPipelineSources(options.pipelines);
+  // Runs execute notebook steps on this machine: refuse to start without Jupyter (exit 2), not per run.
+  for (const s of sources) await checkNotebookSteps(s.built);
   const root = options.root ?? ".runnable";
   // One session for the server's life: one S3 endpoint, handler processes kept warm between runs.
   const session = await EmulatorSession.open({

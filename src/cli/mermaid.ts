@@ -47,8 +47,8 @@ class Renderer {
     const out = this.out;
     let ends: [string, string] = [me, me];
     switch (node.kind) {
-      case "function": case "shell": case "stub": {
-        const what = node.kind === "function" ? "" : ` (${node.kind})`;
+      case "function": case "shell": case "notebook": case "stub": {
+        const what = node.kind === "function" ? "" : node.kind === "notebook" ? ` (notebook ${node.notebook})` : ` (${node.kind})`;
         const returns = node.returns.length ? `<br/>→ ${node.returns.map((r) => r.name).join(", ")}` : "";
         out.push(`${indent}${me}["${label(node.name + what + returns)}"]`);
         break;

@@ -104,7 +104,7 @@ export function estimateCost(graph: RootGraph, options: CostOptions = {}): CostE
 
   const node = (n: NodeGraph, m: number): Tally => {
     switch (n.kind) {
-      case "function": case "shell": {
+      case "function": case "shell": case "notebook": {
         const t = empty();
         const ms = durationOf(n.path);
         t.metaflowJobs = m;

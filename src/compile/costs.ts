@@ -66,7 +66,7 @@ export function pipelineCost(p: PipelineGraph, sizing: Sizing, record?: Record<s
 export function nodeCost(node: NodeGraph, sizing: Sizing, record?: Record<string, number>): Cost {
   const sub = (p: PipelineGraph) => pipelineCost(p, sizing, record);
   switch (node.kind) {
-    case "function": case "shell": return node.compute === "batch" ? BATCH : TASK;
+    case "function": case "shell": case "notebook": return node.compute === "batch" ? BATCH : TASK;
     case "stub": case "success": case "fail": return TASK;
     case "parallel": return add(PARALLEL, ...Object.values(node.branches).map(sub), TASK);
     case "conditional": {

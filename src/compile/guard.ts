@@ -94,7 +94,7 @@ function fewestFrom(p: PipelineGraph, from: number): number {
 /** The fewest events one step records when it succeeds (Maps empty, a Conditional's cheapest branch). */
 function fewest(node: NodeGraph): number {
   switch (node.kind) {
-    case "function": case "shell": return node.compute === "batch" ? BATCH.e : TASK.e;
+    case "function": case "shell": case "notebook": return node.compute === "batch" ? BATCH.e : TASK.e;
     case "stub": case "success": case "fail": return TASK.e;
     case "parallel": return PARALLEL.e + TASK.e + Object.values(node.branches).reduce((sum, b) => sum + fewestFrom(b, 0), 0);
     case "conditional": {

@@ -37,7 +37,7 @@ export function runHistory(root: PipelineGraph, log: RunLog): RunHistory {
   const nodeEvents = (node: NodeGraph, path: string, step: StepLog): number => {
     const last = step.attempts.at(-1);
     switch (node.kind) {
-      case "function": case "shell": return taskEvents(node.compute === "batch", step);
+      case "function": case "shell": case "notebook": return taskEvents(node.compute === "batch", step);
       case "stub": case "success": case "fail": return TASK.e;
       case "parallel": return PARALLEL.e + TASK.e + Object.entries(node.branches).reduce((sum, [key, b]) => sum + pipeline(b, `${path}.${key}`), 0);
       case "conditional": {

@@ -30,11 +30,11 @@ export interface StepFunctionGroup extends FunctionSpec {
 /** Seconds a step Lambda outlives the step's own timeout, so the handler can record a timed-out attempt (see asl/task.ts). */
 export const TIMEOUT_GRACE_SECONDS = 30;
 
-/** Function and shell steps of a pipeline, including those in branches, maps and onFailure pipelines. */
+/** Function, shell and notebook steps of a pipeline, including those in branches, maps and onFailure pipelines. */
 export function tasksOf(graph: PipelineGraph): TaskNode[] {
   const tasks: TaskNode[] = [];
   walk(graph, (n) => {
-    if (n.kind === "function" || n.kind === "shell") tasks.push(n);
+    if (n.kind === "function" || n.kind === "shell" || n.kind === "notebook") tasks.push(n);
   });
   return tasks;
 }

@@ -17,7 +17,7 @@ export const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
 /**
  * What a handler is asked to do.
  * - `start`: check the run header exists and its dagHash matches the bundled pipeline; mark an execution started.
- * - `task`: run one FunctionTask/ShellTask attempt (runStep). Failure → the handler throws `runnable.StepFailed`.
+ * - `task`: run one FunctionTask/ShellTask/NotebookTask attempt (runStep). Failure → the handler throws `runnable.StepFailed`.
  * - `stub`: record a Stub's success (its returns bound to null).
  * - `mapStart`: resolve the Map's list; result `count` (and, for distributed maps, `itemsKey`).
  * - `conditionalStart`: resolve the branch key; result `branch` ("default" for the default branch).

@@ -8,7 +8,7 @@ export interface ProgressEvent {
   type: "run-start" | "step-start" | "step-end" | "map-items" | "run-end" | "warning";
   /** Step path (`fanout.2.score`); the run id for "run-start"/"run-end". */
   stepPath: string;
-  /** Node kind: "function", "shell", "stub", "parallel", "map", "conditional", "success", "fail". */
+  /** Node kind: "function", "shell", "notebook", "stub", "parallel", "map", "conditional", "success", "fail". */
   kind?: string;
   /** For "step-end" and "run-end". */
   status?: "SUCCESS" | "FAIL";

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { buildGraph, type BuiltPipeline } from "../graph/build.js";
 import { fallbackNameOf, loadPipelineFile } from "../load/index.js";
 import { createRun } from "../runtime/create-run.js";
+import { checkNotebookSteps } from "../runtime/notebook/preflight.js";
 import { runResultOf } from "../runtime/result.js";
 import { foldParameters, resolveParameters } from "../runtime/parameters.js";
 import { checkRunId } from "../runtime/run-id.js";
@@ -223,6 +224,8 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   if (options.runId !== undefined) checkRunId(options.runId);
   const mocks = options.mocks ? resolveMocks(built.graph, options.mocks) : undefined;
   if (mocks && options.mode === "emulator") throw new UsageError("mocks run in-process: they apply to local runs only (mode \"local\")");
+  // Both modes run notebook steps on this machine: no Jupyter or no notebook → exit 2, nothing created.
+  await checkNotebookSteps(built, options.workDir);
   if (options.mode === "emulator") {
     const emulator = await loadEmulator();
     return emulator.runInEmulator({
@@ -383,6 +386,7 @@ export async function retryRun(runId: string, options: RetryOptions = {}): Promi
   if (built.graph.dagHash !== header.dagHash) {
     throw new UsageError(`pipeline changed since run ${runId} (dagHash ${header.dagHash.slice(0, 12)} ≠ ${built.graph.dagHash.slice(0, 12)}); start a new run`);
   }
+  await checkNotebookSteps(built, options.workDir);
   const execution = await nextExecution(stores, runId);
   if (options.from !== undefined) await resetFrom(stores, built.graph, runId, execution, options.from);
   const changes = {

@@ -20,11 +20,12 @@ export class Isolation {
   }
 
   /** Runs one attempt of `stepPath` in a fresh directory (made the process's cwd for a function step). */
-  async attempt<T>(stepPath: string, kind: "function" | "shell", work: (dir: string) => Promise<T>): Promise<T> {
+  async attempt<T>(stepPath: string, kind: "function" | "shell" | "notebook", work: (dir: string) => Promise<T>): Promise<T> {
     await mkdir(this.dir, { recursive: true });
     const dir = await mkdtemp(path.join(this.dir, `${stepPath}-`));
     try {
-      if (kind === "shell") return await work(dir);
+      // Shell commands and notebook kernels are child processes started in `dir`: no chdir, no turns.
+      if (kind !== "function") return await work(dir);
       const mine = this.turn.then(async () => {
         const back = process.cwd();
         process.chdir(dir);

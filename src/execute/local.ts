@@ -186,7 +186,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
 
   async function dispatch(node: NodeGraph, stepPath: string, indexes: number[], scope: Scope): Promise<Outcome> {
     switch (node.kind) {
-      case "function": case "shell":
+      case "function": case "shell": case "notebook":
         return runTask(node, stepPath, indexes, scope);
       case "stub":
         await send("stub", node, indexes, undefined);

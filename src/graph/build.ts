@@ -2,7 +2,8 @@ import { DefinitionError, type Problem } from "../sdk/errors.js";
 import type { Node } from "../sdk/node.js";
 import type { Pipeline } from "../sdk/pipeline.js";
 import type { Step } from "../sdk/step.js";
-import type { FunctionTask, ShellTask } from "../sdk/tasks.js";
+import type { NotebookTask } from "../sdk/notebook.js";
+import type { FunctionTask, ShellTask, TaskBase } from "../sdk/tasks.js";
 import { ON_FAILURE, STEP_NAME } from "../sdk/types.js";
 import type { StandardSchemaV1 } from "../sdk/schema.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
@@ -71,7 +72,8 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   function toGraph(step: Step, path: string, base: { name: string; path: string; onFailure?: PipelineGraph }): NodeGraph {
     switch (step.kind) {
       case "function":
-      case "shell": {
+      case "shell":
+      case "notebook": {
         const task = {
           ...base,
           returns: step.returns.map((r) => ({ name: r.name, kind: r.kind })),
@@ -85,6 +87,7 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
           ...(step.resources?.architecture !== undefined ? { architecture: step.resources.architecture } : {}),
           ...secretsOf(step),
         };
+        if (step.kind === "notebook") return { kind: "notebook", ...task, notebook: step.notebook, kernel: step.kernel };
         if (step.kind === "shell") return { kind: "shell", ...task, command: step.command };
         if (options.analyseSources === false) return { kind: "function", ...task, ...(step.reads !== undefined ? { reads: Object.freeze(declaredReads(step.reads)) } : {}) };
         returnShapeProblems(step, path);
@@ -119,9 +122,11 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
   }
 
   /** The task's secrets merged with its pipelines' (the innermost declaration of a name wins); absent when none. */
-  function secretsOf(step: FunctionTask | ShellTask): { secrets?: SecretGraph[] } {
+  function secretsOf(step: FunctionTask | ShellTask | NotebookTask): { secrets?: SecretGraph[] } {
     const byName = new Map<string, SecretGraph>();
-    for (const list of [...inherited, step.secrets ?? []]) for (const s of list) byName.set(s.name, { name: s.name, from: s.from, id: s.id });
+    // A NotebookTask declares none of its own (it reads RUNNABLE_SECRET_*); its pipelines' apply.
+    const own = step.kind === "notebook" ? [] : step.secrets ?? [];
+    for (const list of [...inherited, own]) for (const s of list) byName.set(s.name, { name: s.name, from: s.from, id: s.id });
     return byName.size ? { secrets: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) } : {};
   }
 
@@ -171,7 +176,7 @@ function hashedNode(n: NodeGraph): NodeGraph {
   return out;
 }
 
-function retrySpec(node: FunctionTask | ShellTask): RetrySpec {
+function retrySpec(node: TaskBase): RetrySpec {
   const r = node.retry ?? {};
   return {
     attempts: r.attempts ?? 1,

@@ -108,7 +108,7 @@ export function parameterFlow(root: PipelineGraph, providers: FlowProviders): Fl
   const report: FlowReport = { rows: [], unknown: [], open: [], problems: [] };
   const returnedBy = new Map<string, string[]>();
   walk(root, (n) => {
-    if (n.kind === "function" || n.kind === "shell" || n.kind === "stub") {
+    if (n.kind === "function" || n.kind === "shell" || n.kind === "notebook" || n.kind === "stub") {
       for (const r of n.returns) returnedBy.set(r.name, [...(returnedBy.get(r.name) ?? []), n.path]);
     }
   });
@@ -168,7 +168,8 @@ export function parameterFlow(root: PipelineGraph, providers: FlowProviders): Fl
       case "conditional":
         read(node, state, node.parameter, "parameter", false);
         return;
-      case "shell": case "stub": case "parallel": case "success": case "fail":
+      // A notebook's parameters all have defaults in its parameters cell: it requires none.
+      case "shell": case "notebook": case "stub": case "parallel": case "success": case "fail":
         return;
       default:
         assertNever(node);
@@ -194,7 +195,7 @@ export function parameterFlow(root: PipelineGraph, providers: FlowProviders): Fl
 
   function after(node: NodeGraph, cur: State): State | null {
     switch (node.kind) {
-      case "function": case "shell": case "stub":
+      case "function": case "shell": case "notebook": case "stub":
         return provide(cur, returnsOf(node), `step "${node.path}"`);
       case "parallel": {
         // Every branch runs (and is checked), also when another one can only fail.

@@ -82,6 +82,14 @@ export interface ShellNode extends TaskBase {
   command: string;
 }
 
+export interface NotebookNode extends TaskBase {
+  kind: "notebook";
+  /** The notebook path as written in the pipeline (relative to the file that defines the step). */
+  notebook: string;
+  /** Jupyter kernel name. */
+  kernel: string;
+}
+
 export interface StubNode extends NodeBase {
   kind: "stub";
   returns: ReturnSpec[];
@@ -121,9 +129,9 @@ export interface FailNode extends NodeBase {
 }
 
 export type NodeGraph =
-  | FunctionNode | ShellNode | StubNode | ParallelNode | MapNodeGraph | ConditionalNode | SuccessNode | FailNode;
+  | FunctionNode | ShellNode | NotebookNode | StubNode | ParallelNode | MapNodeGraph | ConditionalNode | SuccessNode | FailNode;
 
-export type TaskNode = FunctionNode | ShellNode;
+export type TaskNode = FunctionNode | ShellNode | NotebookNode;
 
 /** The root of a built pipeline. */
 export interface RootGraph extends PipelineGraph {

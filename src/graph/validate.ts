@@ -7,7 +7,7 @@ import { assertNever, type NodeGraph, type PipelineGraph, type ReturnSpec } from
 /** Names a node adds to the scope of the steps after it (Conditional: any of its branches'). */
 export function returnsOf(node: NodeGraph): string[] {
   switch (node.kind) {
-    case "function": case "shell": case "stub":
+    case "function": case "shell": case "notebook": case "stub":
       return node.returns.map((r) => r.name);
     case "parallel":
       return unique(Object.values(node.branches).flatMap(pipelineReturns));
@@ -30,7 +30,7 @@ export function pipelineReturns(p: PipelineGraph): string[] {
 /** Return specs (with kinds) a node produces, for runtime binding of Map/Parallel results. */
 export function returnSpecsOf(node: NodeGraph): ReturnSpec[] {
   switch (node.kind) {
-    case "function": case "shell": case "stub":
+    case "function": case "shell": case "notebook": case "stub":
       return node.returns;
     case "parallel":
       return Object.values(node.branches).flatMap((b) => b.steps.flatMap(returnSpecsOf));
@@ -102,8 +102,8 @@ export function validateGraph(root: PipelineGraph): Problem[] {
         names.add(r.name);
       }
     }
-    if (node.kind === "function" || node.kind === "shell") problems.push(...resourceProblems(node));
-    if ((node.kind === "function" || node.kind === "shell") && node.catalog) {
+    if (node.kind === "function" || node.kind === "shell" || node.kind === "notebook") problems.push(...resourceProblems(node));
+    if ((node.kind === "function" || node.kind === "shell" || node.kind === "notebook") && node.catalog) {
       for (const [stage, list] of [["get", node.catalog.get], ["put", node.catalog.put]] as const) {
         list.forEach((pattern, i) => {
           const why = catalogPatternProblem(pattern);
@@ -137,7 +137,7 @@ export function validateGraph(root: PipelineGraph): Problem[] {
         if (reservedNameMessage("iterateAs", node.iterateAs)) add(node.path, "reserved-name", reservedNameMessage("iterateAs", node.iterateAs)!);
         visitPipeline(node.branch, "Map branch");
         break;
-      case "function": case "shell": case "stub": case "success": case "fail":
+      case "function": case "shell": case "notebook": case "stub": case "success": case "fail":
         break;
       default:
         assertNever(node);

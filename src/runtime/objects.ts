@@ -38,7 +38,8 @@ export async function storeObject(ctx: StepContext, runId: string, stepPath: str
 export async function prefetchObjects(ctx: StepContext, runId: string, values: Iterable<JsonValue>): Promise<Map<string, Uint8Array>> {
   const cache = ctx.objectCache ?? new Map<string, Uint8Array>();
   const missing = new Set<string>();
-  for (const v of values) if (isObjectRef(v) && !cache.has(v.$object)) missing.add(v.$object);
+  // Pickles are never materialised here (only a notebook's kernel reads them): not fetched.
+  for (const v of values) if (isObjectRef(v) && !isPickled(v) && !cache.has(v.$object)) missing.add(v.$object);
   await Promise.all([...missing].map(async (ref) => {
     const bytes = await ctx.stores.catalog.getObject(runId, ref);
     if (!bytes) throw new Error(`object ${ref} is missing from run ${runId}'s catalog`);
@@ -47,9 +48,17 @@ export async function prefetchObjects(ctx: StepContext, runId: string, values: I
   return cache;
 }
 
+/** Whether a reference is a pickle made by a notebook step's kernel (only notebooks can read those). */
+export function isPickled(ref: ObjectRef): boolean {
+  return ref.$object.endsWith(".pickle");
+}
+
 /** The live value of a scope value: a fresh deserialised copy for references, the value itself otherwise. */
 export function materialise(value: JsonValue, cache: Map<string, Uint8Array>): unknown {
   if (!isObjectRef(value)) return value;
+  if (isPickled(value)) {
+    throw new Error(`${value.$object} is a Python object pickled by a notebook step: only notebook steps can read it (return it as json() from the notebook, or write a file and pass it through the catalog)`);
+  }
   const bytes = cache.get(value.$object);
   if (!bytes) throw new Error(`object ${value.$object} was not fetched`);
   const live: unknown = deserialize(bytes);

@@ -11,6 +11,7 @@ import { ERRORS } from "../core/protocol.js";
 import { resolveScope } from "./scope.js";
 import { captureOutput, fileTail, outputBytes, OutputTail, storeOutput } from "./output.js";
 import { checkSecrets, stepSecrets } from "./secrets.js";
+import { runNotebookStep } from "./notebook/execute.js";
 import { runShell } from "./shell.js";
 import { interruptible } from "./interrupt.js";
 
@@ -120,6 +121,8 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
     checkSecrets(secrets);
     if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));
     let values: Record<string, unknown>;
+    // object() returns a notebook's kernel already pickled into the catalog: name → reference.
+    let stored: Record<string, JsonValue> = {};
     if (node.kind === "function" || mock) {
       const fn = mock ?? functionOf(ctx, node.path, stepPath);
       const cache = await prefetchObjects(ctx, runId, Object.values(scope));
@@ -134,6 +137,13 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
         inputs = view.read();
         missing = view.missing();
       }
+    } else if (node.kind === "notebook") {
+      const run = await runNotebookStep({ ctx, runId, stepPath, node, scope: full, secrets, attempt, limit, timeoutName: ERRORS.timeout, catalog, outputLimit: printed.limit });
+      inputs = run.inputs;
+      if (run.output) printed = run.output;
+      if (run.error) throw run.error;
+      values = run.values;
+      stored = run.objects;
     } else {
       const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       try {
@@ -148,7 +158,8 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
       if (run.error) throw run.error;
       values = bindShellOutput(stepPath, node.returns, run.outputs);
     }
-    ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns, values, missing));
+    ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns.filter((r) => !(r.name in stored)), values, missing));
+    outputs = { ...outputs, ...stored };
     checkReturnsSize(stepPath, outputs, metrics);
     if (node.catalog) catalog.push(...await catalogPut(ctx, runId, node.catalog));
   } catch (e) {

@@ -48,7 +48,7 @@ function locateEvent(event: StepEvent, ctx: StepContext): { node: NodeGraph; ste
 const ok = (extra: Partial<StepResult> = {}): StepResult => ({ v: PROTOCOL_VERSION, status: "SUCCESS", ...extra });
 
 function typeOf(node: NodeGraph): StepType {
-  return node.kind === "function" || node.kind === "shell" ? "task" : node.kind;
+  return node.kind === "function" || node.kind === "shell" || node.kind === "notebook" ? "task" : node.kind;
 }
 
 /** Records one attempt of a non-task node (stub, composites, terminals), idempotent by event key. */
@@ -86,7 +86,7 @@ async function scopeOf(ctx: StepContext, runId: string, stepPath: string): Promi
  * Handles one step event — the single entry point of Lambda, Batch, the emulator and the local executor.
  *
  * - `start`: the run must exist with the pipeline's dagHash (else `runnable.DagMismatch`); records the execution start.
- * - `task`: one attempt of a FunctionTask/ShellTask (runStep). A failed attempt is recorded, then an
+ * - `task`: one attempt of a FunctionTask/ShellTask/NotebookTask (runStep). A failed attempt is recorded, then an
  *   Error named `runnable.StepFailed` or `runnable.Timeout` is thrown (message: the step's error).
  * - `stub`: records a Stub's success with its returns bound to null.
  * - `mapStart`: `count` of the Map's list (distributed maps: also `itemsKey`, an internal doc of indexes).
@@ -138,7 +138,7 @@ async function handleNodeEvent(event: StepEvent, ctx: StepContext): Promise<Step
   const mismatch = () => aslError(ERRORS.badEvent, `bad step event: action "${event.action}" does not apply to ${node.kind} step "${stepPath}"`);
   switch (event.action) {
     case "task": {
-      if (node.kind !== "function" && node.kind !== "shell") throw mismatch();
+      if (node.kind !== "function" && node.kind !== "shell" && node.kind !== "notebook") throw mismatch();
       const { record, skipped } = await runStep({ runId, node, stepPath, execution: event.execution, retryCount: event.retryCount }, ctx);
       if (record.status === "FAIL") throwFailure(record);
       return ok(skipped ? { skipped } : {});

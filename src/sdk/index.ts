@@ -2,6 +2,7 @@ export { Pipeline, type PipelineOptions } from "./pipeline.js";
 export { Node, isNode, isPipeline } from "./node.js";
 export type { Step } from "./step.js";
 export { FunctionTask, ShellTask, Stub, type FunctionTaskOptions, type ShellTaskOptions, type StubOptions, type TaskOptions } from "./tasks.js";
+export { NotebookTask, type NotebookTaskOptions } from "./notebook.js";
 export { Parallel, MapNode, Conditional, type ParallelOptions, type MapOptions, type ConditionalOptions } from "./composites.js";
 export { Success, Fail, type TerminalOptions } from "./terminals.js";
 export { Catalog, type CatalogOptions } from "./catalog.js";

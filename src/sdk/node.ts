@@ -18,7 +18,7 @@ export function isNode(value: unknown): value is Node {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[NODE_BRAND] === true;
 }
 
-export type NodeKind = "function" | "shell" | "stub" | "parallel" | "map" | "conditional" | "success" | "fail";
+export type NodeKind = "function" | "shell" | "notebook" | "stub" | "parallel" | "map" | "conditional" | "success" | "fail";
 
 /** Common shape of every step. */
 export abstract class Node {

@@ -1,3 +1,4 @@
+import { callerFile } from "./caller.js";
 import { checkSecretSpecs, fail } from "./check.js";
 import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
@@ -77,23 +78,6 @@ export class Pipeline {
     if (!runner) throw new Error("runnable-ts: import the pipeline classes from \"runnable-ts\" to execute");
     return runner(this, options);
   }
-}
-
-/** Folder of runnable-ts's own sources: frames inside it are not the user's pipeline file. */
-const OWN_SRC = decodeURIComponent(new URL("..", import.meta.url).href);
-
-/** First stack frame outside runnable-ts's src/, as a path (file:// stripped). */
-function callerFile(): string | undefined {
-  const stack = new Error().stack ?? "";
-  for (const line of stack.split("\n").slice(1)) {
-    const m = /\(?((?:file:\/\/)?\/[^()]*?|[A-Za-z]:\\[^()]*?):\d+:\d+\)?\s*$/.exec(line.trim());
-    if (!m) continue;
-    const where = m[1]!;
-    const url = where.startsWith("file://") ? decodeURIComponent(where) : `file://${where}`;
-    if (url.startsWith(OWN_SRC) || where.startsWith("node:")) continue;
-    return where.startsWith("file://") ? decodeURIComponent(new URL(where).pathname) : where;
-  }
-  return undefined;
 }
 
 setPipelineFactory((steps) => new Pipeline({ steps }));

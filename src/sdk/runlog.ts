@@ -2,7 +2,7 @@ import type { JsonValue, StepFunction } from "./types.js";
 
 export type RunStatus = "SUCCESS" | "FAIL" | "RUNNING";
 export type StepStatus = "SUCCESS" | "FAIL" | "RUNNING";
-/** Run-log `type` of a step. Function and shell steps are both "task". */
+/** Run-log `type` of a step. Function, shell and notebook steps are all "task". */
 export type StepType = "task" | "stub" | "parallel" | "map" | "conditional" | "success" | "fail";
 
 /** A file a step took from or gave to the catalog. */

@@ -28,7 +28,7 @@ export interface TaskOptions {
   secrets?: (string | SecretSpec)[];
 }
 
-abstract class TaskBase extends Node {
+export abstract class TaskBase extends Node {
   readonly returns: readonly Return[];
   readonly catalog: Catalog | undefined;
   readonly retry: RetryPolicy | undefined;

@@ -4,7 +4,7 @@ import { RUN_ID } from "../core/protocol.js";
 import { hashFile } from "./digest.js";
 import { checkKey } from "./keys.js";
 import { checkCatalogName } from "./safe-path.js";
-import type { BlobStore, CatalogStore, FileDigest } from "./types.js";
+import type { BlobStore, CatalogStore, FileDigest, ObjectFormat } from "./types.js";
 
 const OBJECTS = ".objects/";
 const INTERNAL = ".internal/";
@@ -16,7 +16,7 @@ function runPrefix(runId: string): string {
 
 /**
  * A CatalogStore over any BlobStore. Layout under `catalog/<runId>/`: user files by their catalog
- * name; `object()` returns at `.objects/<stepPath>/<name>.v8`; internal documents at
+ * name; `object()` returns at `.objects/<stepPath>/<name>.v8` (notebook steps: `.pickle`); internal documents at
  * `.internal/<name>`. Names are checked by `checkCatalogName`, which reserves the two dot-folders.
  */
 export class BlobCatalogStore implements CatalogStore {
@@ -49,8 +49,8 @@ export class BlobCatalogStore implements CatalogStore {
       .filter((n) => !n.startsWith(OBJECTS) && !n.startsWith(INTERNAL));
   }
 
-  async putObject(runId: string, stepPath: string, name: string, bytes: Uint8Array): Promise<string> {
-    const ref = checkKey(`${OBJECTS}${stepPath}/${name}.v8`);
+  async putObject(runId: string, stepPath: string, name: string, bytes: Uint8Array, format: ObjectFormat = "v8"): Promise<string> {
+    const ref = checkKey(`${OBJECTS}${stepPath}/${name}.${format}`);
     if (stepPath.includes("/") || name.includes("/")) throw new Error(`invalid object ${JSON.stringify(name)} of step ${stepPath}`);
     await this.blob.put(runPrefix(runId) + ref, bytes);
     return ref;

@@ -132,6 +132,9 @@ export interface RunStatusInfo {
   spans: ExecutionSpan[];
 }
 
+/** How an object() return is serialised: structured clone (TypeScript steps) or pickle (notebook steps). */
+export type ObjectFormat = "v8" | "pickle";
+
 /** A run's files and serialised objects. */
 export interface CatalogStore {
   /** Stores a working-directory file under `name` (a safe relative path); `storeCopy: false` only hashes it. */
@@ -144,8 +147,11 @@ export interface CatalogStore {
   open(runId: string, name: string): Promise<{ size: number; body: Readable } | undefined>;
   /** Names in the run's catalog (objects excluded), sorted. */
   list(runId: string): Promise<string[]>;
-  /** Stores an object() return (v8-serialised bytes) for a step path; returns its reference key. */
-  putObject(runId: string, stepPath: string, name: string, bytes: Uint8Array): Promise<string>;
+  /**
+   * Stores an object() return for a step path — v8-serialised bytes (TypeScript steps), or a pickle
+   * (notebook steps) — and returns its reference key, which ends in `.<format>`.
+   */
+  putObject(runId: string, stepPath: string, name: string, bytes: Uint8Array, format?: ObjectFormat): Promise<string>;
   getObject(runId: string, ref: string): Promise<Uint8Array | undefined>;
   /** Writes/reads small internal JSON documents of a run (e.g. distributed-map items, event logs). */
   putInternal(runId: string, name: string, body: string): Promise<string>;

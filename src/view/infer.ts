@@ -29,6 +29,7 @@ function newNode(name: string, path: string, kind: Kind): NodeGraph {
   switch (kind) {
     case "function": return { kind, name, path, returns: [], retry: { attempts: 1, intervalSeconds: 0, backoffRate: 1 }, compute: "lambda" };
     case "shell": return { kind, name, path, command: "", returns: [], retry: { attempts: 1, intervalSeconds: 0, backoffRate: 1 }, compute: "lambda" };
+    case "notebook": return { kind, name, path, notebook: "", kernel: "", returns: [], retry: { attempts: 1, intervalSeconds: 0, backoffRate: 1 }, compute: "batch" };
     case "stub": return { kind, name, path, returns: [] };
     case "parallel": return { kind, name, path, branches: {} };
     case "conditional": return { kind, name, path, parameter: "?", branches: {} };

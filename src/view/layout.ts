@@ -130,8 +130,8 @@ class Builder {
   private node(node: NodeGraph, parent: string | undefined): [string, string] {
     let ends: [string, string];
     switch (node.kind) {
-      case "function": case "shell": case "stub": {
-        const kind = node.kind === "function" ? "" : node.kind;
+      case "function": case "shell": case "notebook": case "stub": {
+        const kind = node.kind === "function" ? "" : node.kind === "notebook" ? `notebook ${node.notebook}` : node.kind;
         const returns = node.returns.length ? `→ ${node.returns.map((r) => r.name).join(", ")}` : "";
         const me = this.box({ id: node.path, path: node.path, label: node.name, sub: [kind, returns].filter(Boolean).join(" "), shape: "task" }, parent);
         ends = [me, me];

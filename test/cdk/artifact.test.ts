@@ -62,7 +62,9 @@ describe("the synthesised artifact", () => {
   it("`cdk synth` of the repo app deploys every example with zero unacknowledged cdk-nag findings", () => {
     const machines = Object.keys(template.Resources).filter((id) => template.Resources[id]!.Type === "AWS::StepFunctions::StateMachine");
     expect(machines.map((id) => id.replace(/StateMachine[0-9A-F]{8}$/, "")).sort()).toEqual(
-      ["conditional", "mapreduce", "mlpipeline", "onfailure", "shelltask"].map((n) => `RunnablePipeline${n}`));
+      ["conditional", "mapreduce", "mlpipeline", "notebook", "onfailure", "shelltask"].map((n) => `RunnablePipeline${n}`));
+    // The notebook example's step is a Batch job: the stack brings Batch (its image is the repo's Dockerfile).
+    expect(Object.values(template.Resources).filter((r) => r.Type === "AWS::Batch::JobDefinition")).toHaveLength(1);
     const report = JSON.parse(readFileSync(join(out, "validation-report.json"), "utf8")) as { pluginReports: { violations?: unknown[] }[] };
     expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
     // The API Lambda carries the pipelines' graphs, never their code (the ML functions stay in the step bundle).

@@ -153,6 +153,39 @@ describe("small examples", () => {
     expect(existsSync(join(work.dir, ".runnable", "catalog", runLog.runId, "write_greetings.execution.log"))).toBe(true);
   });
 
+  it("notebook: a Jupyter notebook step with parameters, a metric, a plot through the catalog and the executed notebook kept", async () => {
+    // The emulator runs the notebook as a Batch job (the job process the deployed image runs).
+    const [run, emulated] = await Promise.all([
+      runCli(["run", example("notebook"), "--run-id", "nb-1"], { cwd: work.dir }),
+      runCli(["run", example("notebook"), "--run-id", "nb-emu", "--root", "emulator-nb", "--mode", "emulator", "--json"], { cwd: work.dir }),
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("Greenhouse temperature: 60 days, mean 19.51 °C, 15 days above 20.5 °C, trend +0.048 °C/day");
+    const logs = await runCli(["logs", "--json", "nb-1"], { cwd: work.dir });
+    const log = JSON.parse(logs.stdout) as RunLog;
+    expect(statuses(log)).toEqual({ make_readings: "SUCCESS", analyse: "SUCCESS", report: "SUCCESS" });
+    const analyse = log.steps.analyse!.attempts[0]!;
+    // threshold and title came from parameters.yaml, replacing the parameters cell's defaults.
+    expect(analyse.inputParameters).toEqual({ threshold: 20.5, title: "Greenhouse temperature" });
+    expect(analyse.metrics).toEqual({ trend_per_day: 0.048 });
+    expect(log.finalParameters).toMatchObject({ summary: { days: 60, mean: 19.51, warm_days: 15, threshold: 20.5 }, trend_per_day: 0.048 });
+    const puts = verifyCatalog(work.dir, log);
+    expect(Object.keys(puts).sort()).toEqual(["analyse/analysis.executed.ipynb", "readings.csv", "temperature.png"]);
+    const catalog = join(work.dir, ".runnable", "catalog", "nb-1");
+    expect(readFileSync(join(catalog, "temperature.png")).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const nb = JSON.parse(readFileSync(join(catalog, "analyse", "analysis.executed.ipynb"), "utf8")) as { cells: { source: string[]; outputs?: { data?: Record<string, unknown> }[] }[] };
+    expect(nb.cells[2]!.source.join("")).toContain("threshold = 20.5\ntitle = 'Greenhouse temperature'");
+    // The plot is in the executed notebook too, as the last cell's image output.
+    expect(nb.cells.at(-1)!.outputs![0]!.data!["image/png"]).toEqual(expect.any(String));
+    // Through the emulator: the same results, byte for byte the same executed notebook and plot.
+    expect(emulated.code, emulated.stderr).toBe(0);
+    const emu = parseResult(emulated).runLog;
+    expect(statuses(emu)).toEqual(statuses(log));
+    expect(emu.finalParameters).toEqual(log.finalParameters);
+    const md5s = (l: RunLog) => l.steps.analyse!.catalog.filter((c) => c.stage === "put").map((c) => [c.name, c.md5]);
+    expect(md5s(emu)).toEqual(md5s(log));
+  });
+
   it("the same example through `--mode emulator` gives the same statuses and final parameters", async () => {
     const [local, emulated] = await Promise.all([
       runCli(["run", example("conditional"), "--json", "--root", "local-store"], { cwd: work.dir }),

@@ -24,7 +24,7 @@ export async function drive(built: BuiltPipeline, runId: string, execution: stri
   async function node(n: NodeGraph, indexes: number[]): Promise<Outcome> {
     const at = { path: n.path, indexes };
     switch (n.kind) {
-      case "function": case "shell": {
+      case "function": case "shell": case "notebook": {
         let last: Outcome = { ok: false };
         for (let retryCount = 0; retryCount < n.retry.attempts; retryCount++) {
           last = await attempt({ action: "task", ...at, retryCount });

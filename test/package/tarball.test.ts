@@ -2,9 +2,10 @@
 // projects — CommonJS (`npm init -y`), ES module, and a folder without package.json — then used
 // the ways the README shows: `npx runnable run`, plain `node` scripts, and a strict `tsc`.
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunLog } from "../../src/sdk/runlog.js";
 import { REPO, tempDir } from "../helpers/cli.js";
 import { HELLO_JS, HELLO_TS, LOUD } from "../helpers/hello.js";
 
@@ -101,6 +102,28 @@ describe("plain node scripts run a pipeline with execute()", () => {
       expect(done.stdout).toBe(`SUCCESS ${LOUD}\n`);
       expect(done.stderr).toBe("");
     }
+  });
+});
+
+describe("a notebook step (NotebookTask) in an installed project", () => {
+  it("runs the notebook example locally and in the emulator (as a Batch job) with the same results", async () => {
+    const dir = join(project.commonjs, "notebook");
+    mkdirSync(dir);
+    for (const file of ["pipeline.ts", "analysis.ipynb", "parameters.yaml"]) copyFileSync(join(REPO, "examples", "notebook", file), join(dir, file));
+    const [local, emulated] = await Promise.all([
+      sh(dir, "npx", ["runnable", "run", "pipeline.ts", "--json"]),
+      sh(dir, "npx", ["runnable", "run", "pipeline.ts", "--json", "--mode", "emulator", "--root", "emulator-store"]),
+    ]);
+    const logs = [local, emulated].map((run) => {
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout) as { runLog: RunLog }).runLog;
+    });
+    for (const log of logs) {
+      expect(log.finalParameters).toMatchObject({ trend_per_day: 0.048, summary: { days: 60, warm_days: 15 } });
+      expect(log.steps.analyse!.catalog.map((c) => c.name)).toEqual(["readings.csv", "analyse/analysis.executed.ipynb", "temperature.png"]);
+    }
+    const md5s = (log: RunLog) => log.steps.analyse!.catalog.map((c) => c.md5);
+    expect(md5s(logs[1]!)).toEqual(md5s(logs[0]!));
   });
 });
 

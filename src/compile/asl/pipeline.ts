@@ -26,7 +26,7 @@ export function compilePipeline(ctx: CompileContext, p: PipelineGraph, scope: Sc
 
 function compileNode(ctx: CompileContext, node: NodeGraph, scope: Scope, exits: { next: Transition; pipelineEnd: Transition }): void {
   switch (node.kind) {
-    case "function": case "shell": return compileTask(ctx, node, scope, exits);
+    case "function": case "shell": case "notebook": return compileTask(ctx, node, scope, exits);
     case "stub": return compileStub(ctx, node, scope, exits);
     case "parallel": return compileParallel(ctx, node, scope, exits);
     case "map": return compileMap(ctx, node, scope, exits);

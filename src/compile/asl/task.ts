@@ -36,7 +36,7 @@ export function stepRetriers(retry: RetrySpec, errors: string[]): Retrier[] {
   }];
 }
 
-/** FunctionTask / ShellTask → one Task: `lambda:invoke` of the step handler, or a Batch job (`submitJob.sync`). */
+/** FunctionTask / ShellTask / NotebookTask (always batch) → one Task: `lambda:invoke` of the step handler, or a Batch job (`submitJob.sync`). */
 export function compileTask(ctx: CompileContext, node: TaskNode, scope: Scope, exits: NodeExits): void {
   const route = taskFailureRoute(ctx, node, scope, exits);
   const name = ctx.first(node);

@@ -1,0 +1,48 @@
+// Notebook steps need Python with Jupyter and the step's kernel on the machine that runs them: the
+// CLI checks before the run starts and exits 2 with what to install (nothing is created).
+import { copyFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO, runCli, runsIn, tempDir, writePipeline } from "../helpers/cli.js";
+
+let work: ReturnType<typeof tempDir>;
+beforeAll(() => {
+  work = tempDir("notebook-setup-");
+  copyFileSync(join(REPO, "test", "notebook", "fixtures", "consume.ipynb"), join(work.dir, "consume.ipynb"));
+});
+afterAll(() => work.cleanup());
+
+function pipelineWith(options: string): string {
+  return writePipeline(work.dir, `p${Math.random().toString(36).slice(2)}.ts`, [
+    'import { NotebookTask, Pipeline } from "runnable-ts";',
+    `export default new Pipeline({ name: "nb", steps: [new NotebookTask({ name: "analyse", ${options} })] });`,
+  ].join("\n"));
+}
+
+describe("before a run with notebook steps starts", () => {
+  it("no Python with Jupyter: exit 2 with the install command, no run created", async () => {
+    // A real Python that cannot import nbclient: site-packages switched off.
+    const python = join(work.dir, "python-without-jupyter");
+    writeFileSync(python, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n', { mode: 0o755 });
+    const run = await runCli(["run", join(REPO, "examples", "notebook", "pipeline.ts")], { cwd: work.dir, env: { RUNNABLE_JUPYTER_PYTHON: python } });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`error: step "analyse" is a NotebookTask, and no Python with Jupyter was found (tried ${python} (no module nbclient, nbformat, jupyter_client, jupyter_core)): `
+      + "install Jupyter with `apt-get install -y python3-nbclient python3-ipykernel python3-nbformat` (Debian/Ubuntu) "
+      + "or `pip install nbclient nbformat ipykernel`, or set RUNNABLE_JUPYTER_PYTHON to a Python that has them");
+    expect(runsIn(work.dir)).toEqual([]);
+  });
+
+  it("a kernel that is not installed: exit 2 naming it and the installed ones", async () => {
+    const run = await runCli(["run", pipelineWith('notebook: "consume.ipynb", kernel: "no-such-kernel"')], { cwd: work.dir });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/error: step "analyse" is a NotebookTask on Jupyter kernel "no-such-kernel", which is not installed \(installed kernels: [^)]*python3[^)]*\): install it/);
+    expect(runsIn(work.dir)).toEqual([]);
+  });
+
+  it("a notebook that does not exist: exit 2 naming the step and the file", async () => {
+    const run = await runCli(["run", pipelineWith('notebook: "nowhere/missing.ipynb"')], { cwd: work.dir });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`error: step "analyse": notebook ${join(work.dir, "nowhere", "missing.ipynb")} does not exist`);
+    expect(runsIn(work.dir)).toEqual([]);
+  });
+});
