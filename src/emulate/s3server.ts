@@ -123,6 +123,8 @@ class Supervisor {
   private nextId = 1;
   private stderrTail = "";
   restarts = 0;
+  /** The process exited and has not served since: whoever starts it next (a restart or a request) says so. */
+  private down = false;
 
   constructor(private readonly config: ChildConfig, private readonly onEvent: ((message: string) => void) | undefined) {
     // Accepted paused: no byte is read here, the server process reads the connection.
@@ -244,6 +246,11 @@ class Supervisor {
     }
     this.failedStarts = 0;
     this.ready = true;
+    if (this.down) {
+      this.down = false;
+      this.restarts++;
+      this.onEvent?.(`the local S3 server is serving again (pid ${child.pid})`);
+    }
     child.on("exit", (code, signal) => this.exited(child, code, signal));
     // Neither the process nor its pipes may keep the user's process alive.
     child.unref();
@@ -259,6 +266,7 @@ class Supervisor {
     this.child = undefined;
     for (const id of [...this.handed.keys()]) this.requeue(id);
     if (this.stopping) return;
+    this.down = true;
     this.onEvent?.(`the local S3 server (pid ${child.pid}) exited (${signal ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim().split("\n").pop()}` : ""}; restarting it`);
     this.scheduleRestart();
   }
@@ -270,8 +278,7 @@ class Supervisor {
     const delay = BACKOFF_MS[Math.min(this.exits.length - 1, BACKOFF_MS.length - 1)]!;
     setTimeout(() => {
       if (this.stopping || this.ready || this.starting) return;
-      this.restarts++;
-      void this.startProcess().then(() => this.onEvent?.(`the local S3 server is serving again (pid ${this.child?.pid})`), () => undefined);
+      void this.startProcess().catch(() => undefined);
     }, delay).unref();
   }
 
