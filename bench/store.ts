@@ -4,7 +4,7 @@
  *
  * - `md5_mb_per_s`: catalog put (FsBlobStore: kernel copy + streamed md5) of a 512 MB file, beside
  *   `md5sum_mb_per_s` on the same file and the process's peak RSS during the put;
- * - `s3_put_mb_per_s`, `s3_get_mb_per_s`: the same file through S3BlobStore against s3rver
+ * - `s3_put_mb_per_s`, `s3_get_mb_per_s`: the same file through S3BlobStore against the emulator's S3 server
  *   (child process on 127.0.0.1), with peak RSS;
  * - `runlog_assemble_ms_{fs,s3}_cold`: first readRunLog of a run with 1,000 step records by a
  *   store that did not write them (each record read); `runlog_assemble_ms_{fs,s3}`: later reads

@@ -8,7 +8,7 @@ import { chromium } from "playwright-core";
 import { runPipeline } from "../src/execute/index.js";
 import { FunctionTask, MapNode, Pipeline } from "../src/index.js";
 import { buildAssets } from "../src/ui/assets.js";
-import { newToken } from "../src/ui/guard.js";
+import { newToken } from "../src/api/guard.js";
 import { listenUi } from "../src/ui/server.js";
 import { openSource } from "../src/ui/source.js";
 import { median } from "../src/view/format.js";

@@ -54,17 +54,17 @@ export class RunnableApi extends Construct {
       removalPolicy: props.removalPolicy,
       logRetention: props.logRetention,
     });
-    // The API writes only run headers (runs/<id>/…) and reads run logs; it never touches catalogs.
-    props.storage.grantAreas(this.handler.role, ["runs"], true);
+    // The API writes only run headers (runs/<id>/…) and reads run logs of the pipelines it serves; it never touches catalogs.
+    for (const name of Object.keys(props.pipelines)) {
+      props.storage.grantPipeline(this.handler.role, name, ["runs"], true,
+        `The API writes run headers and reads run-log objects of pipeline ${name}'s runs (runs/<runId>/ under its key scope) for any run id a caller names: keys are not known in advance.`);
+    }
     this.handler.role.addToPrincipalPolicy(new PolicyStatement({
       actions: ["states:StartExecution"],
       resources: Object.values(props.pipelines).map((p) => p.stateMachine.stateMachineArn),
     }));
     if (validators.length) {
       this.handler.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: validators.map(([, p]) => p.stepFunction.functionArn) }));
-    }
-    for (const finding of props.storage.wildcardFindings(["runs"])) {
-      acknowledge(this.handler.role, finding, "The API writes run headers and reads run-log chunks under runs/<runId>/ for any run id a caller names: keys are not known in advance.");
     }
 
     const accessLogs = new LogGroup(this, "AccessLogs", { retention: props.logRetention, removalPolicy: props.removalPolicy });

@@ -67,13 +67,14 @@ export class RunnableBatch extends Construct {
    * must itself be a valid size, so sizes are never mixed), sharing a job role and an execution role.
    * The container runs `handlers/batch.ts` on the request Step Functions passes.
    */
-  jobDefinitions(id: string, p: { pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; sizes: Record<string, FargateSize>; secrets: readonly SecretGraph[] }): Record<string, EcsJobDefinition> {
+  jobDefinitions(id: string, p: { pipeline: string; pipelineFile: string; fallbackName: string; projectRoot: string; storage: RunnableStorage; sizes: Record<string, FargateSize>; secrets: readonly SecretGraph[] }): Record<string, EcsJobDefinition> {
     const inImage = relative(p.projectRoot, p.pipelineFile).split("\\").join("/");
     if (inImage.startsWith("../") || isAbsolute(inImage)) {
       throw new Error(`pipeline file ${p.pipelineFile} has batch steps but lies outside the project root ${p.projectRoot}, which is what the job image contains`);
     }
     const jobRole = new Role(this, `${id}JobRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
-    p.storage.grantAreas(jobRole, ["runs", "catalog"], true);
+    p.storage.grantPipeline(jobRole, p.pipeline, ["runs", "catalog"], true,
+      `A job reads and writes only objects of pipeline ${p.pipeline}'s runs (runs/ and catalog/ under its own key scope): object keys are per run and step, not known in advance.`);
     grantSecrets(jobRole, p.secrets);
     const executionRole = new Role(this, `${id}ExecutionRole`, { assumedBy: new ServicePrincipal("ecs-tasks.amazonaws.com") });
     const out: Record<string, EcsJobDefinition> = {};
@@ -90,7 +91,7 @@ export class RunnableBatch extends Construct {
         command: batchCommand(p.projectRoot),
         environment: {
           RUNNABLE_BUCKET: p.storage.bucket.bucketName,
-          RUNNABLE_PREFIX: p.storage.prefix,
+          RUNNABLE_PREFIX: p.storage.pipelinePrefix(p.pipeline),
           RUNNABLE_PIPELINE_FILE: inImage,
           RUNNABLE_PIPELINE_NAME: p.fallbackName,
           ...secretsEnvironment(p.secrets),
@@ -101,9 +102,6 @@ export class RunnableBatch extends Construct {
         readonlyRootFilesystem: false,
       });
       out[placeholder] = new EcsJobDefinition(this, `${id}Job${sizeId}`, { container });
-    }
-    for (const finding of p.storage.wildcardFindings(["runs", "catalog"])) {
-      acknowledge(jobRole, finding, "A job reads and writes only objects under the runs/ and catalog/ prefixes of the run bucket: object keys are per run and step, not known in advance.");
     }
     acknowledge(executionRole, "AwsSolutions-IAM5[Resource::*]", "ecr:GetAuthorizationToken supports no resource-level permissions (image pulls themselves are scoped to the asset repository).");
     return out;

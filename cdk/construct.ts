@@ -111,7 +111,7 @@ export class RunnablePipelines extends Construct {
         entry, projectRoot: o.projectRoot,
         description: suffix ? `runnable-ts step handler of pipeline ${name}, for steps sized ${suffix}` : `runnable-ts step handler of pipeline ${name}`,
         memoryMiB: spec.memoryMiB, timeoutSeconds: spec.timeoutSeconds, architecture: spec.architecture, ephemeralStorageMiB: spec.ephemeralStorageMiB,
-        environment: { RUNNABLE_BUCKET: this.storage.bucket.bucketName, RUNNABLE_PREFIX: this.storage.prefix, RUNNABLE_PIPELINE_NAME: source.fallbackName, ...secretsEnvironment(lambdaSecrets) },
+        environment: { RUNNABLE_BUCKET: this.storage.bucket.bucketName, RUNNABLE_PREFIX: this.storage.pipelinePrefix(name), RUNNABLE_PIPELINE_NAME: source.fallbackName, ...secretsEnvironment(lambdaSecrets) },
         removalPolicy: o.removalPolicy,
         logRetention: o.logRetention,
         nodeModules: source.nodeModules,
@@ -119,17 +119,15 @@ export class RunnablePipelines extends Construct {
       });
     }
     const stepFunction = functions[PLACEHOLDERS.stepFunctionArn]!;
-    this.storage.grantAreas(stepFunction.role, ["runs", "catalog"], true);
+    this.storage.grantPipeline(stepFunction.role, name, ["runs", "catalog"], true,
+      `The step handler reads and writes only objects of pipeline ${name}'s runs (runs/ and catalog/ under its own key scope); keys are per run id and step path, not known in advance.`);
     grantSecrets(stepFunction.role, lambdaSecrets);
-    for (const finding of this.storage.wildcardFindings(["runs", "catalog"])) {
-      acknowledge(stepFunction.role, finding, "The step handler reads and writes only objects under runs/ and catalog/ of the run bucket; keys are per run id and step path, not known in advance.");
-    }
-    const substitutions: Record<string, string> = { BucketName: this.storage.bucket.bucketName };
+    const substitutions: Record<string, string> = { BucketName: this.storage.bucket.bucketName, KeyPrefix: this.storage.pipelinePrefix(name) };
     for (const [placeholder, fn] of Object.entries(functions)) substitutions[placeholder] = fn.fn.functionArn;
     let batchGrant: { queueArn: string; jobDefinitionArns: string[] } | undefined;
     if (Object.keys(compiled.jobDefinitions).length > 0 && this.batch) {
       const jobs = this.batch.jobDefinitions(outputId(name), {
-        pipelineFile: source.file, fallbackName: source.fallbackName, projectRoot: o.projectRoot, storage: this.storage, sizes: compiled.jobDefinitions,
+        pipeline: name, pipelineFile: source.file, fallbackName: source.fallbackName, projectRoot: o.projectRoot, storage: this.storage, sizes: compiled.jobDefinitions,
         secrets: secretsOn(source.built.graph, "batch"),
       });
       substitutions.JobQueueArn = this.batch.queue.jobQueueArn;
@@ -141,9 +139,6 @@ export class RunnablePipelines extends Construct {
     if (missing.length) throw new Error(`pipeline ${name}: the compiled definition uses placeholders this stack cannot resolve: ${missing.map((m) => "${" + m + "}").join(", ")}`);
 
     const distributed = hasDistributedMap(source);
-    if (distributed && this.storage.prefix) {
-      throw new Error(`pipeline ${name}: Distributed Maps write their results under catalog/ at the bucket root, so they cannot be combined with bucket prefix "${this.storage.prefix}"`);
-    }
     // A Distributed Map starts child executions of its own machine: the role must name the machine,
     // so the name is fixed up front (referencing the resource's ARN would be a circular dependency).
     const stateMachineName = distributed ? `${Stack.of(this).stackName}-${name}`.slice(0, 80) : undefined;
@@ -159,7 +154,7 @@ export class RunnablePipelines extends Construct {
     // fromString definitions carry no grants: add exactly what the Task states call.
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: Object.values(functions).map((f) => f.fn.functionArn) }));
     if (batchGrant) this.grantBatch(stateMachine, batchGrant);
-    if (stateMachineName) this.grantDistributedMap(stateMachine, stateMachineName, distributedLabels(compiled.definition));
+    if (stateMachineName) this.grantDistributedMap(stateMachine, stateMachineName, distributedLabels(compiled.definition), name);
     acknowledge(stateMachine, "AwsSolutions-IAM5[Resource::*]",
       `${WILDCARD_REASONS.logDelivery} ${WILDCARD_REASONS.xray}${batchGrant ? " batch:DescribeJobs (polled by .sync integrations) supports no resource-level permissions." : ""}`);
     return {
@@ -174,15 +169,16 @@ export class RunnablePipelines extends Construct {
    * own DistributedMap/ResultWriterV2 grant): start its child executions, describe/stop them, redrive
    * its Map Runs (child executions `<machine>/<label>:*`), read its item list (ItemReader:
    * `catalog/<runId>/.internal/map-items/`) and write its results (ResultWriter, multipart:
-   * `catalog/<runId>/.internal/map-results/`). Nothing else of the bucket.
+   * `catalog/<runId>/.internal/map-results/`), both in its own pipeline's key scope. Nothing else of the bucket.
    */
-  private grantDistributedMap(stateMachine: StateMachine, stateMachineName: string, labels: string[]): void {
+  private grantDistributedMap(stateMachine: StateMachine, stateMachineName: string, labels: string[], pipeline: string): void {
     const stack = Stack.of(this);
     const states = (resource: string, resourceName: string) => stack.formatArn({ service: "states", resource, resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const executionsArn = states("execution", `${stateMachineName}:*`);
     const redriveArns = labels.map((label) => states("execution", `${stateMachineName}/${label}:*`));
-    const itemsArn = this.storage.bucket.arnForObjects(`${this.storage.prefix}catalog/*/.internal/map-items/*`);
-    const resultsArn = this.storage.bucket.arnForObjects(`${this.storage.prefix}catalog/*/.internal/map-results/*`);
+    const scope = this.storage.pipelinePrefix(pipeline);
+    const itemsArn = this.storage.bucket.arnForObjects(`${scope}catalog/*/.internal/map-items/*`);
+    const resultsArn = this.storage.bucket.arnForObjects(`${scope}catalog/*/.internal/map-results/*`);
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:StartExecution"], resources: [states("stateMachine", stateMachineName)] }));
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:DescribeExecution", "states:StopExecution"], resources: [executionsArn] }));
     stateMachine.addToRolePolicy(new PolicyStatement({ actions: ["states:RedriveExecution"], resources: redriveArns }));

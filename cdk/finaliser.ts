@@ -9,7 +9,7 @@ import type { RootGraph } from "../src/graph/types.js";
 import { FINAL_FAILURE_STATUSES, STATUS_CHANGE_DETAIL_TYPE } from "../src/runtime/status-change.js";
 import { writeFinaliserEntry } from "./entries.js";
 import { BundledFunction } from "./lambda.js";
-import { acknowledge, acknowledgeResource } from "./nag.js";
+import { acknowledgeResource } from "./nag.js";
 import type { RunnableStorage } from "./storage.js";
 
 export interface RunnableFinaliserProps {
@@ -25,7 +25,7 @@ export interface RunnableFinaliserProps {
  * an oversized payload —, TIMED_OUT, ABORTED): an EventBridge rule on "Step Functions Execution
  * Status Change" for this stack's state machines → a small Lambda that marks the run FAIL with the
  * execution's error and cause (idempotent with `@run-failed`). Least privilege: the run-log area of
- * the bucket and DescribeExecution on these machines' executions, nothing else.
+ * each of the stack's pipelines (its key scope's runs/) and DescribeExecution on these machines' executions, nothing else.
  */
 export class RunnableFinaliser extends Construct {
   readonly handler: BundledFunction;
@@ -40,13 +40,17 @@ export class RunnableFinaliser extends Construct {
       description: "runnable-ts finaliser: marks a run FAIL when its execution fails, times out or is aborted",
       memoryMiB: 256,
       timeoutSeconds: 60,
-      environment: { RUNNABLE_BUCKET: props.storage.bucket.bucketName, RUNNABLE_PREFIX: props.storage.prefix },
+      environment: {
+        RUNNABLE_BUCKET: props.storage.bucket.bucketName,
+        RUNNABLE_PREFIX: props.storage.prefix,
+        RUNNABLE_STATE_MACHINES: stack.toJsonString(Object.fromEntries(props.pipelines.map((p) => [p.graph.name, p.stateMachine.stateMachineArn]))),
+      },
       removalPolicy: props.removalPolicy,
       logRetention: props.logRetention,
     });
-    props.storage.grantAreas(this.handler.role, ["runs"], true);
-    for (const finding of props.storage.wildcardFindings(["runs"])) {
-      acknowledge(this.handler.role, finding, "The finaliser reads a run's records and writes its execution end under runs/<runId>/: run ids are not known in advance.");
+    for (const p of props.pipelines) {
+      props.storage.grantPipeline(this.handler.role, p.graph.name, ["runs"], true,
+        `The finaliser reads a run's records and writes its execution end under pipeline ${p.graph.name}'s runs/<runId>/: run ids are not known in advance.`);
     }
     // The error and cause of an execution whose event carries none.
     const executions = props.pipelines.map((p) => stack.formatArn({

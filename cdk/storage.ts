@@ -1,7 +1,9 @@
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
-import { Construct } from "constructs";
+import { Construct, type IConstruct } from "constructs";
+import { pipelineScope } from "../src/store/keys.js";
+import { acknowledge } from "./nag.js";
 
 /** Options of the deployment's S3 bucket (run logs under `runs/`, catalogs under `catalog/`). */
 export interface RunnableBucketOptions {
@@ -13,8 +15,13 @@ export interface RunnableBucketOptions {
   noncurrentVersionExpirationDays?: number;
 }
 
-/** The two key areas a run uses; nothing else in the bucket is ever touched by runnable-ts. */
+/**
+ * The two key areas a run uses; nothing else in the bucket is ever touched by runnable-ts. On AWS
+ * each pipeline's runs live in a scope of their own, `<prefix>pipelines/<name>/runs/…` and
+ * `…/catalog/…` (src/store/keys.ts), so every role can be limited to the pipelines it serves.
+ */
 export const RUN_AREAS = ["runs", "catalog"] as const;
+export type RunArea = (typeof RUN_AREAS)[number];
 
 /** Normalises a user prefix to "" or "a/b/". */
 export function normalisePrefix(prefix: string | undefined): string {
@@ -61,29 +68,32 @@ export class RunnableStorage extends Construct {
     });
   }
 
-  /** `arn:…:bucket/<prefix><area>/*` for each area. */
-  objectArns(areas: readonly string[]): string[] {
-    return areas.map((a) => this.bucket.arnForObjects(`${this.prefix}${a}/*`));
+  /** Key prefix of one pipeline's runs: `<prefix>pipelines/<name>/` (what its handlers get as RUNNABLE_PREFIX). */
+  pipelinePrefix(pipeline: string): string {
+    return `${this.prefix}${pipelineScope(pipeline)}`;
+  }
+
+  /** `arn:…:bucket/<prefix>pipelines/<name>/<area>/*` for each area. */
+  objectArns(pipeline: string, areas: readonly RunArea[]): string[] {
+    return areas.map((a) => this.bucket.arnForObjects(`${this.pipelinePrefix(pipeline)}${a}/*`));
   }
 
   /**
-   * Least-privilege S3 access to some areas only: object read (and write) on `<area>/*`, and
-   * ListBucket restricted by an `s3:prefix` condition — never the whole bucket. No delete: run
-   * logs and catalogs are create-only by design.
+   * Least-privilege S3 access to some areas of one pipeline's runs: object read (and write) on
+   * `<prefix>pipelines/<name>/<area>/*`, and ListBucket restricted by an `s3:prefix` condition to the
+   * same — never the whole bucket, never another pipeline's runs. No delete: run logs and catalogs
+   * are create-only by design. The object-ARN wildcard (keys are per run id and step path, unknown
+   * in advance) is acknowledged to cdk-nag with `reason`.
    */
-  grantAreas(grantee: IGrantable, areas: readonly string[], write: boolean): void {
+  grantPipeline(grantee: IGrantable & IConstruct, pipeline: string, areas: readonly RunArea[], write: boolean, reason: string): void {
     const actions = write ? ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"] : ["s3:GetObject"];
-    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: this.objectArns(areas) }));
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: this.objectArns(pipeline, areas) }));
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({
       actions: ["s3:ListBucket"],
       resources: [this.bucket.bucketArn],
-      conditions: { StringLike: { "s3:prefix": areas.map((a) => `${this.prefix}${a}/*`) } },
+      conditions: { StringLike: { "s3:prefix": areas.map((a) => `${this.pipelinePrefix(pipeline)}${a}/*`) } },
     }));
-  }
-
-  /** cdk-nag finding ids of the object-ARN wildcards `grantAreas` creates (acknowledged per area). */
-  wildcardFindings(areas: readonly string[]): string[] {
     const logicalId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as never);
-    return areas.map((a) => `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${this.prefix}${a}/*]`);
+    for (const a of areas) acknowledge(grantee, `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${this.pipelinePrefix(pipeline)}${a}/*]`, reason);
   }
 }

@@ -7,7 +7,7 @@ import { type RunsBackend, handleApiRequest } from "../src/api/routes.js";
 import type { RootGraph } from "../src/graph/types.js";
 import { fromValidateAnswer, type ValidateParametersEvent } from "../src/runtime/typed-parameters.js";
 import type { JsonValue } from "../src/sdk/types.js";
-import { storesFromEnv } from "./shared.js";
+import { ENV, pipelineStoresFromEnv } from "./shared.js";
 
 /**
  * The API Lambda behind the REST API (IAM auth): `POST /pipelines/{name}/runs`,
@@ -17,7 +17,7 @@ import { storesFromEnv } from "./shared.js";
  */
 
 /** Environment variable holding the JSON map pipeline name → state machine ARN. */
-export const STATE_MACHINES_ENV = "RUNNABLE_STATE_MACHINES";
+export const STATE_MACHINES_ENV = ENV.stateMachines;
 /** Environment variable holding the JSON map pipeline name → step Lambda ARN, for pipelines with a parameters schema. */
 export const STEP_FUNCTIONS_ENV = "RUNNABLE_STEP_FUNCTIONS";
 
@@ -81,7 +81,7 @@ export function makeApiHandler(embedded: Record<string, EmbeddedPipeline>): (eve
   return (event) => {
     backend ??= awsBackend(
       deployedPipelines(embedded, process.env[STATE_MACHINES_ENV], process.env[STEP_FUNCTIONS_ENV], lambdaInvoker(new LambdaClient({}))),
-      storesFromEnv(), new SFNClient({}),
+      pipelineStoresFromEnv(), new SFNClient({}),
     );
     return handleProxyEvent(backend, event);
   };

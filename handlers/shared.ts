@@ -6,7 +6,7 @@ import { fallbackNameOf, importFile, pipelineFromModule } from "../src/load/inde
 import { SECRETS_FROM_ENV, awsSecretFetcher } from "../src/runtime/aws-secrets.js";
 import type { SecretFetcher } from "../src/runtime/secrets.js";
 import type { Pipeline } from "../src/sdk/pipeline.js";
-import { s3Stores } from "../src/store/index.js";
+import { createS3Client, pipelineScope, s3Stores } from "../src/store/index.js";
 import type { Stores } from "../src/store/types.js";
 
 /**
@@ -53,7 +53,21 @@ export const ENV = {
   pipelineFile: "RUNNABLE_PIPELINE_FILE",
   /** Pipeline name used when the Pipeline has none (the CLI uses the file's folder name). */
   pipelineName: "RUNNABLE_PIPELINE_NAME",
+  /** The stack's state machines, JSON pipeline name → ARN (API and finaliser Lambdas). */
+  stateMachines: "RUNNABLE_STATE_MACHINES",
 } as const;
+
+/**
+ * Pipeline name by state machine ARN, from `RUNNABLE_STATE_MACHINES` (JSON name → ARN, set by the
+ * stack): how the finaliser knows which pipeline's key scope an execution's run lives in.
+ */
+export function pipelinesByStateMachine(env: NodeJS.ProcessEnv = process.env): ReadonlyMap<string, string> {
+  const parsed = JSON.parse(env[ENV.stateMachines] ?? "{}") as unknown;
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
+    throw new Error(`${ENV.stateMachines} must be a JSON object of pipeline name → state machine ARN`);
+  }
+  return new Map(Object.entries(parsed as Record<string, string>).map(([name, arn]) => [arn, name]));
+}
 
 /**
  * Builds S3 stores from `RUNNABLE_BUCKET`, `RUNNABLE_PREFIX`, `AWS_REGION`, `RUNNABLE_S3_ENDPOINT`
@@ -72,6 +86,26 @@ export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): Stores {
     bucket, ...(prefix ? { prefix } : {}), ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}),
     ...(conditionalWrites ? { conditionalWrites } : {}),
   });
+}
+
+/**
+ * Stores per pipeline key scope, for the API Lambda (which serves every pipeline of the stack):
+ * `RUNNABLE_PREFIX` is the bucket's prefix, each pipeline's runs live under
+ * `<prefix>pipelines/<name>/`. One S3 client; each pipeline's stores made once.
+ */
+export function pipelineStoresFromEnv(env: NodeJS.ProcessEnv = process.env): (pipeline: string) => Stores {
+  const bucket = env[ENV.bucket];
+  if (!bucket) throw new Error(`${ENV.bucket} is not set: the API needs the bucket holding the runs`);
+  const endpoint = env[ENV.endpoint] || undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const prefix = env[ENV.prefix] ? `${env[ENV.prefix]!.replace(/\/+$/, "")}/` : "";
+  const client = createS3Client({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) });
+  const made = new Map<string, Stores>();
+  return (pipeline) => {
+    let stores = made.get(pipeline);
+    if (!stores) made.set(pipeline, (stores = s3Stores({ bucket, client, prefix: prefix + pipelineScope(pipeline) })));
+    return stores;
+  };
 }
 
 /** Turns a loaded module into a Pipeline: its default export is a Pipeline or a (possibly async) function returning one. */

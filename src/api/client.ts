@@ -14,6 +14,11 @@ export interface RunsClientOptions {
   region?: string;
   /** Credentials. Default: the AWS SDK's Node provider chain (env, profile, SSO, instance role…). */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /**
+   * Bearer token of `runnable serve`: sent as `Authorization: Bearer <token>` instead of a SigV4
+   * signature (the deployed API wants SigV4; serve wants its token). Default: none, sign.
+   */
+  token?: string;
   /** fetch implementation (tests). Default global fetch. */
   fetch?: typeof fetch;
 }
@@ -32,19 +37,22 @@ export function regionOfApiHost(host: string): string | undefined {
 }
 
 /**
- * Client of the runs API that signs every request with SigV4 (service `execute-api`), as the
- * deployed API's AWS_IAM authorization requires. The same client talks to `runnable serve`, which
- * accepts and ignores the signature.
+ * Client of the runs API. Against the deployed API it signs every request with SigV4 (service
+ * `execute-api`), as its AWS_IAM authorization requires; against `runnable serve` it sends the
+ * server's bearer token (`token`) instead.
  */
 export class RunsClient {
   private readonly base: URL;
-  private readonly signer: SignatureV4;
+  private readonly signer: SignatureV4 | undefined;
+  private readonly token: string | undefined;
   private readonly fetchFn: typeof fetch;
 
   constructor(options: RunsClientOptions) {
     this.base = new URL(options.api.endsWith("/") ? options.api : `${options.api}/`);
+    this.token = options.token;
     const region = options.region ?? regionOfApiHost(this.base.hostname) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
-    this.signer = new SignatureV4({ service: "execute-api", region, credentials: options.credentials ?? fromNodeProviderChain(), sha256: Sha256 });
+    this.signer = this.token !== undefined ? undefined
+      : new SignatureV4({ service: "execute-api", region, credentials: options.credentials ?? fromNodeProviderChain(), sha256: Sha256 });
     this.fetchFn = options.fetch ?? fetch;
   }
 
@@ -65,10 +73,10 @@ export class RunsClient {
     return this.call("GET", "runs", limit === undefined ? {} : { limit: String(limit) });
   }
 
-  private async call<T>(method: string, relative: string, query: Record<string, string>, body?: unknown): Promise<T> {
-    const url = new URL(relative, this.base);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const text = body === undefined ? undefined : JSON.stringify(body);
+  /** The request's headers: the bearer token, or a SigV4 signature. */
+  private async authorise(method: string, url: URL, query: Record<string, string>, text: string | undefined): Promise<Record<string, string>> {
+    const content: Record<string, string> = text === undefined ? {} : { "content-type": "application/json" };
+    if (!this.signer) return { ...content, authorization: `Bearer ${this.token}` };
     const signed = await this.signer.sign({
       method,
       protocol: url.protocol,
@@ -76,11 +84,19 @@ export class RunsClient {
       ...(url.port ? { port: Number(url.port) } : {}),
       path: url.pathname,
       query,
-      headers: { host: url.host, ...(text === undefined ? {} : { "content-type": "application/json" }) },
+      headers: { host: url.host, ...content },
       ...(text === undefined ? {} : { body: text }),
     });
     // fetch sets Host itself (and refuses to be told); the signed value is the same url.host.
     const { host: _host, ...headers } = signed.headers;
+    return headers;
+  }
+
+  private async call<T>(method: string, relative: string, query: Record<string, string>, body?: unknown): Promise<T> {
+    const url = new URL(relative, this.base);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers = await this.authorise(method, url, query, text);
     const res = await this.fetchFn(url, { method, headers, ...(text === undefined ? {} : { body: text }) });
     const raw = await res.text();
     let json: unknown;

@@ -4,6 +4,7 @@ import { DefinitionError, RunExistsError, RunNotFoundError, UsageError } from ".
 import type { RunLog } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
 import type { RunHeader, RunLogStore } from "../store/types.js";
+import { HttpRefusal, parseJson } from "./guard.js";
 import {
   ListLimit, MAX_BODY_BYTES, PipelineName, type RegisteredPipeline, RunIdParam, type RunSummary, StartRunBody,
   type StartRunResponse, describeIssues,
@@ -37,7 +38,8 @@ export interface ApiResponse {
 /** What a transport provides: registered pipelines, the run-log store, and how a run is started. */
 export interface RunsBackend {
   pipelines: ReadonlyMap<string, RegisteredPipeline>;
-  runLog: Pick<RunLogStore, "getHeader" | "readRunLog" | "listRuns">;
+  /** Run logs; `listRuns(pipeline)` may list only that pipeline's runs (a store holding one pipeline's, or all, ignores it). */
+  runLog: Pick<RunLogStore, "getHeader" | "readRunLog"> & { listRuns(pipeline?: string): Promise<string[]> };
   /**
    * Validates a run's parameters with the pipeline's parameters schema and returns its output
    * (ParameterError → 400). Absent: parameters are taken as sent.
@@ -73,16 +75,26 @@ export async function handleApiRequest(backend: RunsBackend, request: ApiRequest
     if (matching.length === 0) throw new ApiError(404, "NotFound", `no route ${path}`);
     const route = matching.find((r) => r.method === request.method.toUpperCase());
     if (!route) throw new ApiError(405, "MethodNotAllowed", `${request.method} is not allowed on ${path} (allowed: ${matching.map((r) => r.method).join(", ")})`);
-    const params = route.pattern.exec(path)!.slice(1).map(decodeURIComponent);
-    return await route.handle(backend, params, request);
+    return await route.handle(backend, decodePathParams(route.pattern.exec(path)!.slice(1)), request);
   } catch (err) {
-    if (err instanceof ApiError) return errorResponse(err.status, err.code, err.message);
+    if (err instanceof ApiError || err instanceof HttpRefusal) return errorResponse(err.status, err.code, err.message);
     if (err instanceof RunNotFoundError) return errorResponse(404, "RunNotFound", err.message);
     if (err instanceof RunExistsError) return errorResponse(409, "RunExists", err.message);
     // Parameters that do not fit the pipeline (e.g. a Map's list missing): the request is at fault.
     if (err instanceof DefinitionError || err instanceof UsageError) return errorResponse(400, "BadRequest", err.message);
     return errorResponse(500, "InternalError", err instanceof Error ? err.message : String(err));
   }
+}
+
+/** Percent-decoded path parameters; a malformed escape (`%E0%A4%A`) is the request's fault (400). */
+function decodePathParams(raw: string[]): string[] {
+  return raw.map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      throw new ApiError(400, "BadRequest", `the path holds a malformed percent-escape: ${JSON.stringify(p.slice(0, 100))}`);
+    }
+  });
 }
 
 export function errorResponse(status: number, code: string, message: string): ApiResponse {
@@ -95,18 +107,11 @@ function pipelineOf(backend: RunsBackend, name: string): RegisteredPipeline {
   return p;
 }
 
-/** Parses and validates a start body; 413 over 256 KiB, 400 for bad JSON or fields. */
+/** Parses and validates a start body; 413 over 256 KiB, 400 for bad JSON (also nested too deep) or fields. */
 export function parseStartBody(body: string | undefined): StartRunBody {
   const text = body ?? "";
   if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) throw new ApiError(413, "PayloadTooLarge", `request body is larger than ${MAX_BODY_BYTES} bytes`);
-  let json: unknown = {};
-  if (text.trim() !== "") {
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new ApiError(400, "BadRequest", `request body is not JSON: ${(err as Error).message}`);
-    }
-  }
+  const json: unknown = text.trim() === "" ? {} : parseJson(text);
   const parsed = StartRunBody.safeParse(json);
   if (!parsed.success) throw new ApiError(400, "BadRequest", `invalid request body: ${describeIssues(parsed.error)}`);
   return parsed.data;
@@ -155,7 +160,7 @@ async function listRuns(backend: RunsBackend, name: string | undefined, limitTex
   if (!limit.success) throw new ApiError(400, "BadRequest", `limit must be an integer from 1 to 100`);
   // Generated ids sort by creation time, supplied ids do not: read the headers of the newest
   // LIST_SCAN ids (bounded cost on a large bucket) and order those by their start time.
-  const ids = (await backend.runLog.listRuns()).slice(-LIST_SCAN);
+  const ids = (await backend.runLog.listRuns(name)).slice(-LIST_SCAN);
   const headers: RunHeader[] = [];
   for (let i = 0; i < ids.length; i += 25) {
     const batch = await Promise.all(ids.slice(i, i + 25).map((id) => backend.runLog.getHeader(id)));

@@ -139,11 +139,14 @@ export function substitute(definition: JsonObject, values: Record<string, string
   return fill(definition) as JsonObject;
 }
 
-/** Placeholder values of the emulator: the real bucket, recognisable fake ARNs for the rest. */
+/**
+ * Placeholder values of the emulator: the real bucket, no key prefix (the emulator keeps the
+ * Contract's `runs/`, `catalog/` at the bucket's root), recognisable fake ARNs for the rest.
+ */
 export function emulatorPlaceholders(names: Iterable<string>, bucket: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of names) {
-    out[name] = /bucket/i.test(name) ? bucket : `arn:aws:emulator:local:000000000000:${name}`;
+    out[name] = name === "KeyPrefix" ? "" : /bucket/i.test(name) ? bucket : `arn:aws:emulator:local:000000000000:${name}`;
   }
   return out;
 }

@@ -1,339 +1,301 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { type Server, type Socket, createServer } from "node:net";
+import { join } from "node:path";
+import { ownModule, ownModuleExecArgv } from "../core/package.js";
+import { Layout } from "./s3/layout.js";
+import type { ChildConfig, ChildMessage, ParentMessage } from "./s3/protocol.js";
+import type { Credentials } from "./s3/sigv4.js";
 
 /**
- * A local S3-protocol server (s3rver) in a child process, so the emulator exercises the S3 store
- * code path — not the filesystem one. In a child because s3rver's ListObjectsV2 paging needs
- * `--openssl-legacy-provider` (see TOOLCHAIN.md), which must not leak into our own process.
+ * The emulator's local S3 endpoint: a small S3 server of our own (src/emulate/s3/) in a child
+ * process, supervised from here. This process owns the listening socket on 127.0.0.1 and hands each
+ * connection to the server process over IPC, so when that process dies (a bug, a kill, out of
+ * memory) the port stays open: new connections wait while a fresh process starts, and clients
+ * (whose SDKs retry a reset request) carry on — the emulator and `runnable serve` never keep
+ * answering "connection refused". Every request must be SigV4-signed with credentials made at
+ * random for this start and handed only to the emulator's own clients and handler processes.
  */
 export interface LocalS3Server {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
+  /** The credentials every request must be signed with. */
+  credentials: Credentials;
+  /** Pid of the process serving now (undefined while it restarts). */
+  readonly pid: number | undefined;
+  /** Times the serving process was restarted after it died. */
+  readonly restarts: number;
   stop(): Promise<void>;
 }
-
-// CommonJS run with `node -e`: s3rver is resolved from this package, wherever the user's cwd is.
-// Besides starting s3rver, it makes s3rver behave as S3 where the stores depend on it, and keeps its
-// per-request work to what a request needs (the emulator's per-step cost is mostly S3 requests):
-// listings start at the prefix's folder and come in S3's order, PUTs are atomic and honour
-// "If-None-Match: *", and bucket configuration and request logs are not re-read/formatted per request.
-const SERVER_CODE = `
-const fs = require("fs");
-const path = require("path");
-const crypto = require("crypto");
-const { pipeline } = require("stream/promises");
-const { Readable, Transform } = require("stream");
-const S3rver = require(process.env.RUNNABLE_S3RVER_MODULE);
-const lib = path.dirname(process.env.RUNNABLE_S3RVER_MODULE);
-const Store = require(path.join(lib, "stores", "filesystem.js"));
-const S3Object = require(path.join(lib, "models", "object.js"));
-const S3Error = require(path.join(lib, "models", "error.js"));
-
-// Listing. s3rver walks the bucket from its root and stats every entry on the way (every run's
-// folder, every step's folder: a listing of one step's attempts cost O(all objects) in sync stats),
-// and yields keys in directory order, not S3's: past 1,000 keys its pages repeat or skip keys.
-// Here: start at the prefix's folder, read entry types with readdir, sort like S3 (UTF-8 bytes).
-const SUFFIX = "._S3rver_object";
-const bytes = (keys) => keys.map((k) => [Buffer.from(k), k]).sort((a, b) => Buffer.compare(a[0], b[0])).map((e) => e[1]);
-function* objectsIn(dir, rel, first) {
-  let entries;
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    if (e.code === "ENOENT" || e.code === "ENOTDIR") return;
-    throw e;
-  }
-  for (const e of entries) {
-    const name = Store.decodeKeyPath(e.name);
-    if (e.isDirectory()) {
-      if (!first || first(name)) yield* objectsIn(path.join(dir, e.name), rel + name + "/");
-    } else if (name.endsWith(SUFFIX)) yield rel + name.slice(0, -SUFFIX.length);
-  }
-}
-function hasObject(dir) {
-  for (const _ of objectsIn(dir, "")) return true;
-  return false;
-}
-Store.prototype.listObjects = async function (bucket, options) {
-  const { delimiter = "", startAfter = "", prefix = "", maxKeys = Infinity } = options;
-  const root = this.getBucketPath(bucket);
-  const folder = prefix.slice(0, prefix.lastIndexOf("/") + 1);
-  const rest = prefix.slice(folder.length);
-  // Only a plain folder path is a directory to start from; anything else is searched from the root.
-  const plain = folder.split("/").slice(0, -1).every((s) => s !== "" && s !== "." && s !== "..");
-  const dir = plain && folder ? path.join(root, Store.encodeKeyPath(folder)) : root;
-  const rel = plain ? folder : "";
-  const keys = [];
-  let prefixes = [];
-  if (plain && delimiter === "/" && !startAfter) {
-    // One level: files are keys, folders holding an object are common prefixes.
-    let entries = [];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      if (e.code !== "ENOENT" && e.code !== "ENOTDIR") throw e;
-    }
-    for (const e of entries) {
-      const name = Store.decodeKeyPath(e.name);
-      if (e.isDirectory()) {
-        if (name.startsWith(rest) && hasObject(path.join(dir, e.name))) prefixes.push(rel + name + "/");
-      } else if (name.endsWith(SUFFIX)) {
-        const key = rel + name.slice(0, -SUFFIX.length);
-        if (key.startsWith(prefix)) keys.push(key);
-      }
-    }
-  } else {
-    const after = Buffer.from(startAfter);
-    const found = [];
-    for (const key of objectsIn(dir, rel, plain ? (name) => name.startsWith(rest) : undefined)) {
-      if (key.startsWith(prefix) && Buffer.compare(Buffer.from(key), after) > 0) found.push(key);
-    }
-    for (const key of bytes(found)) {
-      const at = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
-      if (at < 0) keys.push(key);
-      else {
-        const p = key.slice(0, at + delimiter.length);
-        if (prefixes[prefixes.length - 1] !== p) prefixes.push(p);
-      }
-    }
-  }
-  const direct = bytes(keys);
-  prefixes = bytes(prefixes);
-  const isTruncated = direct.length > maxKeys;
-  const page = direct.slice(0, maxKeys);
-  // Continuation tokens are made from the last object's key: a truncated page keeps only the
-  // prefixes before it (the rest come with later pages).
-  const last = page.length ? Buffer.from(page[page.length - 1]) : undefined;
-  const commonPrefixes = last ? prefixes.filter((p) => !isTruncated || Buffer.compare(Buffer.from(p), last) < 0) : prefixes;
-  // A listing shows each object's ETag, size and time: its md5 and a stat, not its stored headers.
-  const metadata = await Promise.all(page.map((key) => listed(this, bucket, key).catch((e) => {
-    if (e.code === "ENOENT") return undefined;
-    throw e;
-  })));
-  const objects = page.flatMap((key, i) => (metadata[i] ? [new S3Object(bucket, key, null, metadata[i])] : []));
-  return { objects, commonPrefixes, isTruncated };
-};
-
-// PUTs are atomic as on S3 (s3rver writes in place and answers before the bytes are on disk): a
-// temp file, then a rename with the md5/metadata under the key's lock, which GET and HEAD also take
-// until their file is open. "If-None-Match: *" is honoured as S3 does: under the same lock, so of
-// concurrent create-only writers exactly one wins and the others get 412. Small bodies (every
-// run-log record) are written with one call; the folder is made only when missing.
-const WHOLE_BYTES = 1024 * 1024;
-const locks = new Map();
-async function locked(id, fn) {
-  const before = locks.get(id) || Promise.resolve();
-  let release;
-  const mine = new Promise((r) => (release = r));
-  const tail = before.then(() => mine);
-  locks.set(id, tail);
-  await before;
-  try {
-    return await fn();
-  } finally {
-    release();
-    if (locks.get(id) === tail) locks.delete(id);
-  }
-}
-// Small files are written and read synchronously: this process only serves S3 requests, and a
-// sync call on a small file costs far less than the thread-pool round trips of an async one.
-function inFolder(file, write) {
-  try {
-    return write();
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    return write();
-  }
-}
-async function writeTemp(temp, content) {
-  const length = Buffer.isBuffer(content) ? content.length : Number(content.headers && content.headers["content-length"]);
-  if (Buffer.isBuffer(content) || length <= WHOLE_BYTES) {
-    let body = content;
-    if (!Buffer.isBuffer(content)) {
-      const chunks = [];
-      for await (const chunk of content) chunks.push(chunk);
-      body = Buffer.concat(chunks);
-    }
-    inFolder(temp, () => fs.writeFileSync(temp, body));
-    return { size: body.length, md5: crypto.createHash("md5").update(body).digest("hex") };
-  }
-  await fs.promises.mkdir(path.dirname(temp), { recursive: true });
-  const hash = crypto.createHash("md5");
-  let size = 0;
-  const tap = new Transform({ transform(chunk, enc, done) { hash.update(chunk); size += chunk.length; done(null, chunk); } });
-  try {
-    await pipeline(content, tap, fs.createWriteStream(temp));
-  } catch (e) {
-    await fs.promises.rm(temp, { force: true });
-    throw e;
-  }
-  return { size, md5: hash.digest("hex") };
-}
-const getObject = Store.prototype.getObject;
-Store.prototype.getObject = function (bucket, key, options) {
-  return locked(bucket + "/" + key, () => getObject.call(this, bucket, key, options));
-};
-Store.prototype.putObject = async function (object) {
-  const objectPath = this.getResourcePath(object.bucket, object.key, "object");
-  const temp = objectPath + ".tmp-" + crypto.randomBytes(8).toString("hex");
-  const { size, md5 } = await writeTemp(temp, object.content);
-  // The request (a PutObject's body stream) carries the conditional header.
-  const ifNoneMatch = process.env.RUNNABLE_S3RVER_CONDITIONAL !== "0" &&
-    (object.content && object.content.headers && object.content.headers["if-none-match"]) === "*";
-  await locked(object.bucket + "/" + object.key, async () => {
-    if (ifNoneMatch && fs.existsSync(objectPath)) {
-      fs.rmSync(temp, { force: true });
-      throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" });
-    }
-    fs.renameSync(temp, objectPath);
-    this.putMetadata(object.bucket, object.key, object.metadata, md5);
-  });
-  return { size, md5 };
-};
-// The same files as s3rver's.
-Store.prototype.putMetadata = async function (bucket, key, metadata, md5) {
-  const json = {};
-  for (const [name, value] of Object.entries(metadata)) {
-    if (S3Object.ALLOWED_METADATA.includes(name) || name.startsWith("x-amz-meta-")) json[name] = value;
-  }
-  if (md5) fs.writeFileSync(this.getResourcePath(bucket, key, "object.md5"), md5);
-  fs.writeFileSync(this.getResourcePath(bucket, key, "metadata.json"), JSON.stringify(json, null, 2));
-};
-async function listed(store, bucket, key) {
-  const objectPath = store.getResourcePath(bucket, key, "object");
-  let md5;
-  try {
-    md5 = fs.readFileSync(objectPath + ".md5", "utf8");
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-    return store.getMetadata(bucket, key);
-  }
-  const stat = fs.statSync(objectPath);
-  return { etag: JSON.stringify(md5), "last-modified": stat.mtime.toUTCString(), "content-length": stat.size };
-}
-const getMetadata = Store.prototype.getMetadata;
-Store.prototype.getMetadata = async function (bucket, key) {
-  const objectPath = this.getResourcePath(bucket, key, "object");
-  const stat = fs.statSync(objectPath); // throws ENOENT for a missing object, as s3rver's does
-  let md5;
-  let stored;
-  try {
-    md5 = fs.readFileSync(objectPath + ".md5", "utf8");
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-    return getMetadata.call(this, bucket, key); // s3rver computes and stores it
-  }
-  try {
-    stored = JSON.parse(fs.readFileSync(this.getResourcePath(bucket, key, "metadata.json"), "utf8"));
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-  }
-  return { ...stored, etag: JSON.stringify(md5), "last-modified": stat.mtime.toUTCString(), "content-length": stat.size };
-};
-
-// Every request checks that its bucket exists (a stat) and reads the bucket's CORS and website
-// configuration from disk: remember both until this server changes them.
-const buckets = new Map();
-const configs = new Map();
-function remembered(cache, id, read) {
-  let hit = cache.get(id);
-  if (!hit) {
-    hit = read();
-    cache.set(id, hit);
-    hit.then((found) => { if (!found) cache.delete(id); }, () => cache.delete(id));
-  }
-  return hit;
-}
-const getBucket = Store.prototype.getBucket;
-Store.prototype.getBucket = function (bucket) {
-  return remembered(buckets, bucket, () => getBucket.call(this, bucket));
-};
-const getSubresource = Store.prototype.getSubresource;
-Store.prototype.getSubresource = function (bucket, key, type) {
-  if (key !== undefined) return getSubresource.call(this, bucket, key, type);
-  return remembered(configs, bucket + "/" + type, () => getSubresource.call(this, bucket, key, type));
-};
-for (const name of ["putSubresource", "deleteSubresource", "putBucket", "deleteBucket"]) {
-  const original = Store.prototype[name];
-  Store.prototype[name] = async function (bucket, ...args) {
-    const forget = () => {
-      buckets.delete(bucket);
-      for (const id of configs.keys()) if (id.startsWith(bucket + "/")) configs.delete(id);
-    };
-    forget();
-    try {
-      return await original.call(this, bucket, ...args);
-    } finally {
-      forget();
-    }
-  };
-}
-
-const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: process.env.RUNNABLE_S3RVER_DIR,
-  configureBuckets: [{ name: process.env.RUNNABLE_S3RVER_BUCKET }] });
-// Silent still formats a log line per request (koa-logger, winston): skip that work.
-server.logger.silent = true;
-server.middleware = server.middleware.filter((fn) => fn.name !== "logger");
-server.run().then((addr) => process.stdout.write("LISTENING " + addr.port + "\\n"), (err) => { console.error(err); process.exit(1); });
-// The parent going away closes the IPC channel: never outlive it.
-process.on("disconnect", () => process.exit(0));
-process.on("SIGTERM", () => server.close().then(() => process.exit(0)));
-`;
 
 /** Options of startLocalS3. */
 export interface LocalS3Options {
   /**
    * Honour `If-None-Match: *` on PutObject as S3 does (default true). Tests turn it off to check
-   * that the stores stay correct against a server that ignores it, as plain s3rver does.
+   * that the stores stay correct against a server that ignores it.
    */
   conditionalWrites?: boolean;
+  /** Credentials to require. Default: fresh random ones (tests of a stand-alone server may fix them). */
+  credentials?: Credentials;
+  /** Told when the server process dies, restarts, or cannot be restarted. */
+  onEvent?: (message: string) => void;
 }
 
-/** Starts s3rver on 127.0.0.1 (a free port) serving `directory`, with `bucket` created. */
+const CHILD = ownModule("src/emulate/s3/child");
+
+/** How long a new process may take to report ready. */
+const START_TIMEOUT_MS = 30_000;
+/** Waits before the n-th restart within a minute (the last repeats). */
+const BACKOFF_MS = [0, 250, 1000, 3000, 10_000];
+/** Consecutive failed starts after which waiting connections are dropped (clients see an error, not a hang). */
+const MAX_FAILED_STARTS = 5;
+/** Connections kept waiting for a process at most this long / this many. */
+const QUEUE_MS = 30_000;
+const QUEUE_MAX = 1000;
+/** A connection handed over but not acknowledged this long is closed (its client retries). */
+const HANDOVER_MS = 5_000;
+
+/** Random credentials for one server start (access key shaped like AWS's). */
+export function randomCredentials(): Credentials {
+  return { accessKeyId: `RNBL${randomBytes(8).toString("hex").toUpperCase()}`, secretAccessKey: randomBytes(30).toString("base64") };
+}
+
+/** Starts the S3 server on 127.0.0.1 (a free port) serving `directory`, with `bucket` created. */
 export async function startLocalS3(directory: string, bucket: string, options: LocalS3Options = {}): Promise<LocalS3Server> {
-  await mkdir(directory, { recursive: true });
-  const module = createRequire(import.meta.url).resolve("s3rver");
-  const child = spawn(process.execPath, ["--openssl-legacy-provider", "-e", SERVER_CODE], {
-    env: { ...process.env, RUNNABLE_S3RVER_MODULE: module, RUNNABLE_S3RVER_DIR: directory, RUNNABLE_S3RVER_BUCKET: bucket,
-      RUNNABLE_S3RVER_CONDITIONAL: options.conditionalWrites === false ? "0" : "1" },
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-  });
-  const port = await waitForPort(child);
-  // The server must not keep the user's process alive, nor outlive it.
-  child.unref();
-  (child.channel as { unref?: () => void } | undefined)?.unref?.();
-  (child.stdout as NodeJS.ReadableStream & { unref?: () => void }).unref?.();
-  (child.stderr as NodeJS.ReadableStream & { unref?: () => void }).unref?.();
+  const session = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  const layout = new Layout(directory, session);
+  await mkdir(layout.bucket(bucket), { recursive: true });
+  await removeStaleTemps(layout.temps);
+  const credentials = options.credentials ?? randomCredentials();
+  const supervisor = new Supervisor({ root: directory, session, credentials, conditionalWrites: options.conditionalWrites ?? true }, options.onEvent);
+  const port = await supervisor.listen();
+  try {
+    await supervisor.startProcess();
+  } catch (e) {
+    await supervisor.stop();
+    throw e;
+  }
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    stop: () => stopChild(child),
+    credentials,
+    get pid() {
+      return supervisor.pid;
+    },
+    get restarts() {
+      return supervisor.restarts;
+    },
+    stop: async () => {
+      await supervisor.stop();
+      await rm(layout.temp, { recursive: true, force: true });
+    },
   };
 }
 
-function waitForPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /LISTENING (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.stderr!.on("data", (chunk: Buffer) => { err += chunk.toString(); });
-    child.once("exit", (code) => reject(new Error(`the local S3 server (s3rver) exited with code ${code}: ${err.trim()}`)));
-    child.once("error", reject);
-  });
+/** Temp folders of servers that ended a day ago or more (a crash leaves its uploads' temp files). */
+async function removeStaleTemps(temps: string): Promise<void> {
+  const entries = await readdir(temps).catch(() => [] as string[]);
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const name of entries) {
+    const folder = join(temps, name);
+    const st = await stat(folder).catch(() => undefined);
+    if (st && st.mtimeMs < dayAgo) await rm(folder, { recursive: true, force: true });
+  }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  // Unreferenced while serving; referenced again so the wait for its exit keeps the process alive.
-  child.ref();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 3000).unref();
-  });
+interface Waiting {
+  socket: Socket;
+  since: number;
+}
+
+class Supervisor {
+  private readonly server: Server;
+  private child: ChildProcess | undefined;
+  private ready = false;
+  private starting: Promise<void> | undefined;
+  private stopping = false;
+  private readonly queue: Waiting[] = [];
+  private readonly exits: number[] = [];
+  private failedStarts = 0;
+  private lastAttempt = 0;
+  /** Connections sent to the server process and not yet acknowledged, by id (ours is kept open until then). */
+  private readonly handed = new Map<number, { socket: Socket; timer: NodeJS.Timeout }>();
+  private nextId = 1;
+  private stderrTail = "";
+  restarts = 0;
+  /** The process exited and has not served since: whoever starts it next (a restart or a request) says so. */
+  private down = false;
+
+  constructor(private readonly config: ChildConfig, private readonly onEvent: ((message: string) => void) | undefined) {
+    // Accepted paused: no byte is read here, the server process reads the connection.
+    this.server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
+  }
+
+  get pid(): number | undefined {
+    return this.ready ? this.child?.pid : undefined;
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(0, "127.0.0.1", () => {
+        // The server must not keep the user's process alive.
+        this.server.unref();
+        resolve((this.server.address() as { port: number }).port);
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.stopping) return void socket.destroy();
+    socket.on("error", () => socket.destroy());
+    if (this.ready && this.child) return this.handOver(socket);
+    if (this.queue.length >= QUEUE_MAX || (this.failedStarts >= MAX_FAILED_STARTS && Date.now() - this.lastAttempt < QUEUE_MS)) return void socket.destroy();
+    this.queue.push({ socket, since: Date.now() });
+    if (!this.starting) void this.startProcess().catch(() => undefined);
+  }
+
+  /**
+   * Sends a connection to the server process. Our copy stays open until the process acknowledges
+   * it: a process that died before reading the message (its exit not noticed yet) would otherwise
+   * lose the connection silently, and the client would wait forever. Unacknowledged connections
+   * go back to the queue when the process exits.
+   */
+  private handOver(socket: Socket): void {
+    const id = this.nextId++;
+    const timer = setTimeout(() => this.release(id), HANDOVER_MS).unref();
+    this.handed.set(id, { socket, timer });
+    const message: ParentMessage = { type: "connection", id };
+    this.child!.send(message, socket, { keepOpen: true }, (err) => {
+      if (err) this.requeue(id);
+    });
+  }
+
+  /**
+   * Forgets a handed-over connection and closes our copy of it: the server process holds its own
+   * (closing one copy leaves the connection open); one it never got is closed, and its client retries.
+   */
+  private release(id: number): void {
+    const entry = this.handed.get(id);
+    if (!entry) return;
+    this.handed.delete(id);
+    clearTimeout(entry.timer);
+    entry.socket.destroy();
+  }
+
+  /** A connection the server process never got goes back to the queue, unread. */
+  private requeue(id: number): void {
+    const entry = this.handed.get(id);
+    if (!entry) return;
+    this.handed.delete(id);
+    clearTimeout(entry.timer);
+    if (!entry.socket.destroyed) this.queue.push({ socket: entry.socket, since: Date.now() });
+  }
+
+  private flush(): void {
+    const now = Date.now();
+    for (const { socket, since } of this.queue.splice(0)) {
+      if (socket.destroyed) continue;
+      if (now - since > QUEUE_MS || !this.ready) socket.destroy();
+      else this.handOver(socket);
+    }
+  }
+
+  /** Starts a server process and waits until it is ready (rejects with its stderr when it is not). */
+  startProcess(): Promise<void> {
+    this.starting ??= this.spawn().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async spawn(): Promise<void> {
+    this.lastAttempt = Date.now();
+    this.stderrTail = "";
+    const child = fork(CHILD, [], { execArgv: ownModuleExecArgv(), stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    this.child = child;
+    child.stderr!.on("data", (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);
+    });
+    child.stdout!.resume();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the local S3 server did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+        child.on("message", (m: ChildMessage) => {
+          if (m.type === "ready") {
+            clearTimeout(timer);
+            resolve();
+          } else if (m.type === "accepted") this.release(m.id);
+        });
+        child.once("exit", (code, signal) => {
+          clearTimeout(timer);
+          reject(new Error(`the local S3 server exited at start (${signal ?? `code ${code}`}): ${this.stderrTail.trim()}`));
+        });
+        child.once("error", reject);
+        const config: ParentMessage = { type: "config", config: this.config };
+        child.send(config);
+      });
+    } catch (e) {
+      child.kill("SIGKILL");
+      this.failedStarts++;
+      if (this.failedStarts >= MAX_FAILED_STARTS) {
+        this.onEvent?.(`the local S3 server cannot be started (${(e as Error).message}); requests fail until it can`);
+        this.flush();
+      } else if (!this.stopping) this.scheduleRestart();
+      throw e;
+    }
+    this.failedStarts = 0;
+    this.ready = true;
+    if (this.down) {
+      this.down = false;
+      this.restarts++;
+      this.onEvent?.(`the local S3 server is serving again (pid ${child.pid})`);
+    }
+    child.on("exit", (code, signal) => this.exited(child, code, signal));
+    // Neither the process nor its pipes may keep the user's process alive.
+    child.unref();
+    (child.channel as { unref?: () => void } | undefined)?.unref?.();
+    (child.stdout as NodeJS.ReadableStream & { unref?: () => void }).unref?.();
+    (child.stderr as NodeJS.ReadableStream & { unref?: () => void }).unref?.();
+    this.flush();
+  }
+
+  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.ready = false;
+    this.child = undefined;
+    for (const id of [...this.handed.keys()]) this.requeue(id);
+    if (this.stopping) return;
+    this.down = true;
+    this.onEvent?.(`the local S3 server (pid ${child.pid}) exited (${signal ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim().split("\n").pop()}` : ""}; restarting it`);
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    const now = Date.now();
+    this.exits.push(now);
+    while (this.exits.length && now - this.exits[0]! > 60_000) this.exits.shift();
+    const delay = BACKOFF_MS[Math.min(this.exits.length - 1, BACKOFF_MS.length - 1)]!;
+    setTimeout(() => {
+      if (this.stopping || this.ready || this.starting) return;
+      void this.startProcess().catch(() => undefined);
+    }, delay).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.server.close();
+    for (const { socket } of this.queue.splice(0)) socket.destroy();
+    for (const id of [...this.handed.keys()]) this.release(id);
+    const child = this.child;
+    this.ready = false;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    // Unreferenced while serving; referenced again so the wait for its exit keeps the process alive.
+    child.ref();
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+    });
+  }
 }

@@ -29,7 +29,7 @@ export class EmulatorSession {
   private constructor(storage: EmulatorStorage, options: EmulatorSessionOptions) {
     this.storage = storage;
     this.options = options;
-    this.s3 = createS3Client({ endpoint: storage.endpoint });
+    this.s3 = createS3Client({ endpoint: storage.endpoint, ...(storage.server ? { credentials: storage.server.credentials } : {}) });
   }
 
   static async open(options: EmulatorSessionOptions = {}): Promise<EmulatorSession> {

@@ -3,6 +3,7 @@ export { buildGraph, joinPath, type BuiltPipeline, type BuildOptions } from "./b
 export { validateGraph, returnsOf, returnSpecsOf, pipelineReturns, childPipelines, catalogPatternProblem } from "./validate.js";
 export { toStepPath, locate, findNode, walk, type LocatedStep } from "./paths.js";
 export { canonicalJson, sha256Hex } from "./hash.js";
+export { reservedNameProblem, reservedNameMessage } from "./reserved.js";
 export { checkParameterFlow, parameterFlow, schemaProviders, type FlowProviders, type FlowReport, type FlowRow } from "./flow.js";
 export { inferReads, declaredReads } from "./reads.js";
 export { suggest } from "./suggest.js";

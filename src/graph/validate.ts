@@ -1,5 +1,6 @@
 import type { Problem } from "../sdk/errors.js";
 import { PARAMETER_NAME, STEP_NAME } from "../sdk/types.js";
+import { reservedNameMessage } from "./reserved.js";
 import { resourceProblems } from "./resources.js";
 import { assertNever, type NodeGraph, type PipelineGraph, type ReturnSpec } from "./types.js";
 
@@ -94,6 +95,10 @@ export function validateGraph(root: PipelineGraph): Problem[] {
       const names = new Set<string>();
       for (const r of node.returns) {
         if (!PARAMETER_NAME.test(r.name)) add(node.path, "invalid-return", `return ${JSON.stringify(r.name)} is not a valid parameter name`);
+        else {
+          const reserved = reservedNameMessage("return", r.name);
+          if (reserved) add(node.path, "reserved-name", reserved);
+        }
         if (names.has(r.name)) add(node.path, "duplicate-return", `return "${r.name}" is declared twice`);
         names.add(r.name);
       }
@@ -130,6 +135,7 @@ export function validateGraph(root: PipelineGraph): Problem[] {
         break;
       case "map":
         if (node.iterateAs === node.iterateOn) add(node.path, "invalid-iterate-as", "iterateAs must differ from iterateOn");
+        if (reservedNameMessage("iterateAs", node.iterateAs)) add(node.path, "reserved-name", reservedNameMessage("iterateAs", node.iterateAs)!);
         visitPipeline(node.branch, "Map branch");
         break;
       case "function": case "shell": case "notebook": case "stub": case "success": case "fail":

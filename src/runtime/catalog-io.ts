@@ -1,10 +1,37 @@
 import { stat } from "node:fs/promises";
-import { glob } from "tinyglobby";
+import path from "node:path";
+import { escapePath, glob } from "tinyglobby";
 import picomatch from "picomatch";
 import type { CatalogSpec } from "../graph/types.js";
 import type { CatalogEntry } from "../sdk/runlog.js";
 import { checkCatalogName, isGlob, resolveInside } from "../store/safe-path.js";
 import type { StepContext } from "./context.js";
+
+/**
+ * How globs match (`get` and `put` alike), picomatch's `dot: false`: `*` and `**` never match a name
+ * starting with "." — dot-files and dot-folders (`.env`, `.ssh/`, `.runnable/`) are only matched by
+ * a pattern segment that starts with "." itself (`.env`, `config/.*`). Plain names are taken as named.
+ */
+const GLOB_DOT = false;
+
+/**
+ * What a `put` glob never matches, even when named: `.git` folders, and the folder the run log and
+ * catalog live in when it is inside the working directory (a `**` glob would otherwise copy the
+ * store into itself, growing every run).
+ */
+function putExclusions(ctx: StepContext): string[] {
+  const out = ["**/.git", "**/.git/**"];
+  const store = ctx.stores.blob.directory;
+  if (store) {
+    const rel = path.relative(path.resolve(ctx.workDir), store);
+    if (rel === "") return ["**"];
+    if (!rel.startsWith("..") && !path.isAbsolute(rel)) {
+      const base = escapePath(rel.split(path.sep).join("/"));
+      out.push(base, `${base}/**`);
+    }
+  }
+  return out;
+}
 
 /**
  * Copies the step's `get` names and globs from the run's catalog into the working directory.
@@ -17,7 +44,7 @@ export async function catalogGet(ctx: StepContext, runId: string, spec: CatalogS
   for (const pattern of spec.get) {
     if (isGlob(pattern)) {
       listing ??= await ctx.stores.catalog.list(runId);
-      const match = picomatch(pattern, { dot: true });
+      const match = picomatch(pattern, { dot: GLOB_DOT });
       names.push(...listing.filter((n) => match(n)));
     } else names.push(checkCatalogName(pattern));
   }
@@ -40,11 +67,12 @@ export async function catalogGet(ctx: StepContext, runId: string, spec: CatalogS
 export async function catalogPut(ctx: StepContext, runId: string, spec: CatalogSpec): Promise<CatalogEntry[]> {
   if (spec.put.length === 0) return [];
   const files = new Map<string, string>();
+  const ignore = putExclusions(ctx);
   for (const pattern of spec.put) {
     // Symlinks are matched (then checked by resolveInside) except under "**", where following them
     // could walk the whole file system through a link to "/".
     const candidates = isGlob(pattern)
-      ? (await glob([pattern], { cwd: ctx.workDir, onlyFiles: true, dot: true, followSymbolicLinks: !pattern.includes("**"), expandDirectories: false })).sort()
+      ? (await glob([pattern], { cwd: ctx.workDir, onlyFiles: true, dot: GLOB_DOT, ignore, followSymbolicLinks: !pattern.includes("**"), expandDirectories: false })).sort()
       : [checkCatalogName(pattern)];
     for (const name of candidates) {
       const file = await resolveInside(ctx.workDir, checkCatalogName(name));

@@ -1,6 +1,7 @@
 import type { BuiltPipeline } from "../graph/build.js";
 import type { JsonValue, StepFunction } from "../sdk/types.js";
 import type { AttemptRecord, RunLogStore, Stores } from "../store/types.js";
+import { boundError, boundInputs } from "./limits.js";
 import { maskRecord, readSecrets, type SecretFetcher, type Secrets } from "./secrets.js";
 
 /** Parameters in scope of a step: JSON values, `object()` returns as `{"$object": ref}`. */
@@ -92,11 +93,13 @@ export async function allAttemptsOf(ctx: StepContext, runId: string): Promise<Ma
  * Records an attempt (create-only by key: a redelivered attempt gets the stored record back) and
  * keeps the in-memory view in step. Every attempt record passes here: secrets are masked on the way
  * in (see secrets.ts), so the returned record — and every later step's scope — holds `***` instead.
+ * Its recorded inputs and error text are bounded (see limits.ts); returns are checked by the step.
  */
 export async function recordAttempt(
   ctx: StepContext, runId: string, stepPath: string, record: AttemptRecord, existing: AttemptRecord[],
 ): Promise<AttemptRecord> {
-  const stored = await ctx.stores.runLog.recordAttempt(runId, stepPath, maskRecord(record, secretsOf(ctx)));
+  const bounded: AttemptRecord = { ...record, inputParameters: boundInputs(record.inputParameters), error: record.error && boundError(record.error) };
+  const stored = await ctx.stores.runLog.recordAttempt(runId, stepPath, maskRecord(bounded, secretsOf(ctx)));
   settle(ctx.stores.runLog, runId, stepPath, [...existing.filter((a) => a.key !== stored.key), stored].sort((a, b) => a.attempt - b.attempt));
   if (ctx.attempts) {
     const list = ctx.attempts.get(stepPath) ?? [];

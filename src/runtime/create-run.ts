@@ -7,6 +7,7 @@ import type { JsonValue } from "../sdk/types.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import { codeIdentity } from "./identity.js";
 import { checkRunId, newRunId } from "./run-id.js";
+import { checkParameterNames } from "./parameters.js";
 import { maskParameters, readSecrets } from "./secrets.js";
 import { type ParameterInput, validateParameters } from "./typed-parameters.js";
 
@@ -59,13 +60,15 @@ function excludedFromIdentity(stores: Stores, root: string | undefined): string[
 }
 
 /**
- * Validates the parameters (schema), then checks the parameter flow with them — every name a step reads (FunctionTask
- * arguments, Map iterateOn, Conditional parameter) is provided on every path to it — throwing
- * DefinitionError before anything is written, then writes the run header. The code identity is taken from the
+ * Checks that no parameter has a reserved name (UsageError), validates the parameters (schema), then
+ * checks the parameter flow with them — every name a step reads (FunctionTask arguments, Map
+ * iterateOn, Conditional parameter) is provided on every path to it — throwing DefinitionError
+ * before anything is written, then writes the run header. The code identity is taken from the
  * pipeline file's folder (else the working directory).
  */
 export async function createRun(stores: Stores, options: CreateRunOptions): Promise<RunHeader> {
   const runId = options.runId === undefined ? newRunId(options.now) : checkRunId(options.runId);
+  checkParameterNames(options.parameters);
   const parameters = await validatedParameters(options);
   const problems = checkParameterFlow(options.built.graph, {
     parameters: Object.keys(parameters),

@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { UsageError } from "../sdk/errors.js";
 import { PARAMETER_NAME, type JsonValue } from "../sdk/types.js";
-import { maskParameters, readSecrets } from "./secrets.js";
+import { reservedNameMessage } from "../graph/reserved.js";
+import { MAX_PARAMETERS_ENV, formatBytes, maxParametersBytes } from "./limits.js";
+import { maskParameters, readSecrets, secretProblem } from "./secrets.js";
 
 /** Where the initial parameters of a run come from. Later sources override earlier ones. */
 export interface ParameterSources {
@@ -53,6 +55,7 @@ export function resolveParameters(sources: ParameterSources = {}): Record<string
  */
 export function foldParameters(sources: ParameterSources = {}): FoldedParameters {
   const out: Record<string, JsonValue> = {};
+  const env = sources.env ?? process.env;
   const texts: Record<string, string> = {};
   if (sources.parametersFile !== undefined) Object.assign(out, readParametersFile(sources.parametersFile));
   if (sources.parameters !== undefined) {
@@ -62,7 +65,6 @@ export function foldParameters(sources: ParameterSources = {}): FoldedParameters
       out[name] = checkJson(value, `parameters.${name}`);
     }
   }
-  const env = sources.env ?? process.env;
   for (const [key, text] of Object.entries(env)) {
     if (!key.startsWith(ENV_PREFIX) || text === undefined) continue;
     const name = key.slice(ENV_PREFIX.length);
@@ -76,7 +78,7 @@ export function foldParameters(sources: ParameterSources = {}): FoldedParameters
     texts[name] = text;
   }
   const secrets = readSecrets(env);
-  if (secrets.invalid.length) throw new UsageError(`environment variable ${secrets.invalid[0]}: secret names must match ${PARAMETER_NAME.source}`);
+  if (secrets.invalid.length) throw new UsageError(secretProblem(secrets.invalid[0]!));
   return { values: out, texts };
 }
 
@@ -110,7 +112,38 @@ export function parseLoose(text: string): JsonValue {
   }
 }
 
+/**
+ * Refuses (UsageError) a parameters file over the limit, from its size alone — callers may check
+ * before any other work (the CLI does, before loading the pipeline). Missing files pass: reading
+ * them reports that.
+ */
+export function checkParametersFileSize(file: string): void {
+  let limit: number;
+  try {
+    limit = maxParametersBytes();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return;
+  }
+  if (size > limit) {
+    throw new UsageError(`parameters file ${file} is ${formatBytes(size)}, over the ${formatBytes(limit)} limit: parameters are kept in the run log ` +
+      `and given to every step, so big data goes through the catalog instead (a file a step puts, later steps get). ` +
+      `Set ${MAX_PARAMETERS_ENV}=<bytes> to raise the limit`);
+  }
+}
+
+/**
+ * Reads a parameters file: its size is checked before it is read (limit: maxParametersBytes), a
+ * `.json` file is parsed with JSON.parse (the YAML parser takes minutes on big JSON), anything else
+ * as YAML (which JSON also is).
+ */
 function readParametersFile(file: string): Record<string, JsonValue> {
+  checkParametersFileSize(file);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -118,10 +151,11 @@ function readParametersFile(file: string): Record<string, JsonValue> {
     throw new UsageError(`cannot read parameters file ${file}: ${(e as Error).message}`);
   }
   let doc: unknown;
+  const json = /\.json$/i.test(file);
   try {
-    doc = parseYaml(text);
+    doc = json ? (text.trim() === "" ? null : JSON.parse(text)) : parseYaml(text);
   } catch (e) {
-    throw new UsageError(`parameters file ${file} is not valid YAML/JSON: ${(e as Error).message}`);
+    throw new UsageError(`parameters file ${file} is not valid ${json ? "JSON" : "YAML/JSON"}: ${(e as Error).message}`);
   }
   if (doc === null || doc === undefined) return {};
   if (!isPlainRecord(doc)) throw new UsageError(`parameters file ${file} must hold a mapping of name: value`);
@@ -136,6 +170,19 @@ function readParametersFile(file: string): Record<string, JsonValue> {
 function checkName(name: string, where: string): void {
   if (!PARAMETER_NAME.test(name)) {
     throw new UsageError(`${where}: parameter name ${JSON.stringify(name)} is invalid (it must match ${PARAMETER_NAME.source})`);
+  }
+  const reserved = reservedNameMessage("parameter", name);
+  if (reserved) throw new UsageError(`${where}: ${reserved}`);
+}
+
+/**
+ * Refuses initial parameters whose names are reserved (UsageError naming the first). Every run is
+ * created through `createRun`, which calls this: local, emulator, `runnable serve` and the runs API.
+ */
+export function checkParameterNames(parameters: Record<string, JsonValue>): void {
+  for (const name of Object.keys(parameters)) {
+    const reserved = reservedNameMessage("parameter", name);
+    if (reserved) throw new UsageError(reserved);
   }
 }
 

@@ -6,6 +6,7 @@ import { bindFunctionResult, bindShellOutput, encodeReturns, explainFailure } fr
 import { catalogGet, catalogPut } from "./catalog-io.js";
 import { attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, type Scope, type StepContext } from "./context.js";
 import { parameterView, prefetchObjects } from "./objects.js";
+import { checkReturnsSize } from "./limits.js";
 import { ERRORS } from "../core/protocol.js";
 import { resolveScope } from "./scope.js";
 import { captureOutput, fileTail, outputBytes, OutputTail, storeOutput } from "./output.js";
@@ -160,6 +161,7 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
     }
     ({ outputs, metrics } = await encodeReturns(ctx, runId, stepPath, node.returns.filter((r) => !(r.name in stored)), values, missing));
     outputs = { ...outputs, ...stored };
+    checkReturnsSize(stepPath, outputs, metrics);
     if (node.catalog) catalog.push(...await catalogPut(ctx, runId, node.catalog));
   } catch (e) {
     error = toStepError(e);

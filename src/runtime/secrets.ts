@@ -5,6 +5,7 @@ import { ERRORS } from "../core/protocol.js";
 import { walk } from "../graph/paths.js";
 import type { PipelineGraph, SecretGraph } from "../graph/types.js";
 import type { StepError } from "../sdk/runlog.js";
+import { reservedNameMessage } from "../graph/reserved.js";
 import { PARAMETER_NAME, type JsonValue } from "../sdk/types.js";
 import type { AttemptRecord } from "../store/types.js";
 
@@ -31,7 +32,7 @@ export interface Secrets {
   names: Set<string>;
   /** Texts to mask wherever they occur (longest first, so a secret containing another is masked whole). */
   needles: string[];
-  /** Variables whose name is not a valid parameter name. */
+  /** Variables whose name is not a valid parameter name, or a reserved one (see graph/reserved.ts). */
   invalid: string[];
 }
 
@@ -45,10 +46,17 @@ export function readSecrets(env: NodeJS.ProcessEnv = process.env): Secrets {
     const name = key.slice(SECRET_PREFIX.length);
     names.add(name);
     if (value.length >= MIN_MASKED_LENGTH) needles.add(value);
-    if (PARAMETER_NAME.test(name)) values[name] = value;
+    if (PARAMETER_NAME.test(name) && !reservedNameMessage("secret", name)) values[name] = value;
     else invalid.push(key);
   }
   return { values, names, needles: [...needles].sort((a, b) => b.length - a.length), invalid };
+}
+
+/** Why the secret variable `key` is refused (naming it, never its value). */
+export function secretProblem(key: string): string {
+  const name = key.slice(SECRET_PREFIX.length);
+  const reserved = PARAMETER_NAME.test(name) ? reservedNameMessage("secret", name) : undefined;
+  return `environment variable ${key}: ${reserved ?? `secret name must match ${PARAMETER_NAME.source} (the text after ${SECRET_PREFIX})`}`;
 }
 
 /** Adds secrets read elsewhere (AWS) to those of the environment: the same masking covers them. */
@@ -116,11 +124,9 @@ export function loadDotEnvSecrets(dir: string = process.cwd(), env: NodeJS.Proce
   return added;
 }
 
-/** Throws (naming the variable, never its value) when a secret's name is not a parameter name. */
+/** Throws (naming the variable, never its value) when a secret's name is not a usable parameter name. */
 export function checkSecrets(secrets: Secrets): void {
-  if (secrets.invalid.length) {
-    throw new Error(`environment variable ${secrets.invalid[0]}: secret name must match ${PARAMETER_NAME.source} (the text after ${SECRET_PREFIX})`);
-  }
+  if (secrets.invalid.length) throw new Error(secretProblem(secrets.invalid[0]!));
 }
 
 export function maskText(text: string, secrets: Secrets): string {

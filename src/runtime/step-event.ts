@@ -162,7 +162,9 @@ async function handleNodeEvent(event: StepEvent, ctx: StepContext): Promise<Step
       }
       const skipped = succeeded(await attemptsOf(ctx, runId, stepPath)) !== undefined;
       if (!node.distributed) return ok({ count, last: count - 1, ...(skipped ? { skipped } : {}) });
-      const itemsKey = await ctx.stores.catalog.putInternal(runId, `map-items/${stepPath}.json`, JSON.stringify(Array.from({ length: count }, (_, i) => i)));
+      const written = await ctx.stores.catalog.putInternal(runId, `map-items/${stepPath}.json`, JSON.stringify(Array.from({ length: count }, (_, i) => i)));
+      // The Map's ItemReader reads the bucket itself: hand it the key with the store's prefix.
+      const itemsKey = (ctx.stores.blob.keyPrefix ?? "") + written;
       return ok({ count, itemsKey, ...(skipped ? { skipped } : {}) });
     }
     case "conditionalStart": {

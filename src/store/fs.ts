@@ -48,9 +48,11 @@ const folderOf = (prefix: string): string => prefix.slice(0, prefix.lastIndexOf(
 export class FsBlobStore implements BlobStore {
   readonly root: string;
   readonly location: string;
+  readonly directory: string;
 
   constructor(rootDir: string) {
     this.root = path.resolve(rootDir);
+    this.directory = this.root;
     this.location = pathToFileURL(this.root).href;
   }
 

@@ -1,3 +1,5 @@
+import { STEP_NAME } from "../sdk/types.js";
+
 /**
  * Store keys are "/"-separated relative paths. Every backend checks them the same way so a bad
  * key fails identically in memory, on disk and on S3 (and can never climb out of a root folder).
@@ -34,4 +36,15 @@ export function commonPrefixes(prefix: string, keys: Iterable<string>): string[]
     if (slash >= 0) out.add(key.slice(0, slash + 1));
   }
   return sortKeys([...out]);
+}
+
+/**
+ * Key prefix of one pipeline's runs in a deployed bucket: `pipelines/<name>/`, under which the
+ * layout is the usual `runs/<runId>/…` and `catalog/<runId>/…`. On AWS each pipeline's step role may
+ * touch only its own scope (per-pipeline IAM, see cdk/storage.ts); locally and in the emulator the
+ * layout has no scope (the Contract's `runs/`, `catalog/` at the root).
+ */
+export function pipelineScope(pipeline: string): string {
+  if (!STEP_NAME.test(pipeline)) throw new Error(`pipeline name ${JSON.stringify(pipeline)} cannot name a key scope: it must match ${STEP_NAME.source}`);
+  return `pipelines/${pipeline}/`;
 }

@@ -24,7 +24,8 @@ export interface S3ClientOptions {
   region?: string;
   /**
    * Static credentials. Default: the SDK's provider chain (environment, profile, role); with an
-   * `endpoint` and no `AWS_ACCESS_KEY_ID`/`AWS_PROFILE` in the environment, s3rver's `S3RVER`/`S3RVER`.
+   * `endpoint`: `RUNNABLE_S3_ACCESS_KEY_ID`/`RUNNABLE_S3_SECRET_ACCESS_KEY` when set, else (with no
+   * `AWS_ACCESS_KEY_ID`/`AWS_PROFILE` in the environment) s3rver's `S3RVER`/`S3RVER`.
    */
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
@@ -33,14 +34,24 @@ export interface S3ClientOptions {
 export const S3RVER_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
 
 /**
+ * Variables holding the credentials of an S3 endpoint that is not AWS (the emulator's own server
+ * hands its session's keys to its handler processes this way), kept apart from `AWS_*` so steps
+ * that call real AWS keep their own credentials.
+ */
+export const S3_CREDENTIAL_ENV = { accessKeyId: "RUNNABLE_S3_ACCESS_KEY_ID", secretAccessKey: "RUNNABLE_S3_SECRET_ACCESS_KEY" } as const;
+
+/**
  * An S3 client for the stores. Checksums are only computed/validated when an operation requires
  * them: with the SDK's defaults a streamed PutObject is sent with aws-chunked framing that s3rver
  * stores inside the object (silent corruption); md5 is computed by the store itself instead.
  * With an endpoint and no credentials in the environment, s3rver's fixed credentials are used.
  */
 export function createS3Client(options: S3ClientOptions = {}): S3Client {
-  const local = options.endpoint !== undefined && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE;
-  const credentials = options.credentials ?? (local ? { ...S3RVER_CREDENTIALS } : undefined);
+  const env = process.env;
+  const endpointKeys = env[S3_CREDENTIAL_ENV.accessKeyId] && env[S3_CREDENTIAL_ENV.secretAccessKey]
+    ? { accessKeyId: env[S3_CREDENTIAL_ENV.accessKeyId]!, secretAccessKey: env[S3_CREDENTIAL_ENV.secretAccessKey]! } : undefined;
+  const local = options.endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE;
+  const credentials = options.credentials ?? (options.endpoint !== undefined ? endpointKeys : undefined) ?? (local ? { ...S3RVER_CREDENTIALS } : undefined);
   return new S3Client({
     region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
     requestChecksumCalculation: "WHEN_REQUIRED",
@@ -96,6 +107,10 @@ export class S3BlobStore implements BlobStore {
   readonly prefix: string;
   readonly location: string;
   private readonly conditionalWrites: boolean;
+
+  get keyPrefix(): string {
+    return this.prefix;
+  }
 
   constructor(options: S3BlobStoreOptions) {
     this.client = options.client;

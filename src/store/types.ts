@@ -34,6 +34,10 @@ export interface BlobStore {
   listPrefixes?(prefix: string): Promise<string[]>;
   /** Where it points, for messages: `file:///…`, `memory:`, `s3://bucket/prefix`. */
   readonly location: string;
+  /** The local directory holding the objects, when they are files here (catalog globs never match inside it). */
+  readonly directory?: string;
+  /** What the backend puts before every key (S3: the store's prefix), for keys handed to readers of the bucket itself. */
+  readonly keyPrefix?: string;
 }
 
 /** Written once when a run is created (by the CLI/API before the first step). */

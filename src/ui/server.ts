@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { RunNotFoundError, UnsafePathError, UsageError } from "../sdk/errors.js";
 import type { Assets } from "./assets.js";
 import { UiData, etagOf } from "./data.js";
-import { Refusal, guardRequest } from "./guard.js";
+import { HttpRefusal as Refusal, checkRequest, requestUrl } from "../api/guard.js";
 import type { RunSource } from "./source.js";
 
 /**
@@ -78,10 +78,11 @@ export async function listenUi(options: UiServerOptions): Promise<UiServer> {
 }
 
 async function respond(req: IncomingMessage, res: ServerResponse, data: UiData, options: UiServerOptions, port: number): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://localhost");
+  const url = requestUrl(req);
   const asset = STATIC[url.pathname];
   // The app's files hold no data: they need no token (a page cannot add one to a <script src>).
-  guardRequest(req, { port, token: asset || url.pathname === "/favicon.ico" ? undefined : options.token });
+  const token = asset || url.pathname === "/favicon.ico" ? undefined : options.token;
+  checkRequest(req, { port, queryToken: true, tokenHint: "open the URL `runnable ui` printed (it holds ?token=…)", ...(token !== undefined ? { token } : {}) });
   if (req.method !== "GET" && req.method !== "HEAD") throw new Refusal(405, "MethodNotAllowed", `${req.method} is not allowed: this server only reads`);
   if (url.pathname === "/favicon.ico") {
     res.writeHead(204, SECURITY_HEADERS);

@@ -3,10 +3,10 @@ import type { APIGatewayProxyEvent } from "aws-lambda";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployedPipelines, handleProxyEvent } from "../../handlers/api.js";
-import { awsBackend, executionArnOf } from "../../src/api/aws.js";
+import { type StoresOf, awsBackend, executionArnOf } from "../../src/api/aws.js";
 import { loadPipelineSources } from "../../src/api/pipelines.js";
 import type { RunsBackend } from "../../src/api/routes.js";
-import { fsStores, s3Stores } from "../../src/store/index.js";
+import { fsStores, pipelineScope, s3Stores } from "../../src/store/index.js";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 
@@ -14,9 +14,12 @@ import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 // S3 protocol, s3rver) → StartExecution. Step Functions itself is the one stand-in: it records calls.
 const QUICK = join(import.meta.dirname, "fixtures", "quick.ts");
 const ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:Test-quick";
+const OTHER_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:Test-other";
 
 let s3: S3rverHandle;
 let backend: RunsBackend;
+/** Each pipeline's runs in its own key scope, as the deployed API Lambda reads them. */
+let storesOf: StoresOf;
 const calls: StartExecutionCommand["input"][] = [];
 let alreadyExists = false;
 
@@ -38,8 +41,11 @@ beforeAll(async () => {
   s3 = await startS3rver({ bucket: "api-runs" });
   const [quick] = await loadPipelineSources([QUICK]);
   const pipelines = deployedPipelines(
-    { quick: { graph: quick!.built.graph, defaults: { items: [1, 2] } }, orphan: { graph: quick!.built.graph, defaults: {} } },
-    JSON.stringify({ quick: ARN }),
+    {
+      quick: { graph: quick!.built.graph, defaults: { items: [1, 2] } }, orphan: { graph: quick!.built.graph, defaults: {} },
+      other: { graph: { ...quick!.built.graph, name: "other" }, defaults: { items: [1] } },
+    },
+    JSON.stringify({ quick: ARN, other: OTHER_ARN }),
   );
   const sfn = {
     send: async (command: StartExecutionCommand) => {
@@ -48,7 +54,9 @@ beforeAll(async () => {
       return { executionArn: executionArnOf(command.input.stateMachineArn!, command.input.name!), startDate: new Date() };
     },
   };
-  backend = awsBackend(pipelines, s3Stores({ bucket: s3.bucket, client: s3.client }), sfn as never);
+  const made = new Map<string, ReturnType<StoresOf>>();
+  storesOf = (name) => made.get(name) ?? made.set(name, s3Stores({ bucket: s3.bucket, client: s3.client, prefix: pipelineScope(name) })).get(name)!;
+  backend = awsBackend(pipelines, storesOf, sfn as never);
 }, 60_000);
 
 afterAll(() => s3?.stop());
@@ -60,6 +68,21 @@ describe("API Lambda", () => {
     expect(calls).toEqual([{ stateMachineArn: ARN, name: "aws-1", input: JSON.stringify({ runId: "aws-1" }) }]);
     const log = await send("GET", "/runs/aws-1");
     expect(log).toMatchObject({ status: 200, json: { runId: "aws-1", pipeline: "quick", status: "RUNNING", tag: "t", parameters: { items: [3] } } });
+    // In the pipeline's own key scope, which only its roles may touch (per-pipeline IAM).
+    expect(await s3Stores({ bucket: s3.bucket, client: s3.client }).blob.list("")).toContain("pipelines/quick/runs/aws-1/header.json");
+  });
+
+  it("keeps each pipeline's runs in its own scope; a run id taken by another pipeline is refused (409)", async () => {
+    calls.length = 0;
+    const taken = await send("POST", "/pipelines/other/runs", JSON.stringify({ runId: "aws-1", parameters: { items: [3] }, tag: "t" }));
+    expect(taken).toMatchObject({ status: 409, json: { error: { code: "RunExists", message: expect.stringContaining("pipeline quick") } } });
+    const own = await send("POST", "/pipelines/other/runs", JSON.stringify({ runId: "other-1" }));
+    expect(own.status).toBe(201);
+    expect(calls.map((c) => c.stateMachineArn)).toEqual([OTHER_ARN]);
+    expect((await send("GET", "/runs/other-1")).json).toMatchObject({ pipeline: "other", parameters: { items: [1] } });
+    expect(await storesOf("quick").runLog.getHeader("other-1")).toBeUndefined();
+    expect((await send("GET", "/pipelines/quick/runs")).json.runs.map((r: { runId: string }) => r.runId)).not.toContain("other-1");
+    expect((await send("GET", "/pipelines/other/runs")).json.runs.map((r: { runId: string }) => r.runId)).toEqual(["other-1"]);
   });
 
   it("generates a run id when none is given and starts from the embedded default parameters", async () => {
@@ -83,7 +106,7 @@ describe("API Lambda", () => {
 
   it("never restarts a run whose execution already began", async () => {
     calls.length = 0;
-    const stores = s3Stores({ bucket: s3.bucket, client: s3.client });
+    const stores = storesOf("quick");
     await stores.runLog.startExecution("aws-1", { id: "aws-1", startedAt: new Date().toISOString() });
     const res = await send("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "aws-1", parameters: { items: [3] }, tag: "t" }));
     expect(res).toEqual({ status: 200, json: { runId: "aws-1", executionArn: executionArnOf(ARN, "aws-1"), created: false } });
@@ -118,7 +141,7 @@ describe("API Lambda", () => {
 
   it("records API-started runs as mode \"aws\", and `runnable retry` refuses them (exit 2) wherever their log is read", async () => {
     expect((await send("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "aws-fail", parameters: { items: [1] } }))).status).toBe(201);
-    const stores = s3Stores({ bucket: s3.bucket, client: s3.client });
+    const stores = storesOf("quick");
     const header = (await stores.runLog.getHeader("aws-fail"))!;
     expect(header.mode).toBe("aws");
     // What the deployed state machine leaves behind when the run fails.
@@ -132,7 +155,8 @@ describe("API Lambda", () => {
         expect(r.stderr).toContain("remote retry is not supported");
         expect(r.stderr).toContain("runnable runs start --remote quick");
       };
-      // The bucket read directly (as an emulator run's store)…
+      // The bucket read directly (the run copied to the unscoped layout the CLI reads, as an emulator run's)…
+      await s3Stores({ bucket: s3.bucket, client: s3.client }).runLog.createRun(header);
       expectRefused(await runCli(["retry", "aws-fail", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket], {
         cwd: work.dir, env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" },
       }));

@@ -23,10 +23,12 @@ let s3: S3rverHandle;
 let serve: ChildProcess;
 let url: string;
 let work: string;
+let token: string;
 let serveErr = "";
 
 async function call(method: string, path: string, body?: string): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(`${url}${path}`, { method, ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } }) });
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) };
+  const res = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
   return { status: res.status, json: await res.json() };
 }
 
@@ -49,12 +51,13 @@ beforeAll(async () => {
     cwd: work, env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"],
   });
   serve.stderr!.on("data", (d: Buffer) => (serveErr += d.toString()));
-  url = await new Promise<string>((resolve, reject) => {
+  [url, token] = await new Promise<[string, string]>((resolve, reject) => {
     let out = "";
     serve.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
-      const m = /^listening on (http:\/\/\S+)$/m.exec(out);
-      if (m) resolve(m[1]!);
+      // The first two lines: where it listens, then the token to send (printed once).
+      const m = /^listening on (http:\/\/\S+)\ntoken: ([A-Za-z0-9_-]{43})\n/.exec(out);
+      if (m) resolve([m[1]!, m[2]!]);
     });
     serve.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${serveErr}`)));
   });
@@ -128,7 +131,7 @@ describe("runnable serve", () => {
 });
 
 describe("remote commands against runnable serve", () => {
-  it("signs requests with well-formed SigV4 (execute-api) that serve accepts", async () => {
+  it("signs requests with well-formed SigV4 (execute-api) when it has no token (the deployed API's auth)", async () => {
     const sent: Headers[] = [];
     const client = new RunsClient({
       api: url, region: "eu-west-1", credentials: { accessKeyId: CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDENTIALS.AWS_SECRET_ACCESS_KEY },
@@ -137,8 +140,8 @@ describe("remote commands against runnable serve", () => {
         return fetch(input, init);
       },
     });
-    const started = await client.startRun("quick", { runId: "signed-1", parameters: { items: [5] } });
-    expect(started).toMatchObject({ runId: "signed-1", created: true });
+    // serve wants its bearer token, not a signature: the signed request is refused there.
+    await expect(client.startRun("quick", { runId: "signed-1", parameters: { items: [5] } })).rejects.toMatchObject({ status: 401 });
     const auth = sent[0]!.get("authorization")!;
     const date = sent[0]!.get("x-amz-date")!;
     expect(date).toMatch(/^\d{8}T\d{6}Z$/);
@@ -150,11 +153,22 @@ describe("remote commands against runnable serve", () => {
       .sign({ method: "POST", protocol: "http:", hostname: u.hostname, port: Number(u.port), path: u.pathname, query: {}, headers: { host: u.host, "content-type": "application/json" }, body: JSON.stringify({ runId: "signed-1", parameters: { items: [5] } }) },
         { signingDate: new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`) });
     expect(again.headers.authorization).toBe(auth);
-    expect((await waitForEnd("signed-1")).finalParameters.sum).toBe(10);
+  });
+
+  it("with serve's token, the client sends it as a bearer token and the run starts", async () => {
+    const sent: Headers[] = [];
+    const client = new RunsClient({ api: url, token, fetch: (input, init) => {
+      sent.push(new Headers(init?.headers));
+      return fetch(input, init);
+    } });
+    expect(await client.startRun("quick", { runId: "bearer-1", parameters: { items: [5] } })).toMatchObject({ runId: "bearer-1", created: true });
+    expect(sent[0]!.get("authorization")).toBe(`Bearer ${token}`);
+    expect(sent[0]!.get("x-amz-date")).toBeNull();
+    expect((await waitForEnd("bearer-1")).finalParameters.sum).toBe(10);
   }, 180_000);
 
   it("`runs start --remote --wait`, `runs logs --remote` and `runs list --remote` work with the user's credentials", async () => {
-    const env = { ...CREDENTIALS, AWS_REGION: "us-east-1" };
+    const env = { ...CREDENTIALS, AWS_REGION: "us-east-1", RUNNABLE_API_TOKEN: token };
     writeFileSync(join(work, "params.yaml"), "items: [1, 2]\n");
     const start = await runCli(["runs", "start", "--remote", "quick", "--api", url, "--parameters", "params.yaml", "--run-id", "cli-1", "--tag", "remote", "--wait"], { cwd: work, env });
     expect(start.code, start.stderr).toBe(0);
@@ -173,13 +187,20 @@ describe("remote commands against runnable serve", () => {
     const noApi = await runCli(["runs", "logs", "--remote", "cli-1"], { cwd: work, env: { ...env, RUNNABLE_API_URL: "" } });
     expect(noApi.code).toBe(2);
     expect(noApi.stderr).toContain("--api");
+    // Without the token (signed with AWS credentials instead) serve refuses: exit 2, the reason shown.
+    const noToken = await runCli(["runs", "logs", "--remote", "cli-1", "--api", url], { cwd: work, env: { ...env, RUNNABLE_API_TOKEN: "" } });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/401 an access token is required/);
+    const flagToken = await runCli(["runs", "logs", "--remote", "cli-1", "--api", url, "--token", token], { cwd: work, env: { ...env, RUNNABLE_API_TOKEN: "" } });
+    expect(flagToken.code, flagToken.stderr).toBe(0);
   }, 180_000);
 
-  it("a loopback --api needs no AWS credentials: requests are signed with placeholder ones", async () => {
-    // No credentials anywhere the AWS SDK looks (environment, profile files, instance metadata).
+  it("a loopback --api needs no AWS credentials: serve's token is sent (placeholder signatures only without one)", async () => {
+    // No credentials anywhere the AWS SDK looks (environment, profile files, instance metadata); serve's token only.
     const none = {
       AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_SESSION_TOKEN: "", AWS_PROFILE: "",
       AWS_SHARED_CREDENTIALS_FILE: join(work, "no-credentials"), AWS_CONFIG_FILE: join(work, "no-config"), AWS_EC2_METADATA_DISABLED: "true",
+      RUNNABLE_API_TOKEN: token,
     };
     const start = await runCli(["runs", "start", "--remote", "quick", "--api", url, "--run-id", "nocreds-1", "--wait"], { cwd: work, env: { ...none, RUNNABLE_PRM_items: "[3]" } });
     expect(start.code, start.stderr).toBe(0);
@@ -193,7 +214,7 @@ describe("remote commands against runnable serve", () => {
   }, 180_000);
 
   it("`logs --remote <runId>` prints the run log as the local `logs` does; unknown runs exit 2", async () => {
-    const env = { ...CREDENTIALS, AWS_REGION: "us-east-1" };
+    const env = { ...CREDENTIALS, AWS_REGION: "us-east-1", RUNNABLE_API_TOKEN: token };
     expect((await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "logs-remote-1", parameters: { items: [4, 5] }, tag: "lr" }))).status).toBe(201);
     const log = await waitForEnd("logs-remote-1");
     const remote = await runCli(["logs", "--json", "--remote", "logs-remote-1", "--api", url], { cwd: work, env });
@@ -227,6 +248,9 @@ describe("remote commands against runnable serve", () => {
     const apiAlone = await runCli(["logs", "--json", "logs-remote-1", "--api", url], { cwd: work, env });
     expect(apiAlone.code).toBe(2);
     expect(apiAlone.stderr).toContain("only apply with --remote");
+    const tokenAlone = await runCli(["logs", "logs-remote-1", "--token", token], { cwd: work, env });
+    expect(tokenAlone.code).toBe(2);
+    expect(tokenAlone.stderr).toContain("only apply with --remote");
     // A 5xx/network failure is a failure (exit 1), not a refusal.
     const down = await runCli(["logs", "--json", "--remote", "logs-remote-1", "--api", "http://127.0.0.1:9/"], { cwd: work, env });
     expect(down.code).toBe(1);
@@ -235,7 +259,8 @@ describe("remote commands against runnable serve", () => {
   it("`runnable ui` shows API-started runs: through the API (`--api`) and from serve's bucket (`--s3-endpoint`)", async () => {
     expect((await call("POST", "/pipelines/quick/runs", JSON.stringify({ runId: "ui-api-1", parameters: { items: [2, 3] }, tag: "ui" }))).status).toBe(201);
     const log = await waitForEnd("ui-api-1");
-    const env = { ...process.env, ...CREDENTIALS, AWS_REGION: "us-east-1", NO_COLOR: "1" };
+    // Against serve, the UI's API client sends serve's token ($RUNNABLE_API_TOKEN), as the remote commands do.
+    const env = { ...process.env, ...CREDENTIALS, AWS_REGION: "us-east-1", NO_COLOR: "1", RUNNABLE_API_TOKEN: token };
     for (const args of [["--api", url], ["--s3-endpoint", s3.endpoint, "--bucket", s3.bucket]]) {
       const ui = spawn(process.execPath, [BIN, "ui", "--port", "0", ...args], { cwd: work, env: args[0] === "--api" ? env : { ...env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" }, stdio: ["ignore", "pipe", "pipe"] });
       try {

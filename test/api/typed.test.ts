@@ -44,7 +44,9 @@ describe("runs API on AWS (API Lambda code path)", () => {
       JSON.stringify({ typed: arn("typed"), quick: arn("quick") }), JSON.stringify({ typed: stepArn }), invoke,
     );
     const sfn = { send: async (c: { input: { name: string } }) => { started.push(c.input.name); return { executionArn: `x:${c.input.name}` }; } };
-    backend = awsBackend(pipelines, stores, sfn as never);
+    // Each pipeline's runs in its own key scope (as on AWS); `stores` is typed's, which its step Lambda uses.
+    const quickStores = fsStores(join(dir, "aws-quick"));
+    backend = awsBackend(pipelines, (name) => (name === "typed" ? stores : quickStores), sfn as never);
   }, 60_000);
 
   it("400 naming the parameter, before any header or execution", async () => {

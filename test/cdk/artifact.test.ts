@@ -11,7 +11,7 @@ import { handleApiRequest } from "../../src/api/routes.js";
 import { type Json, type JsonObject, inspectDefinition, substitute } from "../../src/emulate/definition.js";
 import { runMachine } from "../../src/emulate/machine.js";
 import { RetryCounter } from "../../src/emulate/tasks.js";
-import { s3Stores } from "../../src/store/index.js";
+import { pipelineScope, s3Stores } from "../../src/store/index.js";
 import { invokeBundle, provideRuntimeSdk } from "../helpers/lambda-bundle.js";
 import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 
@@ -123,7 +123,9 @@ describe("the synthesised artifact", () => {
         return { executionArn: `${stateMachineArn!.replace(":stateMachine:", ":execution:")}:${name}`, startDate: new Date() };
       },
     };
-    const stores = s3Stores({ bucket: s3.bucket, client: s3.client });
+    // The API reads each pipeline's runs in its key scope, where the step handler (RUNNABLE_PREFIX from the template) writes them.
+    expect(env.RUNNABLE_PREFIX).toBe(pipelineScope("ml-pipeline"));
+    const stores = (name: string) => s3Stores({ bucket: s3.bucket, client: s3.client, prefix: pipelineScope(name) });
     const [source] = await loadPipelineSources([join(ROOT, "examples/ml-pipeline/pipeline.ts")]);
     const pipelines = new Map([["ml-pipeline", { name: "ml-pipeline", graph: source!.built.graph, defaults: source!.defaults, stateMachineArn: `arn:aws:states:us-east-1:000000000000:stateMachine:${smId}` }]]);
     const api = awsBackend(pipelines, stores, sfn as never);

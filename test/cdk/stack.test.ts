@@ -39,6 +39,24 @@ function statementsOfRole(template: Template, rolePrefix: string): Statement[] {
     .flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
 
+/** Every S3 grant of a role, exactly: object access and prefix-conditioned listing of each pipeline's scope (CDK may merge statements). */
+function expectS3Scopes(template: Template, rolePrefix: string, scopes: Record<string, string[]>): void {
+  const data = logicalId(template, "AWS::S3::Bucket", "RunnableStorageData");
+  const object = (scope: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [data, "Arn"] }, `/${scope}/*`]] });
+  const sorted = <T>(xs: T[]) => [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  const s3 = statementsOfRole(template, rolePrefix).filter((s) => actionsOf(s).some((a) => a.startsWith("s3:")));
+  const lists = s3.filter((s) => actionsOf(s).includes("s3:ListBucket"));
+  const objects = s3.filter((s) => !actionsOf(s).includes("s3:ListBucket"));
+  for (const s of lists) {
+    expect(actionsOf(s)).toEqual(["s3:ListBucket"]);
+    expect(resourcesOf(s)).toEqual([{ "Fn::GetAtt": [data, "Arn"] }]);
+  }
+  for (const s of objects) expect(actionsOf(s).some((a) => /Delete|\*/.test(a))).toBe(false);
+  const want = Object.entries(scopes).flatMap(([n, areas]) => areas.map((a) => `pipelines/${n}/${a}`));
+  expect(sorted(lists.flatMap((s) => (s.Condition as { StringLike: { "s3:prefix": string[] } }).StringLike["s3:prefix"])), rolePrefix).toEqual(sorted(want.map((x) => `${x}/*`)));
+  expect(sorted(objects.flatMap(resourcesOf)), rolePrefix).toEqual(sorted(want.map(object)));
+}
+
 function logicalId(template: Template, type: string, prefix: string): string {
   const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
   expect(ids, `${type} ${prefix}*`).toHaveLength(1);
@@ -139,26 +157,17 @@ describe("RunnablePipelines stack", () => {
     });
   });
 
-  it("gives step and job roles S3 access to runs/* and catalog/* only, and the API role runs/* only", () => {
-    const data = logicalId(template, "AWS::S3::Bucket", "RunnableStorageData");
-    const object = (area: string) => ({ "Fn::Join": ["", [{ "Fn::GetAtt": [data, "Arn"] }, `/${area}/*`]] });
-    const check = (rolePrefix: string, areas: string[]) => {
-      const s3 = statementsOfRole(template, rolePrefix).filter((s) => actionsOf(s).some((a) => a.startsWith("s3:")));
-      expect(s3.length, rolePrefix).toBe(2);
-      for (const s of s3) {
-        if (actionsOf(s).includes("s3:ListBucket")) {
-          expect(actionsOf(s)).toEqual(["s3:ListBucket"]);
-          expect(s.Condition).toEqual({ StringLike: { "s3:prefix": expect.arrayContaining(areas.map((a) => `${a}/*`)) } });
-          expect((s.Condition as { StringLike: { "s3:prefix": string[] } }).StringLike["s3:prefix"]).toHaveLength(areas.length);
-        } else {
-          expect(resourcesOf(s).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(areas.sort().map(object));
-          expect(actionsOf(s).some((a) => /Delete|\*/.test(a))).toBe(false);
-        }
-      }
-    };
-    check("RunnablePipelinetinyStepRole", ["runs", "catalog"]);
-    check("RunnableBatchheavyJobRole", ["runs", "catalog"]);
-    check("RunnableApiHandlerRole", ["runs"]);
+  it("gives each step and job role S3 access to its own pipeline's runs/* and catalog/* only, and the API role its pipelines' runs/* only", () => {
+    const check = (rolePrefix: string, scopes: Record<string, string[]>) => expectS3Scopes(template, rolePrefix, scopes);
+    check("RunnablePipelinetinyStepRole", { tiny: ["runs", "catalog"] });
+    check("RunnableBatchheavyJobRole", { heavy: ["runs", "catalog"] });
+    check("RunnableApiHandlerRole", { tiny: ["runs"], heavy: ["runs"] });
+    // The handlers are told their scope: what they write is what their role allows.
+    const envOf = (type: string, id: string) => JSON.stringify(template.findResources(type)[logicalId(template, type, id)]);
+    expect(envOf("AWS::Lambda::Function", "RunnablePipelinetinyStepFunction")).toContain('"RUNNABLE_PREFIX":"pipelines/tiny/"');
+    const jobs = Object.values(template.findResources("AWS::Batch::JobDefinition")).map((j) => JSON.stringify(j));
+    expect(jobs).toHaveLength(2);
+    for (const job of jobs) expect(job).toContain('{"Name":"RUNNABLE_PREFIX","Value":"pipelines/heavy/"}');
   });
 
   it("lets each state machine invoke only its own step function and submit only to its queue and job definition", () => {
@@ -213,12 +222,16 @@ describe("RunnablePipelines stack", () => {
     template.hasResourceProperties("AWS::Lambda::Permission", { FunctionName: { "Fn::GetAtt": [fnId, "Arn"] }, Principal: "events.amazonaws.com", SourceArn: Match.objectLike({ "Fn::GetAtt": Match.arrayWith(["Arn"]) }) });
     template.hasResourceProperties("AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^runnable-ts finaliser"), MemorySize: 256, Timeout: 60, Runtime: "nodejs22.x" });
     const statements = statementsOfRole(template, "RunnableFinaliserHandlerRole").filter((st) => !actionsOf(st).some((a) => a.startsWith("logs:") || a.startsWith("xray:")));
-    const bucket = logicalId(template, "AWS::S3::Bucket", "RunnableStorageData");
-    expect(statements.map((st) => actionsOf(st))).toEqual([["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], ["s3:ListBucket"], ["states:DescribeExecution"]]);
-    expect(resourcesOf(statements[0]!)).toEqual([{ "Fn::Join": ["", [{ "Fn::GetAtt": [bucket, "Arn"] }, "/runs/*"]] }]);
-    expect(statements[1]!.Condition).toEqual({ StringLike: { "s3:prefix": ["runs/*"] } });
-    expect(JSON.stringify(resourcesOf(statements[2]!))).toMatch(/:execution:.*StateMachine.*Name.*:\*/);
-    expect(resourcesOf(statements[2]!)).toHaveLength(2);
+    // Run logs of the stack's pipelines only (each in its own key scope), never catalogs.
+    expectS3Scopes(template, "RunnableFinaliserHandlerRole", { tiny: ["runs"], heavy: ["runs"] });
+    const states = statements.filter((st) => !actionsOf(st).some((a) => a.startsWith("s3:")));
+    expect(states.map((st) => actionsOf(st))).toEqual([["states:DescribeExecution"]]);
+    expect(JSON.stringify(resourcesOf(states[0]!))).toMatch(/:execution:.*StateMachine.*Name.*:\*/);
+    expect(resourcesOf(states[0]!)).toHaveLength(2);
+    // The handler tells the pipelines apart by the execution's state machine.
+    const env = JSON.stringify(template.findResources("AWS::Lambda::Function")[fnId]);
+    expect(env).toContain("RUNNABLE_STATE_MACHINES");
+    for (const id of machines) expect(env).toContain(id);
   });
 
   it("outputs the API URL, the bucket name and each state machine ARN", () => {
@@ -238,7 +251,7 @@ describe("RunnablePipelines stack", () => {
 });
 
 describe("deployment shape", () => {
-  it("gives a state machine with a Distributed Map exactly what the Map needs: its own child executions and Map Runs, its item lists and result files", async () => {
+  it("gives a state machine with a Distributed Map exactly what the Map needs: its own child executions and Map Runs, its item lists and result files, in its own pipeline's key scope", async () => {
     const [wide] = await loadPipelineSources([join(FIXTURES, "wide.ts")]);
     const { app, template } = synth([wide!]);
     template.hasResourceProperties("AWS::StepFunctions::StateMachine", { StateMachineName: "Test-wide" });
@@ -251,8 +264,8 @@ describe("deployment shape", () => {
       { actions: ["states:StartExecution"], resources: [states(":stateMachine:Test-wide")] },
       { actions: ["states:DescribeExecution", "states:StopExecution"], resources: [states(":execution:Test-wide:*")] },
       { actions: ["states:RedriveExecution"], resources: [states(":execution:Test-wide/each:*")] },
-      { actions: ["s3:GetObject"], resources: [objects("/catalog/*/.internal/map-items/*")] },
-      { actions: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"], resources: [objects("/catalog/*/.internal/map-results/*")] },
+      { actions: ["s3:GetObject"], resources: [objects("/pipelines/wide/catalog/*/.internal/map-items/*")] },
+      { actions: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"], resources: [objects("/pipelines/wide/catalog/*/.internal/map-results/*")] },
     ]);
     expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
@@ -303,11 +316,17 @@ describe("deployment shape", () => {
     expect(() => new RunnableStack(app, "OddBatch", { pipelines: tiny, projectRoot: ROOT, batch: { vcpu: 4, memoryMiB: 2048 } })).toThrow(/batch \{ vcpu: 4, memoryMiB: 2048 \} is not a Fargate size/);
   });
 
-  it("refuses a Distributed Map together with a bucket prefix (its results are written at the bucket root)", async () => {
+  it("writes a Distributed Map's results under the pipeline's scope, also with a bucket prefix", async () => {
     const [wide] = await loadPipelineSources([join(FIXTURES, "wide.ts")]);
     const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
-    expect(() => new RunnableStack(app, "Prefixed", { pipelines: [wide!], projectRoot: ROOT, bucket: { prefix: "team-a" } }))
-      .toThrow(/pipeline wide: Distributed Maps .* bucket prefix "team-a\/"/);
+    const stack = new RunnableStack(app, "Prefixed", { pipelines: [wide!], projectRoot: ROOT, bucket: { prefix: "team-a" } });
+    const template = Template.fromStack(stack);
+    const machine = Object.values(template.findResources("AWS::StepFunctions::StateMachine"))[0] as { Properties: { DefinitionSubstitutions: Record<string, unknown>; DefinitionString: unknown } };
+    expect(machine.Properties.DefinitionSubstitutions.KeyPrefix).toBe("team-a/pipelines/wide/");
+    expect(JSON.stringify(machine.Properties.DefinitionString)).toContain("${KeyPrefix}catalog/{}/.internal/map-results");
+    const statements = statementsOfRole(template, "RunnablePipelinewideStateMachineRole");
+    expect(statements.filter((st) => actionsOf(st).includes("s3:PutObject")).flatMap(resourcesOf).map((r) => JSON.stringify(r))).toEqual([expect.stringContaining("/team-a/pipelines/wide/catalog/*/.internal/map-results/*")]);
+    expect(new AwsSolutionsChecks(app).validateScope(app).violations).toEqual([]);
   });
 
   it("adds no Batch resources when no step asks for compute: batch", () => {

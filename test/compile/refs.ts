@@ -8,7 +8,8 @@ export function pathsRead(definition: AslDefinition): string[] {
   const out: string[] = [];
   const visit = (value: Json | undefined, key: string): void => {
     if (typeof value === "string" && (key.endsWith(".$") || ["Variable", "ItemsPath", "ErrorPath", "NumericGreaterThanPath"].includes(key))) {
-      out.push(...(value.match(/\$\$?(\.[A-Za-z0-9_]+)*/g) ?? []));
+      // `${Name}` placeholders (substituted at deploy time) are text, not paths.
+      out.push(...(value.replace(/\$\{[A-Za-z0-9_]+\}/g, "").match(/\$\$?(\.[A-Za-z0-9_]+)*/g) ?? []));
     } else if (Array.isArray(value)) value.forEach((v) => visit(v, key));
     else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) visit(v, k);
   };

@@ -1,6 +1,6 @@
-// The emulator's own S3 server (s3rver with the fixes in src/emulate/s3server.ts): the store
-// conformance suite over it, with create-only writes decided by If-None-Match alone (no HEAD), as
-// the emulator's stores and handler processes use it; and the listings it answers in S3's order.
+// The emulator's own S3 server (src/emulate/s3server.ts): the store conformance suite over it, with
+// create-only writes decided by If-None-Match alone (no HEAD), as the emulator's stores and handler
+// processes use it; and the listings it answers in S3's order.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ import { storeConformance } from "../conformance/store.suite.js";
 storeConformance("s3 (the emulator's s3rver, If-None-Match only)", async () => {
   const root = mkdtempSync(join(tmpdir(), "runnable-emu-s3-"));
   const storage = await openEmulatorStores(root);
-  const client = createS3Client({ endpoint: storage.endpoint });
+  const client = createS3Client({ endpoint: storage.endpoint, credentials: storage.server!.credentials });
   let n = 0;
   return {
     fresh: () => s3Stores({ bucket: storage.bucket, client, prefix: `t${n++}`, conditionalWrites: true }),
@@ -30,7 +30,7 @@ storeConformance("s3 (the emulator's s3rver, If-None-Match only)", async () => {
 describe("the emulator's S3 server", () => {
   let root: string;
   let storage: EmulatorStorage;
-  const client = () => createS3Client({ endpoint: storage.endpoint });
+  const client = () => createS3Client({ endpoint: storage.endpoint, credentials: storage.server!.credentials });
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "runnable-emu-s3-"));
     storage = await openEmulatorStores(root);
@@ -42,11 +42,19 @@ describe("the emulator's S3 server", () => {
 
   it("tells handler processes that it honours If-None-Match; a given endpoint is not assumed to", async () => {
     expect(storage.handlerEnv.RUNNABLE_S3_CONDITIONAL_WRITES).toBe("1");
-    const other = await openEmulatorStores(root, { s3Endpoint: storage.endpoint });
+    // A given endpoint takes its credentials from the environment (here: this server's).
+    const { accessKeyId, secretAccessKey } = storage.server!.credentials;
+    Object.assign(process.env, { RUNNABLE_S3_ACCESS_KEY_ID: accessKeyId, RUNNABLE_S3_SECRET_ACCESS_KEY: secretAccessKey });
     try {
-      expect(other.handlerEnv.RUNNABLE_S3_CONDITIONAL_WRITES).toBeUndefined();
+      const other = await openEmulatorStores(root, { s3Endpoint: storage.endpoint });
+      try {
+        expect(other.handlerEnv.RUNNABLE_S3_CONDITIONAL_WRITES).toBeUndefined();
+      } finally {
+        await other.close();
+      }
     } finally {
-      await other.close();
+      delete process.env.RUNNABLE_S3_ACCESS_KEY_ID;
+      delete process.env.RUNNABLE_S3_SECRET_ACCESS_KEY;
     }
   });
 

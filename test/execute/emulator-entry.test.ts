@@ -139,14 +139,20 @@ export default pipeline;
 export const started = await pipeline.execute({ mode: "emulator", root: ${JSON.stringify(root)} });
 `);
     writeFileSync(join(dir, "main.ts"), `import { started } from "./pipeline.ts";
-console.log("RESULT " + JSON.stringify({ status: started.status }));
+const steps = Object.fromEntries(Object.entries(started.runLog.steps).map(([k, v]) => [k, { status: v.status }]));
+console.log("RESULT " + JSON.stringify({ status: started.status, steps }));
 `);
     const exit = await run([join(dir, "main.ts")]);
     // 0: it finished by itself (a recursing script would still be running at the limit and be killed).
     expect(exit.code).toBe(0);
     const line = exit.stdout.split("\n").find((l) => l.startsWith("RESULT "));
     expect(line, exit.stderr).toBeDefined();
-    expect(JSON.parse(line!.slice("RESULT ".length))).toEqual({ status: "FAIL" });
+    const result = JSON.parse(line!.slice("RESULT ".length)) as { status: string; steps: Record<string, { status: string }> };
+    // What the user sees instead of a run that never ends: the script exits by itself (not killed by
+    // run()'s limit: code 0 above), the run FAILs and no step after the refused one ran.
+    expect(result.status).toBe("FAIL");
+    expect(Object.values(result.steps).filter((s) => s.status === "SUCCESS")).toEqual([]);
+    expect(Object.keys(result.steps).filter((k) => k.startsWith("fanout") || k === "total")).toEqual([]);
     // The handler process's refusal, shown through the emulator's echo of handler output (also the execution's Cause).
     expect(exit.stderr).toMatch(/execute\(\) was called inside an emulator handler process \(pipeline file ".*pipeline\.ts"\): runs are not started from handler processes/);
     // One run: the one started by main.ts; none from handler processes.

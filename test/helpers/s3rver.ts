@@ -1,5 +1,6 @@
 /**
- * Starts a real S3 protocol server (s3rver) for tests, in a child process.
+ * Starts a real S3 protocol server for tests, in a child process (named after s3rver, which it
+ * started until the emulator got its own server).
  *
  * ```ts
  * import { startS3rver, type S3rverHandle } from "../helpers/s3rver.js";
@@ -10,10 +11,12 @@
  * // e.g. s3Stores({ bucket: s3.bucket, client: s3.client }) or s3Stores({ bucket: s3.bucket, endpoint: s3.endpoint })
  * ```
  *
- * It is the emulator's own server (`src/emulate/s3server.ts`: s3rver in a child process with
- * `--openssl-legacy-provider`, listings in S3's key order, atomic PUTs), so tests and the emulator
- * run one implementation. Conditional writes (`If-None-Match: *`) stay ignored unless
- * `conditionalWrites: true` asks for S3's behaviour: the stores must be correct without them.
+ * It is the emulator's own server (`src/emulate/s3server.ts`: SigV4 required, listings in S3's key
+ * order, atomic PUTs), so tests and the emulator run one implementation. It requires s3rver's old
+ * fixed credentials `S3RVER`/`S3RVER` (tests hand them to CLI processes through AWS_ACCESS_KEY_ID),
+ * where the emulator's own server makes random ones. Conditional writes (`If-None-Match: *`) stay
+ * ignored unless `conditionalWrites: true` asks for S3's behaviour: the stores must be correct
+ * without them.
  *
  * The child listens on 127.0.0.1 port 0 (any free port, so several test files can run servers at
  * once), stores objects in its own temp directory, and exits when `stop()` is called or when the
@@ -35,6 +38,8 @@ export interface S3rverHandle {
   client: S3Client;
   /** The server's storage directory (deleted by `stop()`). */
   directory: string;
+  /** The server itself (its process id, restarts). */
+  server: LocalS3Server;
   /** Creates another empty bucket on the same server. */
   createBucket(name: string): Promise<void>;
   /** Stops the server and deletes its directory. Safe to call twice. */
@@ -56,7 +61,7 @@ export interface StartS3rverOptions {
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`s3rver did not listen within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`the test S3 server did not listen within ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
@@ -65,11 +70,11 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3rverHandle> {
   const directory = await mkdtemp(path.join(tmpdir(), "runnable-s3rver-"));
   const bucket = options.bucket ?? "test-bucket";
-  // The emulator's own server (s3rver patched for S3's listing order and atomic PUTs), so tests and
-  // the emulator run against one implementation; conditional writes are off unless asked for.
   let server: LocalS3Server;
   try {
-    server = await withTimeout(startLocalS3(directory, bucket, { conditionalWrites: options.conditionalWrites ?? false }), options.timeoutMs ?? 20_000);
+    server = await withTimeout(startLocalS3(directory, bucket, {
+      conditionalWrites: options.conditionalWrites ?? false, credentials: { ...S3RVER_CREDENTIALS },
+    }), options.timeoutMs ?? 20_000);
   } catch (e) {
     await rm(directory, { recursive: true, force: true });
     throw e;
@@ -87,5 +92,5 @@ export async function startS3rver(options: StartS3rverOptions = {}): Promise<S3r
       await server.stop();
       await rm(directory, { recursive: true, force: true });
     })());
-  return { endpoint, bucket, client, directory, createBucket, stop };
+  return { endpoint, bucket, client, directory, server, createBucket, stop };
 }

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { readEventLog } from "../../src/emulate/event-log.js";
 import { readRunLog } from "../../src/execute/index.js";
 import { mapLimit } from "../../src/store/limit.js";
 import type { RunLog } from "../../src/sdk/runlog.js";
@@ -55,8 +56,11 @@ interface Stopped {
   sleeper?: number;
 }
 
-/** Starts `runnable run` on the fixture, waits until step `at` blocks, sends `sig`, waits for the exit. */
-async function runAndSignal(at: number, sig: NodeJS.Signals, args: string[] = []): Promise<Stopped> {
+/**
+ * Starts `runnable run` on the fixture, waits until step `at` blocks (and `settled`, when given,
+ * holds), sends `sig`, waits for the exit.
+ */
+async function runAndSignal(at: number, sig: NodeJS.Signals, args: string[] = [], settled?: (dir: string) => Promise<boolean>): Promise<Stopped> {
   const { dir, cleanup } = tempDir("runnable-interrupt-");
   dirs.push(cleanup);
   writeFileSync(join(dir, "stop-armed"), "");
@@ -68,6 +72,10 @@ async function runAndSignal(at: number, sig: NodeJS.Signals, args: string[] = []
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
   await until(`step ${name(at)} blocks`, () => existsSync(join(dir, "ready")) && (at % 2 === 0 || existsSync(join(dir, "sleeper.pid"))), child);
   const sleeper = at % 2 === 1 ? Number(readFileSync(join(dir, "sleeper.pid"), "utf8")) : undefined;
+  for (let i = 0; settled && !(await settled(dir)); i++) {
+    if (i === 300) throw new Error(`timed out waiting until the run settled at ${name(at)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   child.kill(sig);
   const { code, signal } = await exited;
   if (sleeper !== undefined && sig === "SIGKILL") {
@@ -78,6 +86,17 @@ async function runAndSignal(at: number, sig: NodeJS.Signals, args: string[] = []
   }
   const runId = /run (\d{8}-\d{6}-\d{3}-[0-9a-z]+)/.exec(stderr)?.[1] ?? "";
   return { dir, code, signal, stderr, runId, ...(sleeper !== undefined ? { sleeper } : {}) };
+}
+
+/** Whether the stored event log of the only emulator run under `dir` shows step `at - 1` exited. */
+function exitedStored(at: number): (dir: string) => Promise<boolean> {
+  return async (dir) => {
+    const runs = join(dir, ".runnable", "s3", "runnable", "runs");
+    const [runId] = existsSync(runs) ? readdirSync(runs) : [];
+    if (runId === undefined) return false;
+    const logs = await readEventLog(runId, { root: join(dir, ".runnable") }).catch(() => []);
+    return logs.some((log) => log.events.some((e) => e.type === "StateExited" && e.state === name(at - 1)));
+  };
 }
 
 /** The only run under `dir` (SIGKILL leaves no summary to read the id from). */
@@ -160,7 +179,9 @@ describe("an interrupted local run (a real process, real signals)", () => {
     const child = spawn(process.execPath, [...BIN_ARGS, "run", PIPELINE], { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // The status a shell shows ($?): a process ended by the second SIGINT's default action (its
+    // handlers already gone while it exits) is 130 there too.
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal === "SIGINT" ? 130 : null))));
     await until("step s04 blocks", () => existsSync(join(dir, "ready")), child);
     const { runId } = await onlyRun(dir);
     const refused = await runCli(["retry", runId], { cwd: dir });
@@ -188,7 +209,9 @@ describe("an interrupted emulator run (handler processes get SIGTERM)", () => {
 
   it("SIGINT/SIGTERM: the running attempt and the run end FAIL runnable.Interrupted; SIGKILL: stale, retry completes it", async () => {
     await mapLimit(cases, 3, async ({ sig, at }) => {
-      const run = await runAndSignal(at, sig, ["--mode", "emulator"]);
+      // SIGKILL keeps the event log as last written (at most EVENT_LOG_FLUSH_MS before the kill): it
+      // lands once the stored log holds the steps before `at`, as a crash a while into a run would.
+      const run = await runAndSignal(at, sig, ["--mode", "emulator"], sig === "SIGKILL" ? exitedStored(at) : undefined);
       const log = await onlyRun(run.dir);
       if (sig !== "SIGKILL") {
         expect(run.code, run.stderr).toBe(sig === "SIGINT" ? 130 : 143);

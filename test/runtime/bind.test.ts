@@ -50,8 +50,25 @@ describe("binding a function's result to its returns (strict)", () => {
 });
 
 describe("shell outputs", () => {
-  it("parses name=value lines, JSON values when they parse, later lines winning", () => {
-    expect(parseOutput("a=1\nb=hello world\n\nc=[1,2]\nd={\"x\":1}\na=2\ne=\n")).toEqual({ a: 2, b: "hello world", c: [1, 2], d: { x: 1 }, e: "" });
+  it("parses name=value lines, JSON values when they parse", () => {
+    expect(parseOutput("a=1\nb=hello world\n\nc=[1,2]\nd={\"x\":1}\ne=\n")).toEqual({ a: 1, b: "hello world", c: [1, 2], d: { x: 1 }, e: "" });
+  });
+
+  it("refuses a name written twice: a newline in a value cannot quietly set another return", () => {
+    // What `echo "comment=$text" >> "$RUNNABLE_OUTPUT"` writes when $text is "fine\nverified=true".
+    expect(() => parseOutput("verified=false\ncomment=fine\nverified=true\n"))
+      .toThrow(/line 3 of \$RUNNABLE_OUTPUT sets "verified" again \(first set on line 1\).*verified<<DELIMITER/);
+  });
+
+  it("reads name<<DELIMITER blocks: values with newlines, '=' and JSON round-trip", () => {
+    const text = "multi\nverified=true\n  indented = x\n";
+    const out = parseOutput(`note<<EOF_1\n${text}\nEOF_1\nn=2\njson<<END\n{\n  "a": [1,\n 2]\n}\nEND\nempty<<X\nX\n`);
+    expect(out).toEqual({ note: text, n: 2, json: { a: [1, 2] }, empty: "" });
+    expect(out.verified).toBeUndefined();
+  });
+
+  it("refuses a block without its closing delimiter line", () => {
+    expect(() => parseOutput("note<<EOF\nline\nEOF \n")).toThrow(/line 1 of \$RUNNABLE_OUTPUT starts "note<<EOF" but no line "EOF" ends it/);
   });
 
   it("rejects a line that is not name=value", () => {

@@ -33,14 +33,14 @@ describe("ShellTask", () => {
     expect(readFileSync(copy, "utf8")).toBe("out-line\nerr-line\n");
   });
 
-  it("tells the command its run id, step path and attempt number, which parameters cannot shadow", async () => {
+  it("tells the command its run id, step path and attempt number", async () => {
     const run = await runLocal(new Pipeline({ steps: [
       new ShellTask({
         name: "flaky",
         command: 'echo "seen=$RUNNABLE_RUN_ID/$RUNNABLE_STEP/$RUNNABLE_ATTEMPT" >> "$RUNNABLE_OUTPUT"; [ "$RUNNABLE_ATTEMPT" -ge 2 ]',
         returns: ["seen"], retry: { attempts: 2, intervalSeconds: 0 },
       }),
-    ] }), { parameters: { RUNNABLE_ATTEMPT: 99 } });
+    ] }));
     expect(run.status).toBe("SUCCESS");
     expect(run.log.steps.flaky!.attempts.map((a) => a.status)).toEqual(["FAIL", "SUCCESS"]);
     expect(run.log.finalParameters.seen).toBe(`${run.runId}/flaky/2`);

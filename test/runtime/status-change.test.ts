@@ -1,12 +1,14 @@
 // The run finaliser (EventBridge "Step Functions Execution Status Change" → handlers/finaliser.ts):
 // a run whose execution failed, timed out or was aborted outside any Catch ends FAIL with the
 // execution's error and cause; everything else is left alone, and a second delivery changes nothing.
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeFinaliserHandler } from "../../handlers/finaliser.js";
 import { buildGraph } from "../../src/graph/index.js";
 import { FunctionTask, Pipeline } from "../../src/index.js";
 import { createRun, handleStepEvent } from "../../src/runtime/index.js";
 import { finaliseFromStatusChange, type StatusChangeEvent } from "../../src/runtime/status-change.js";
-import { memoryStores } from "../../src/store/index.js";
+import { memoryStores, pipelineScope, s3Stores } from "../../src/store/index.js";
+import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 import { tempDir } from "../execute/helpers.js";
 
 const built = buildGraph(new Pipeline({ name: "fin", steps: [
@@ -73,4 +75,37 @@ describe("finaliseFromStatusChange", () => {
     expect(await ignored(statusChange(runId, "FAILED"), { ...deps, graphs: new Map() })).toBe("ignored");
     expect((await stores.runLog.readRunLog(runId)).status).toBe("RUNNING");
   });
+});
+
+describe("the finaliser Lambda (handlers/finaliser.ts) on a bucket with per-pipeline key scopes", () => {
+  let s3: S3rverHandle;
+  beforeAll(async () => {
+    s3 = await startS3rver({ bucket: "finaliser-runs" });
+  }, 60_000);
+  afterAll(async () => {
+    await s3?.stop();
+  });
+
+  const ARNS = { fin: "arn:aws:states:us-east-1:1:stateMachine:Test-fin", other: "arn:aws:states:us-east-1:1:stateMachine:Test-other" };
+  const otherBuilt = { ...built, graph: { ...built.graph, name: "other" } };
+
+  it("finalises the run in the scope of the execution's own pipeline only; an unknown state machine is ignored", async () => {
+    const scoped = (name: string) => s3Stores({ bucket: s3.bucket, client: s3.client, prefix: pipelineScope(name) });
+    // The same run id in two pipelines' scopes (possible with direct StartExecution calls).
+    const runId = "same-id-1";
+    for (const [name, b] of [["fin", built], ["other", otherBuilt]] as const) {
+      const stores = scoped(name);
+      await createRun(stores, { built: b, parameters: { p: 1 }, mode: "emulator", runId });
+      await handleStepEvent({ v: 1, action: "start", runId, path: "", indexes: [], execution: runId, retryCount: 0 }, { built: b, stores, workDir: tempDir() });
+    }
+    const handler = makeFinaliserHandler({ fin: built.graph, other: otherBuilt.graph }, {
+      RUNNABLE_BUCKET: s3.bucket, RUNNABLE_S3_ENDPOINT: s3.endpoint, AWS_REGION: "us-east-1", RUNNABLE_STATE_MACHINES: JSON.stringify(ARNS),
+    }, { send: async () => ({}) } as never);
+    const failed = (arn: string) => statusChange(runId, "FAILED", { stateMachineArn: arn, error: "States.Runtime", cause: "quota" });
+    expect(await handler(failed("arn:aws:states:us-east-1:1:stateMachine:Elsewhere"))).toMatchObject({ action: "ignored", reason: expect.stringMatching(/not one of this stack's/) });
+    expect(await handler(failed(ARNS.other))).toMatchObject({ action: "finalised", runId });
+    expect((await scoped("other").runLog.readRunLog(runId)).status).toBe("FAIL");
+    expect((await scoped("fin").runLog.readRunLog(runId)).status).toBe("RUNNING");
+    expect(await s3Stores({ bucket: s3.bucket, client: s3.client }).runLog.getHeader(runId)).toBeUndefined();
+  }, 60_000);
 });

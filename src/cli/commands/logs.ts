@@ -6,7 +6,7 @@ import type { CommandContext } from "../context.js";
 import { explainingNotFound } from "../not-found.js";
 import { logsText, type LogsViewOptions } from "../views/logs.js";
 import { EXIT } from "../io.js";
-import { API_URL_ENV, guarded, remoteClient } from "./remote.js";
+import { API_TOKEN_ENV, API_URL_ENV, guarded, remoteClient } from "./remote.js";
 import { printOutput, type OutputRequest } from "../views/output.js";
 
 interface LogsFlags {
@@ -19,6 +19,7 @@ interface LogsFlags {
   remote?: boolean;
   api?: string;
   region?: string;
+  token?: string;
   step?: string;
   output?: boolean;
   attempt?: string;
@@ -47,6 +48,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
     .option("--remote", "read the run log from the runs API (deployed, or `runnable serve`), requests SigV4-signed with your AWS credentials (placeholder ones for a loopback --api)")
     .option("--api <url>", `with --remote: base URL of the runs API (default: $${API_URL_ENV})`)
     .option("--region <region>", "with --remote: region for the SigV4 signature (default: from the URL, else AWS_REGION)")
+    .option("--token <token>", `with --remote: bearer token of \`runnable serve\` (default: $${API_TOKEN_ENV}); without one, requests are SigV4-signed`)
     .action(ctx.action(async (runId: string, flags: LogsFlags, command: Command) => {
       const storeOptions = {
         ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),
@@ -66,7 +68,7 @@ export function registerLogs(program: Command, ctx: CommandContext): void {
           return EXIT.ok;
         });
       }
-      if (flags.api !== undefined || flags.region !== undefined) throw new UsageError("--api and --region only apply with --remote");
+      if (flags.api !== undefined || flags.region !== undefined || flags.token !== undefined) throw new UsageError("--api, --region and --token only apply with --remote");
       if (flags.events) {
         // Loaded on use: only emulator runs have an event log.
         const { readEventLog } = await import("../../emulate/index.js");

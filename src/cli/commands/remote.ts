@@ -3,13 +3,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { RunsClient } from "../../api/client.js";
 import { resolveParameters } from "../../runtime/parameters.js";
 import { UsageError } from "../../sdk/errors.js";
-import { isLoopback } from "../../ui/guard.js";
+import { isLoopback } from "../../api/guard.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
 
 /**
- * Remote commands: talk to a deployed runs API (or `runnable serve`) with SigV4-signed requests,
- * using the caller's AWS credentials (the SDK's Node provider chain: env, profile, SSO, role).
+ * Remote commands: talk to a deployed runs API with SigV4-signed requests, using the caller's AWS
+ * credentials (the SDK's Node provider chain: env, profile, SSO, role), or to `runnable serve` with
+ * its bearer token (--token / $RUNNABLE_API_TOKEN).
  *   runnable runs start --remote <pipeline> [--api URL] [--parameters f] [--run-id id] [--tag t] [--wait]
  *   runnable runs logs  --remote <runId>    [--api URL]
  *   runnable runs list  --remote <pipeline> [--api URL] [--limit n]   (in runs.ts, beside the local list)
@@ -20,24 +21,31 @@ import { EXIT } from "../io.js";
 /** Environment variable holding the default API URL (the stack output `ApiUrl`). */
 export const API_URL_ENV = "RUNNABLE_API_URL";
 
+/** Environment variable holding the bearer token of `runnable serve` (the server's, and the one remote commands send). */
+export const API_TOKEN_ENV = "RUNNABLE_API_TOKEN";
+
 export interface RemoteFlags {
   remote: string;
   api?: string;
   region?: string;
+  token?: string;
 }
 
 /**
- * What a loopback `--api` (`runnable serve` on this machine) is signed with: serve does not check
- * SigV4 signatures, so the user's AWS credentials are neither needed nor sent there.
+ * What a loopback `--api` (`runnable serve` on this machine) is signed with when no token is given:
+ * serve checks its bearer token, never SigV4 signatures, so the user's AWS credentials are neither
+ * needed nor sent there.
  */
 export const LOOPBACK_CREDENTIALS = { accessKeyId: "RUNNABLE-SERVE-LOCAL", secretAccessKey: "runnable-serve-ignores-the-signature" };
 
 /**
- * The SigV4 client for `--api` (else $RUNNABLE_API_URL), shared by `runs …` and `logs --remote`.
- * A loopback URL is signed with LOOPBACK_CREDENTIALS (no AWS credentials needed).
+ * The client for `--api` (else $RUNNABLE_API_URL), shared by `runs …` and `logs --remote`: with a
+ * token (`--token`, else $RUNNABLE_API_TOKEN) it sends `Authorization: Bearer` as `runnable serve`
+ * requires, else it signs with SigV4 as the deployed API requires (a loopback URL with
+ * LOOPBACK_CREDENTIALS: no AWS credentials needed).
  * Loaded on use: the AWS credential chain stays out of every other command's start-up.
  */
-export async function remoteClient(flags: { api?: string; region?: string }): Promise<RunsClient> {
+export async function remoteClient(flags: { api?: string; region?: string; token?: string }): Promise<RunsClient> {
   const api = flags.api ?? process.env[API_URL_ENV];
   if (!api) throw new UsageError(`--api <url> is required (or set ${API_URL_ENV}): the ApiUrl output of the deployed stack, or the URL \`runnable serve\` prints`);
   let url: URL;
@@ -46,9 +54,11 @@ export async function remoteClient(flags: { api?: string; region?: string }): Pr
   } catch {
     throw new UsageError(`--api ${JSON.stringify(api)} is not a URL`);
   }
+  const token = flags.token ?? (process.env[API_TOKEN_ENV] || undefined);
   const { RunsClient } = await import("../../api/client.js");
   return new RunsClient({
-    api, ...(flags.region ? { region: flags.region } : {}), ...(isLoopback(url.hostname) ? { credentials: LOOPBACK_CREDENTIALS } : {}),
+    api, ...(flags.region ? { region: flags.region } : {}),
+    ...(token !== undefined ? { token } : isLoopback(url.hostname) ? { credentials: LOOPBACK_CREDENTIALS } : {}),
   });
 }
 
@@ -66,11 +76,12 @@ export async function guarded(ctx: CommandContext, work: () => Promise<number>):
 
 export const print = (ctx: CommandContext, value: unknown): void => ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
 
-/** `--api` and `--region` of every remote command. */
+/** `--api`, `--region` and `--token` of every remote command. */
 export function remoteOptions(c: Command): Command {
   return c
     .option("--api <url>", `base URL of the runs API (default: $${API_URL_ENV}); a loopback URL (runnable serve) needs no AWS credentials`)
-    .option("--region <region>", "region for the SigV4 signature (default: from the URL, else AWS_REGION)");
+    .option("--region <region>", "region for the SigV4 signature (default: from the URL, else AWS_REGION)")
+    .option("--token <token>", `bearer token of \`runnable serve\` (default: $${API_TOKEN_ENV}); without one, requests are SigV4-signed`);
 }
 
 export function registerRemote(program: Command, ctx: CommandContext): void {

@@ -3,7 +3,7 @@ import { Option, type Command } from "commander";
 import { runPipeline } from "../../execute/index.js";
 import { buildGraph } from "../../graph/index.js";
 import { RUN_ID } from "../../core/protocol.js";
-import { resolveParameters } from "../../runtime/parameters.js";
+import { checkParametersFileSize, resolveParameters } from "../../runtime/parameters.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";
@@ -54,7 +54,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .option("--tag <tag>", "label recorded in the run log")
     .option("--root <dir>", "directory of run logs and catalogs", ".runnable")
     .option("--json", "print the RunResult (with its run log) as JSON on stdout")
-    .option("--s3-endpoint <url>", "emulator mode: S3 endpoint to use (e.g. a local s3rver)")
+    .option("--s3-endpoint <url>", "emulator mode: S3 endpoint to use (e.g. MinIO)")
     .option("--bucket <name>", "emulator mode: bucket name at --s3-endpoint")
     .option("--max-concurrency <n>", "Parallel branches / Map iterations at once (local mode)")
     .option("--isolate", "local mode: each step attempt in a fresh directory under <root>/work/<runId>, files only through the catalog (as on AWS)")
@@ -65,6 +65,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         return EXIT.ok;
       }
       if (file === undefined) throw new UsageError("missing required argument 'file': runnable run <file> (runnable run --help lists the options; with a file, its parameters)");
+      // A parameters file over the size limit is refused before the pipeline is even loaded.
+      if (flags.parameters !== undefined) checkParametersFileSize(flags.parameters);
       const assignments = parseAssignments(flags.param);
       const { pipeline, source, fallbackName } = await loadPipelineFile(file);
       // Validate before anything is created: a bad definition must leave no run behind.

@@ -2,10 +2,13 @@ import type { Command } from "commander";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
+import { API_TOKEN_ENV as TOKEN_ENV } from "./remote.js";
 
 interface ServeFlags {
   port: string;
   host: string;
+  auth: boolean;
+  token?: string;
   s3Endpoint?: string;
   bucket?: string;
   root: string;
@@ -14,8 +17,9 @@ interface ServeFlags {
 /**
  * `runnable serve <pipeline files…>`: the deployed runs API (`POST /pipelines/{name}/runs`,
  * `GET /pipelines/{name}/runs`, `GET /runs/{runId}`) on 127.0.0.1, backed by the emulator. The
- * first line on stdout is `listening on <url>`; it runs until SIGINT/SIGTERM, then lets running
- * runs finish.
+ * first line on stdout is `listening on <url>`, the second `token: <value>` (the bearer token every
+ * request must carry, fresh per start unless --token/RUNNABLE_API_TOKEN gives one; `--no-auth` on
+ * loopback turns it off); it runs until SIGINT/SIGTERM, then lets running runs finish.
  */
 export function registerServe(program: Command, ctx: CommandContext): void {
   program
@@ -24,12 +28,22 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     .argument("<pipelines...>", "pipeline files to serve (their pipeline names are the route names)")
     .option("--port <port>", "port (0 picks a free one)", "8787")
     .option("--host <host>", "interface to bind", "127.0.0.1")
+    .option("--token <token>", `bearer token clients must send (default: $${TOKEN_ENV}, else a fresh random one, printed at start)`)
+    .option("--no-auth", "require no token (only on a loopback --host)")
     .option("--s3-endpoint <url>", "S3 endpoint of the run data (default: a local S3 server over <root>/s3)")
     .option("--bucket <name>", "bucket of the run data", "runnable")
     .option("--root <dir>", "directory of the local S3 data", ".runnable")
     .action(ctx.action(async (files: string[], flags: ServeFlags) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${JSON.stringify(flags.port)}`);
+      const token = flags.token ?? (process.env[TOKEN_ENV] || undefined);
+      if (!flags.auth && token !== undefined) throw new UsageError(`--no-auth and a token (--token or ${TOKEN_ENV}) contradict each other`);
+      if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,512}$/.test(token)) {
+        throw new UsageError("the token must be 16 to 512 characters of A-Z a-z 0-9 . _ ~ + / = -");
+      }
+      // Checked before anything starts: the guard refuses it too.
+      const { isLoopback } = await import("../../api/guard.js");
+      if (!flags.auth && !isLoopback(flags.host)) throw new UsageError(`--no-auth is only allowed on a loopback --host (127.0.0.1, ::1, localhost), not ${flags.host}`);
       // Loaded on use: the emulator and HTTP server stay out of every other command's start-up.
       const [{ localBackend }, { listenApi }] = await Promise.all([import("../../api/local.js"), import("../../api/server.js")]);
       const backend = await localBackend({
@@ -40,13 +54,14 @@ export function registerServe(program: Command, ctx: CommandContext): void {
           ? `run ${runId} could not run: ${outcome.message}\n`
           : `run ${runId} ${outcome.status}\n`),
       });
-      const server = await listenApi(backend, { port, host: flags.host }).catch(async (err: unknown) => {
+      const server = await listenApi(backend, { port, host: flags.host, ...(flags.auth ? {} : { noAuth: true }), ...(token !== undefined ? { token } : {}) }).catch(async (err: unknown) => {
         await backend.close();
         throw err;
       });
       ctx.io.out(`listening on ${server.url}\n`);
-      if (!/^(127\.|::1$|localhost$)/.test(flags.host)) {
-        ctx.io.err(`warning: --host ${flags.host} exposes the API beyond this machine; the local server checks no signatures (anyone who can reach it can start runs)\n`);
+      ctx.io.out(server.token === undefined ? "token: none (--no-auth)\n" : `token: ${server.token}\n`);
+      if (!isLoopback(flags.host)) {
+        ctx.io.err(`warning: --host ${flags.host} exposes the API beyond this machine over plain HTTP: anyone who learns the token can start runs\n`);
       }
       ctx.io.err(`serving ${[...backend.pipelines.keys()].join(", ")}: POST ${server.url}/pipelines/{name}/runs, GET ${server.url}/runs/{runId} (Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => {

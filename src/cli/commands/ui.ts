@@ -34,7 +34,7 @@ export function registerUi(program: Command, ctx: CommandContext): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${JSON.stringify(flags.port)}`);
       // Loaded on use: the server, the store clients and the bundler stay out of every other command.
       const [{ openSource }, { loadAssets }, { listenUi }, { newToken, isLoopback }] = await Promise.all([
-        import("../../ui/source.js"), import("../../ui/assets.js"), import("../../ui/server.js"), import("../../ui/guard.js"),
+        import("../../ui/source.js"), import("../../ui/assets.js"), import("../../ui/server.js"), import("../../api/guard.js"),
       ]);
       // The UI serves run data (parameters, files) to whoever holds the token: it stays on this machine.
       if (!isLoopback(flags.host)) throw new UsageError(`--host ${flags.host} is not a loopback address: runnable ui serves only this machine (127.0.0.1, ::1, localhost)`);

@@ -175,7 +175,8 @@ function distributedMap(ctx: CompileContext, node: MapNodeGraph, scope: Scope, f
     // Without a ResultWriter a Distributed Map returns every child's output and can exceed 256 KiB.
     ResultWriter: {
       Resource: "arn:aws:states:::s3:putObject",
-      Parameters: { Bucket: bucket, "Prefix.$": "States.Format('catalog/{}/.internal/map-results', $.runId)" },
+      // Under the pipeline's key scope, where its roles may write (per-pipeline IAM).
+      Parameters: { Bucket: bucket, "Prefix.$": `States.Format('${placeholder(ctx, PLACEHOLDERS.keyPrefix)}catalog/{}/.internal/map-results', $.runId)` },
     },
     ResultPath: null,
     ...catchTo(failed),

@@ -10,6 +10,8 @@ export const PLACEHOLDERS = {
   jobQueueArn: "JobQueueArn",
   jobDefinitionArn: "JobDefinitionArn",
   bucketName: "BucketName",
+  /** Key prefix of the pipeline's runs in the bucket (on AWS `<prefix>pipelines/<name>/`, see src/store/keys.ts; "" in the emulator). */
+  keyPrefix: "KeyPrefix",
 } as const;
 /**
  * A placeholder: one of PLACEHOLDERS, or one of them followed by `_<size>` for a resource that exists
