@@ -1,5 +1,5 @@
 import { RunNotFoundError } from "../sdk/errors.js";
-import { remoteClient } from "../cli/commands/remote.js";
+import { remoteClient } from "../api/connect.js";
 import type { RunSource } from "./source.js";
 
 /** Runs listed by the API (`GET /runs`, at most 100: the API's page). */
@@ -12,7 +12,9 @@ const LIST_LIMIT = 100;
  */
 export async function apiSource(api: string, region: string | undefined): Promise<RunSource> {
   const client = await remoteClient({ api, ...(region ? { region } : {}) });
-  const notFound = (e: unknown) => e instanceof Error && e.name === "ApiCallError" && (e as Error & { status: number }).status === 404;
+  // Loaded with the client above (remoteClient loads it on use), so this costs nothing more.
+  const { ApiCallError } = await import("../api/client.js");
+  const notFound = (e: unknown) => e instanceof ApiCallError && e.status === 404;
   return {
     location: api,
     storeFlags: [],

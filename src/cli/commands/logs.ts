@@ -6,7 +6,8 @@ import type { CommandContext } from "../context.js";
 import { explainingNotFound } from "../not-found.js";
 import { logsText, type LogsViewOptions } from "../views/logs.js";
 import { EXIT } from "../io.js";
-import { API_TOKEN_ENV, API_URL_ENV, guarded, remoteClient } from "./remote.js";
+import { API_TOKEN_ENV, API_URL_ENV, remoteClient } from "../../api/connect.js";
+import { guarded } from "./remote.js";
 import { printOutput, type OutputRequest } from "../views/output.js";
 
 interface LogsFlags {

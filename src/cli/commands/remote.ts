@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { RunsClient } from "../../api/client.js";
 import { resolveParameters } from "../../runtime/parameters.js";
-import { UsageError } from "../../sdk/errors.js";
-import { isLoopback } from "../../api/guard.js";
+import { API_TOKEN_ENV, API_URL_ENV, remoteClient } from "../../api/connect.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
 
@@ -18,48 +16,11 @@ import { EXIT } from "../io.js";
  * 2 the request was refused (4xx: bad body, unknown pipeline or run, taken run id).
  */
 
-/** Environment variable holding the default API URL (the stack output `ApiUrl`). */
-export const API_URL_ENV = "RUNNABLE_API_URL";
-
-/** Environment variable holding the bearer token of `runnable serve` (the server's, and the one remote commands send). */
-export const API_TOKEN_ENV = "RUNNABLE_API_TOKEN";
-
 export interface RemoteFlags {
   remote: string;
   api?: string;
   region?: string;
   token?: string;
-}
-
-/**
- * What a loopback `--api` (`runnable serve` on this machine) is signed with when no token is given:
- * serve checks its bearer token, never SigV4 signatures, so the user's AWS credentials are neither
- * needed nor sent there.
- */
-export const LOOPBACK_CREDENTIALS = { accessKeyId: "RUNNABLE-SERVE-LOCAL", secretAccessKey: "runnable-serve-ignores-the-signature" };
-
-/**
- * The client for `--api` (else $RUNNABLE_API_URL), shared by `runs …` and `logs --remote`: with a
- * token (`--token`, else $RUNNABLE_API_TOKEN) it sends `Authorization: Bearer` as `runnable serve`
- * requires, else it signs with SigV4 as the deployed API requires (a loopback URL with
- * LOOPBACK_CREDENTIALS: no AWS credentials needed).
- * Loaded on use: the AWS credential chain stays out of every other command's start-up.
- */
-export async function remoteClient(flags: { api?: string; region?: string; token?: string }): Promise<RunsClient> {
-  const api = flags.api ?? process.env[API_URL_ENV];
-  if (!api) throw new UsageError(`--api <url> is required (or set ${API_URL_ENV}): the ApiUrl output of the deployed stack, or the URL \`runnable serve\` prints`);
-  let url: URL;
-  try {
-    url = new URL(api);
-  } catch {
-    throw new UsageError(`--api ${JSON.stringify(api)} is not a URL`);
-  }
-  const token = flags.token ?? (process.env[API_TOKEN_ENV] || undefined);
-  const { RunsClient } = await import("../../api/client.js");
-  return new RunsClient({
-    api, ...(flags.region ? { region: flags.region } : {}),
-    ...(token !== undefined ? { token } : isLoopback(url.hostname) ? { credentials: LOOPBACK_CREDENTIALS } : {}),
-  });
 }
 
 /** 4xx answers are the caller's input (exit 2); the rest are failures (exit 1). */

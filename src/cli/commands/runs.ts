@@ -8,7 +8,8 @@ import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
 import { explainingNotFound } from "../not-found.js";
 import { compareText, runsText } from "../views/runs.js";
-import { guarded, print, remoteClient, remoteOptions, type RemoteFlags } from "./remote.js";
+import { remoteClient } from "../../api/connect.js";
+import { guarded, print, remoteOptions, type RemoteFlags } from "./remote.js";
 
 interface StoreFlags {
   root: string;

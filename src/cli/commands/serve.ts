@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
-import { API_TOKEN_ENV as TOKEN_ENV } from "./remote.js";
+import { API_TOKEN_ENV as TOKEN_ENV } from "../../api/connect.js";
 
 interface ServeFlags {
   port: string;
