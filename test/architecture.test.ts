@@ -45,13 +45,12 @@ const LAYERS: string[][] = [
  * test fails on a new one, and on a listed one that is gone (delete it here when you remove it).
  */
 const KNOWN_UPWARD = [
-  "emulate -> handlers", // src/emulate/worker-child.ts runs handlers/step.ts in-process: move the handler logic into src/
   "execute -> emulate",  // src/execute/index.ts uses emulate/storage.ts (and loads the emulator lazily): an application layer owns both
 ];
 
 /** Folder cycles today (strongly connected folders). Same rule: may only shrink. */
 const KNOWN_CYCLES = [
-  "api -> emulate -> execute -> handlers", // execute ↔ emulate, and api → emulate → handlers → api
+  "emulate -> execute", // execute/index.ts starts emulator runs; emulate/run.ts, progress.ts use execute's retry and events
 ];
 
 /** Dynamic imports with a computed specifier hide an edge from this test and from tsc. May only shrink. */

@@ -71,7 +71,7 @@ interface Worker {
   stderrTail: string;
 }
 
-const CHILD = ownModule("src/emulate/worker-child");
+const CHILD = ownModule("handlers/emulator-worker");
 
 export class WorkerPool {
   private readonly workers = new Set<Worker>();
@@ -122,7 +122,7 @@ export class WorkerPool {
 
   /**
    * The run is interrupted: every busy worker gets SIGTERM (its step stops and records its attempt
-   * `runnable.Interrupted`, see worker-child.ts); those still running after `graceMs` are killed.
+   * `runnable.Interrupted`, see handlers/emulator-worker.ts); those still running after `graceMs` are killed.
    * Resolves when every invocation that was running has settled.
    */
   async interrupt(graceMs: number): Promise<void> {

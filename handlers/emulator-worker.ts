@@ -1,13 +1,13 @@
 /**
- * A warm "Lambda container": a child process that imports the real step handler
- * (`handlers/step.ts`) once and then serves invocations one at a time over IPC, with a Lambda-like
+ * The emulator's warm "Lambda container" (started by src/emulate/workers.ts): a child process that
+ * imports the real step handler (`handlers/step.ts`) once and then serves invocations one at a time over IPC, with a Lambda-like
  * context. Errors are reported as Lambda reports them: `errorType` (the Error's name),
  * `errorMessage`, `trace`.
  */
-import { makeStepHandler } from "../../handlers/step.js";
-import { envFileLoader, stopSignal } from "../../handlers/shared.js";
-import type { StepResult } from "../runtime/protocol.js";
-import type { ChildMessage, InvokeMessage } from "./worker-protocol.js";
+import { makeStepHandler } from "./step.js";
+import { envFileLoader, stopSignal } from "./shared.js";
+import type { StepResult } from "../src/runtime/protocol.js";
+import type { ChildMessage, InvokeMessage } from "../src/emulate/worker-protocol.js";
 
 // SIGTERM (the run is interrupted) stops the running step, which records its attempt
 // `runnable.Interrupted`; the process exits once that result is sent, or at once when idle.
