@@ -4,8 +4,9 @@ import { pathToFileURL } from "node:url";
 import { handleStepEvent } from "../src/runtime/step-event.js";
 import { ERRORS, parseStepEvent, type StepEvent } from "../src/runtime/protocol.js";
 import { createS3Client } from "../src/store/index.js";
+import { StepFailure } from "../src/sdk/errors.js";
 import {
-  ENV, cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, secretFetcherFromEnv, stopSignal, storesFromEnv, type PipelineLoader,
+  ENV, cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, secretFetcherFromEnv, stopSignal, storesFromEnv, type PipelineLoader,
 } from "./shared.js";
 
 /**
@@ -39,7 +40,7 @@ function writeResult(line: string, env: NodeJS.ProcessEnv): void {
 export async function readRequest(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<StepEvent> {
   const i = argv.indexOf("--request");
   const raw = i >= 0 ? argv[i + 1] : env[STEP_EVENT_ENV];
-  if (raw === undefined) throw namedError(ERRORS.badEvent, `usage: batch --request <json | s3://bucket/key> (or set ${STEP_EVENT_ENV})`);
+  if (raw === undefined) throw new StepFailure(ERRORS.badEvent, `usage: batch --request <json | s3://bucket/key> (or set ${STEP_EVENT_ENV})`);
   let text = raw;
   const s3 = /^s3:\/\/([^/]+)\/(.+)$/.exec(raw);
   if (s3) {
@@ -50,7 +51,7 @@ export async function readRequest(argv: readonly string[], env: NodeJS.ProcessEn
       const out = await client.send(new GetObjectCommand({ Bucket: s3[1], Key: s3[2] }));
       text = (await out.Body?.transformToString("utf8")) ?? "";
     } catch (err) {
-      throw namedError(ERRORS.badEvent, `cannot read the request ${raw}: ${(err as Error).message}`, err);
+      throw new StepFailure(ERRORS.badEvent, `cannot read the request ${raw}: ${(err as Error).message}`, { cause: err });
     } finally {
       client.destroy();
     }
@@ -59,7 +60,7 @@ export async function readRequest(argv: readonly string[], env: NodeJS.ProcessEn
   try {
     json = JSON.parse(text);
   } catch {
-    throw namedError(ERRORS.badEvent, `the request is not JSON: ${text.slice(0, 200)}`);
+    throw new StepFailure(ERRORS.badEvent, `the request is not JSON: ${text.slice(0, 200)}`);
   }
   return parseStepEvent(json);
 }
@@ -84,7 +85,8 @@ export async function main(argv: readonly string[], load: PipelineLoader = envFi
   } catch (err) {
     const e = err as Error;
     process.stderr.write(`${e.name}: ${e.message}\n`);
-    return e.name === ERRORS.badEvent || e.name === ERRORS.dagMismatch ? EXIT.badRequest : EXIT.stepFailed;
+    const badRequest = err instanceof StepFailure && (err.code === ERRORS.badEvent || err.code === ERRORS.dagMismatch);
+    return badRequest ? EXIT.badRequest : EXIT.stepFailed;
   }
 }
 

@@ -5,6 +5,7 @@ import { buildGraph, type BuiltPipeline } from "../src/graph/index.js";
 import { fallbackNameOf, importFile, pipelineFromModule } from "../src/load/index.js";
 import { inWorkingDir } from "../src/runtime/cwd.js";
 import { SECRETS_FROM_ENV, awsSecretFetcher } from "../src/runtime/aws-secrets.js";
+import { interruptedError } from "../src/runtime/interrupt.js";
 import type { SecretFetcher } from "../src/runtime/secrets.js";
 import type { Pipeline } from "../src/sdk/pipeline.js";
 import { createS3Client, pipelineScope, s3Stores } from "../src/store/index.js";
@@ -29,9 +30,7 @@ export function stopSignal(): AbortSignal {
     const controller = new AbortController();
     stopping = controller;
     process.once("SIGTERM", () => {
-      const err = new Error("the handler process got SIGTERM (the run was interrupted)");
-      err.name = "runnable.Interrupted";
-      controller.abort(err);
+      controller.abort(interruptedError("the handler process got SIGTERM (the run was interrupted)"));
     });
   }
   return stopping.signal;
@@ -165,11 +164,4 @@ export async function inFreshDir<T>(work: (dir: string) => Promise<T>): Promise<
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** An error with an ASL-facing name (`runnable.BadEvent`, …). */
-export function namedError(name: string, message: string, cause?: unknown): Error {
-  const err = new Error(message, cause === undefined ? undefined : { cause });
-  err.name = name;
-  return err;
 }

@@ -2,8 +2,9 @@ import { handleStepEvent } from "../src/runtime/step-event.js";
 import { ERRORS, parseStepEvent, type StepResult } from "../src/runtime/protocol.js";
 import { answerValidateParameters, isValidateParametersEvent, type ValidateParametersAnswer } from "../src/runtime/typed-parameters.js";
 import type { Stores } from "../src/store/types.js";
+import { StepFailure } from "../src/sdk/errors.js";
 import {
-  cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, namedError, secretFetcherFromEnv, storesFromEnv, type PipelineLoader,
+  cachedPipeline, envFileLoader, fallbackNameFromEnv, inFreshDir, secretFetcherFromEnv, storesFromEnv, type PipelineLoader,
 } from "./shared.js";
 
 /**
@@ -55,7 +56,7 @@ export function makeStepHandler(loadPipeline: PipelineLoader, options: StepHandl
     // Bad events are not retryable: report them before touching the store or the pipeline.
     const parsed = parseStepEvent(event);
     if (typeof context?.getRemainingTimeInMillis !== "function") {
-      throw namedError(ERRORS.badEvent, "the step handler needs a Lambda context (getRemainingTimeInMillis)");
+      throw new StepFailure(ERRORS.badEvent, "the step handler needs a Lambda context (getRemainingTimeInMillis)");
     }
     const deadline = stepDeadline(context, now(), options.safetyMarginMs);
     stores ??= storesFromEnv();

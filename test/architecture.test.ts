@@ -27,17 +27,18 @@ describe("layering", () => {
  * are src/<folder>, plus handlers/ and cdk/; src/index.ts is the package entry ("index").
  */
 const LAYERS: string[][] = [
-  ["core", "sdk"],                         // 0 no dependencies: protocol constants, package paths, the user-facing SDK
-  ["graph"],                               // 1 the checked pipeline graph built from SDK definitions
-  ["store", "compile", "view", "load", "init"], // 2 stores, ASL compiler, drawing, the pipeline loader, templates
-  ["runtime"],                             // 3 runs one step (in-process, Lambda or Batch)
-  ["execute"],                             // 4 local runs
-  ["emulate"],                             // 5 the Step Functions emulator
-  ["api"],                                 // 6 the runs API (local and AWS)
-  ["handlers"],                            // 7 Lambda / Batch entry points
-  ["ui"],                                  // 8 runnable ui (server + web assets)
-  ["cli", "cdk"],                          // 9 the command line, the CDK construct
-  ["index"],                               // 10 the package entry
+  ["core"],                                // 0 no dependencies: protocol constants, package paths
+  ["sdk"],                                 // 1 the user-facing SDK (and the error classes)
+  ["graph"],                               // 2 the checked pipeline graph built from SDK definitions
+  ["store", "compile", "view", "load", "init"], // 3 stores, ASL compiler, drawing, the pipeline loader, templates
+  ["runtime"],                             // 4 runs one step (in-process, Lambda or Batch)
+  ["execute"],                             // 5 local runs
+  ["emulate"],                             // 6 the Step Functions emulator
+  ["api"],                                 // 7 the runs API (local and AWS)
+  ["handlers"],                            // 8 Lambda / Batch entry points
+  ["ui"],                                  // 9 runnable ui (server + web assets)
+  ["cli", "cdk"],                          // 10 the command line, the CDK construct
+  ["index"],                               // 11 the package entry
 ];
 
 /**

@@ -9,6 +9,7 @@ import { handleStepEvent } from "../runtime/step-event.js";
 import { toStepError } from "../runtime/run-step.js";
 import { interruptedError, isInterruption, sleepUnless } from "../runtime/interrupt.js";
 import { ERRORS } from "../core/protocol.js";
+import { StepFailure } from "../sdk/errors.js";
 import type { StepError } from "../sdk/runlog.js";
 import { allowedFailures } from "../graph/tolerance.js";
 import { ON_FAILURE, type StepFunction } from "../sdk/types.js";
@@ -57,11 +58,6 @@ interface Outcome {
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Is this one of the ASL errors handleStepEvent throws for a failed step (as opposed to a store or program error)? */
-function isStepFailure(e: unknown): e is Error {
-  return e instanceof Error && e.name.startsWith("runnable.");
-}
 
 /** Wait before retry n (0-based): intervalSeconds · backoffRate^n, capped by maxDelaySeconds. */
 export function retryDelayMs(retry: TaskNode["retry"], n: number): number {
@@ -156,7 +152,8 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
     try {
       outcome = await dispatch(node, stepPath, indexes, scope);
     } catch (e) {
-      if (!isStepFailure(e)) throw e;
+      // A failed step (handleStepEvent's StepFailure), as opposed to a store or program error.
+      if (!(e instanceof StepFailure)) throw e;
       outcome = { status: "FAIL", outputs: {}, error: toStepError(e) };
     }
     const last = lastOf(view.get(stepPath));
@@ -237,7 +234,7 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
         else await send("task", node, indexes, scope, { retryCount });
         return recorded(stepPath);
       } catch (e) {
-        if (!isStepFailure(e) || retryCount + 1 >= node.retry.attempts || isInterruption(e) || signal?.aborted) throw e;
+        if (!(e instanceof StepFailure) || retryCount + 1 >= node.retry.attempts || e.code === ERRORS.interrupted || signal?.aborted) throw e;
         await sleepUnless(signal, retryDelayMs(node.retry, retryCount), sleep);
         if (signal?.aborted) throw interruptedError(signal.reason);
       }

@@ -6,15 +6,14 @@ import type { Scope, StepContext } from "./context.js";
 import { isObjectRef, materialise, prefetchObjects, storeObject } from "./objects.js";
 import { nonJson } from "./parameters.js";
 import { ERRORS } from "../core/protocol.js";
+import { StepFailure, type StepErrorCode } from "../sdk/errors.js";
 import { pipelineOutcome } from "./scope.js";
 
 type View = Map<string, AttemptRecord[]>;
 
-/** An Error whose name is an ASL error name, so Retry/Catch (and the local executor) can match it. */
-export function aslError(name: string, message: string): Error {
-  const err = new Error(message);
-  err.name = name;
-  return err;
+/** A StepFailure named by an ASL error, so Retry/Catch (and the local executor) can match it. */
+export function aslError(name: StepErrorCode, message: string): StepFailure {
+  return new StepFailure(name, message);
 }
 
 /**

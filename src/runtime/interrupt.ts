@@ -1,4 +1,5 @@
 import { ERRORS } from "../core/protocol.js";
+import { StepFailure } from "../sdk/errors.js";
 
 /**
  * Interruption of a run (SIGINT/SIGTERM, a server shutting down): an AbortSignal passed down to the
@@ -10,12 +11,10 @@ import { ERRORS } from "../core/protocol.js";
 /** Time a shell step's process group gets between SIGTERM and SIGKILL when its run is interrupted. */
 export const SHELL_STOP_GRACE_MS = 2000;
 
-/** A new Error named `runnable.Interrupted` saying why (the abort reason's message when it has one). */
-export function interruptedError(reason?: unknown): Error {
+/** A new StepFailure `runnable.Interrupted` saying why (the abort reason's message when it has one). */
+export function interruptedError(reason?: unknown): StepFailure {
   const why = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "the run was interrupted";
-  const err = new Error(why);
-  err.name = ERRORS.interrupted;
-  return err;
+  return new StepFailure(ERRORS.interrupted, why);
 }
 
 /** Whether an error (or a step error) is an interruption. */

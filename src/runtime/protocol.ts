@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { ERRORS, PROTOCOL_VERSION, RUN_ID, STEP_ACTIONS } from "../core/protocol.js";
+import { StepFailure } from "../sdk/errors.js";
 
 // The handlers' side of the step protocol (constants in src/core/protocol.ts): events and results, validated.
 // zod/mini, not zod: every deployed step Lambda bundles this module, and zod/mini with its English
@@ -57,7 +58,5 @@ export function parseStepEvent(input: unknown): StepEvent {
   const r = StepEvent.safeParse(input);
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`).join("; ");
-  const err = new Error(`bad step event: ${issues}`);
-  err.name = ERRORS.badEvent;
-  throw err;
+  throw new StepFailure(ERRORS.badEvent, `bad step event: ${issues}`);
 }

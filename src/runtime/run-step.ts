@@ -8,6 +8,7 @@ import { attemptsOf, nextAttempt, nowOf, recordAttempt, secretsOf, succeeded, ty
 import { parameterView, prefetchObjects } from "./objects.js";
 import { checkReturnsSize } from "./limits.js";
 import { ERRORS } from "../core/protocol.js";
+import { StepFailure } from "../sdk/errors.js";
 import { resolveScope } from "./scope.js";
 import { captureOutput, fileTail, outputBytes, OutputTail, storeOutput } from "./output.js";
 import { checkSecrets, maskBytes, stepSecrets } from "./secrets.js";
@@ -47,10 +48,8 @@ export function toStepError(e: unknown): StepError {
   return { name: "Error", message: typeof e === "string" ? e : JSON.stringify(e) ?? String(e) };
 }
 
-function timeoutError(step: string, ms: number, why: string): Error {
-  const err = new Error(`step "${step}" timed out after ${(ms / 1000).toFixed(1)}s (${why})`);
-  err.name = ERRORS.timeout;
-  return err;
+function timeoutError(step: string, ms: number, why: string): StepFailure {
+  return new StepFailure(ERRORS.timeout, `step "${step}" timed out after ${(ms / 1000).toFixed(1)}s (${why})`);
 }
 
 /** The attempt's time budget in ms: timeoutSeconds and/or the deadline minus a safety margin. */
@@ -134,7 +133,7 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
         values = bindFunctionResult(stepPath, node.returns, result);
       } catch (e) {
         // A timeout is about time, not about what the function read.
-        throw e instanceof Error && e.name === ERRORS.timeout ? e : explainFailure(e, view.missing());
+        throw e instanceof StepFailure && e.code === ERRORS.timeout ? e : explainFailure(e, view.missing());
       } finally {
         inputs = view.read();
         missing = view.missing();

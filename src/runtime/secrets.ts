@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
 import { ERRORS } from "../core/protocol.js";
+import { StepFailure } from "../sdk/errors.js";
 import { walk } from "../graph/paths.js";
 import type { PipelineGraph, SecretGraph } from "../graph/types.js";
 import type { StepError } from "../sdk/runlog.js";
@@ -70,10 +71,8 @@ export function withSecretValues(base: Secrets, extra: Record<string, string>): 
 /** Reads the declared secrets a step lacks from where the deployed step keeps them (AWS), by name. */
 export type SecretFetcher = (wanted: readonly SecretGraph[], step: string) => Promise<Record<string, string>>;
 
-export function secretError(message: string, cause?: unknown): Error {
-  const err = new Error(message, cause === undefined ? undefined : { cause });
-  err.name = ERRORS.secretUnavailable;
-  return err;
+export function secretError(message: string, cause?: unknown): StepFailure {
+  return new StepFailure(ERRORS.secretUnavailable, message, cause === undefined ? undefined : { cause });
 }
 
 /**

@@ -71,12 +71,12 @@ async function recordNode(
 }
 
 /** The ASL errors a failed record keeps its own name for; every other failure is `runnable.StepFailed`. */
-const KEPT_NAMES: ReadonlySet<string> = new Set([ERRORS.timeout, ERRORS.noBranch, ERRORS.interrupted]);
+const KEPT_NAMES = [ERRORS.timeout, ERRORS.noBranch, ERRORS.interrupted] as const;
 
 /** Throws the ASL error of a failed record: `runnable.Timeout`, `runnable.NoBranch`, `runnable.Interrupted` as such, else `runnable.StepFailed`. */
 function throwFailure(record: AttemptRecord): never {
-  const name = record.error?.name && KEPT_NAMES.has(record.error.name) ? record.error.name : ERRORS.stepFailed;
-  throw aslError(name, record.error?.message ?? "step failed");
+  const kept = KEPT_NAMES.find((name) => name === record.error?.name);
+  throw aslError(kept ?? ERRORS.stepFailed, record.error?.message ?? "step failed");
 }
 
 async function scopeOf(ctx: StepContext, runId: string, stepPath: string): Promise<Scope> {

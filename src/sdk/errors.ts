@@ -1,3 +1,5 @@
+import type { ERRORS } from "../core/protocol.js";
+
 /** One problem found in a pipeline definition, located by its step path. */
 export interface Problem {
   /** Definition path of the offending step ("" for the pipeline itself); map iterations appear as `*`. */
@@ -61,6 +63,24 @@ export class RunNotFoundError extends UsageError {
   override name = "RunNotFoundError";
   constructor(readonly runId: string, where: string) {
     super(`run "${runId}" not found in ${where}`);
+  }
+}
+
+/** The ASL error names runnable-ts raises for a failed step (`ERRORS` in core/protocol.ts). */
+export type StepErrorCode = (typeof ERRORS)[keyof typeof ERRORS];
+
+/**
+ * A step failed, with an error Step Functions' Retry/Catch (and the local executor) match on. `code`
+ * is the ASL error name (`runnable.StepFailed`, `runnable.Timeout`, …) and `name` is the same string:
+ * a Lambda reports an error by its name (`errorType`), and the run log records it as `error.name`.
+ * Code deciding what a failure means checks `instanceof StepFailure` and `code`, never name strings.
+ */
+export class StepFailure extends RunnableError {
+  readonly code: StepErrorCode;
+  constructor(code: StepErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = code;
   }
 }
 

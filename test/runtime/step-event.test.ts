@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph } from "../../src/graph/index.js";
-import { Conditional, Fail, FunctionTask, Map as MapStep, Pipeline, Stub } from "../../src/index.js";
+import { Conditional, Fail, FunctionTask, Map as MapStep, Pipeline, RunnableError, Stub } from "../../src/index.js";
+import { StepFailure } from "../../src/sdk/errors.js";
 import { createRun, handleStepEvent, type StepContext } from "../../src/runtime/index.js";
 import type { StepEvent } from "../../src/runtime/protocol.js";
 import { MemoryBlobStore, memoryStores, storesOn } from "../../src/store/index.js";
@@ -38,7 +39,11 @@ describe("handleStepEvent", () => {
     calls = 0;
     failUntil = 2;
     const { send, stores, runId } = await setup();
-    await expect(send("task", "flaky")).rejects.toMatchObject({ name: "runnable.StepFailed", message: "failure number 1" });
+    // A StepFailure (a RunnableError) whose typed code is the ASL name Retry/Catch and the run log see.
+    const first = await send("task", "flaky").catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(StepFailure);
+    expect(first).toBeInstanceOf(RunnableError);
+    expect(first).toMatchObject({ name: "runnable.StepFailed", code: "runnable.StepFailed", message: "failure number 1" });
     await expect(send("task", "flaky", { retryCount: 1 })).rejects.toMatchObject({ name: "runnable.StepFailed", message: "failure number 2" });
     expect(await send("task", "flaky", { execution: "retry-1" })).toEqual({ v: 1, status: "SUCCESS" });
     const attempts = await stores.runLog.attempts(runId, "flaky");
@@ -66,7 +71,7 @@ describe("handleStepEvent", () => {
     const { send, stores, runId, ctx } = await setup();
     const deadline = Date.now() + 1500;
     ctx.deadline = deadline;
-    await expect(send("task", "slow")).rejects.toMatchObject({ name: "runnable.Timeout" });
+    await expect(send("task", "slow")).rejects.toMatchObject({ name: "runnable.Timeout", code: "runnable.Timeout" });
     const [attempt] = await stores.runLog.attempts(runId, "slow");
     expect(attempt!.error).toMatchObject({ name: "runnable.Timeout", message: expect.stringMatching(/remaining time/) });
     expect(Date.parse(attempt!.endedAt)).toBeLessThan(deadline);
