@@ -139,14 +139,14 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
         missing = view.missing();
       }
     } else if (node.kind === "notebook") {
-      const run = await runNotebookStep({ ctx, runId, stepPath, node, scope: full, secrets, attempt, limit, timeoutName: ERRORS.timeout, catalog, outputLimit: printed.limit });
+      const run = await runNotebookStep({ ctx, runId, stepPath, node, scope: full, secrets, attempt, limit, catalog, outputLimit: printed.limit });
       inputs = run.inputs;
       if (run.output) printed = run.output;
       if (run.error) throw run.error;
       values = run.values;
       stored = run.objects;
     } else {
-      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), timeoutName: ERRORS.timeout, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      const run = await runShell({ step: stepPath, command: node.command, cwd: ctx.workDir, parameters: full, runId, attempt, ...(limit ? { timeoutMs: limit.ms } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
       try {
         printed = await fileTail(run.logFile, printed.limit);
         // The Contract's `<step>.execution.log` (the latest attempt's), bounded and masked like the attempt's own.

@@ -7,6 +7,8 @@ import type { JsonValue } from "../sdk/types.js";
 import { MAX_OUTPUT_FILE_BYTES, formatBytes } from "./limits.js";
 import { parseOutput } from "./shell-output.js";
 import { interruptedError, SHELL_STOP_GRACE_MS } from "./interrupt.js";
+import { ERRORS } from "../core/protocol.js";
+import { StepFailure } from "../sdk/errors.js";
 
 export { parseOutput } from "./shell-output.js";
 
@@ -62,7 +64,7 @@ export function shellEnvironment(parameters: Record<string, JsonValue>, runnable
  * whole group killed when `timeoutMs` passes (the error is then named `runnable.Timeout`).
  */
 export async function runShell(options: {
-  step: string; command: string; cwd: string; parameters: Record<string, JsonValue>; timeoutMs?: number; timeoutName: string;
+  step: string; command: string; cwd: string; parameters: Record<string, JsonValue>; timeoutMs?: number;
   /** Exposed as RUNNABLE_RUN_ID / RUNNABLE_ATTEMPT so a command can tell runs and retries apart statelessly. */
   runId: string; attempt: number;
   /** Interrupts the command: its process group gets SIGTERM, then SIGKILL after a grace; the error is `runnable.Interrupted`. */
@@ -106,8 +108,7 @@ export async function runShell(options: {
       error = interrupted;
       error.message = `${error.message}: the command's process group was stopped`;
     } else if (timedOut) {
-      error = new Error(`step "${options.step}" timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)}s: its command's process group was killed`);
-      error.name = options.timeoutName;
+      error = new StepFailure(ERRORS.timeout, `step "${options.step}" timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)}s: its command's process group was killed`);
     } else if (code !== 0) {
       const tail = (await logTail(logFile)).split("\n").filter(Boolean).slice(-10).join("\n");
       error = new Error(`command ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${tail ? `; last output:\n${tail}` : ""}`);

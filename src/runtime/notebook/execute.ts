@@ -5,6 +5,8 @@ import path from "node:path";
 import type { NotebookNode } from "../../graph/types.js";
 import type { CatalogEntry } from "../../sdk/runlog.js";
 import type { JsonValue } from "../../sdk/types.js";
+import { ERRORS } from "../../core/protocol.js";
+import { StepFailure } from "../../sdk/errors.js";
 import { putOne } from "../catalog-io.js";
 import type { Scope, StepContext } from "../context.js";
 import { isObjectRef, isPickled } from "../objects.js";
@@ -28,8 +30,6 @@ export interface NotebookStepInput {
   secrets: Secrets;
   attempt: number;
   limit?: { ms: number; why: string } | undefined;
-  /** Error name of a timed-out attempt (runnable.Timeout). */
-  timeoutName: string;
   /** The executed notebook's entry is added here — also when the step fails. */
   catalog: CatalogEntry[];
   /** Bytes of printed output kept (the tail), as for every step. */
@@ -159,7 +159,7 @@ function failure(
   const { node, stepPath, limit } = input;
   const nb = node.notebook;
   if (run.killed) {
-    return named(input.timeoutName, `step "${stepPath}" timed out after ${((limit?.ms ?? 0) / 1000).toFixed(1)}s (${limit?.why}): notebook ${nb} did not stop and was killed`);
+    return new StepFailure(ERRORS.timeout, `step "${stepPath}" timed out after ${((limit?.ms ?? 0) / 1000).toFixed(1)}s (${limit?.why}): notebook ${nb} did not stop and was killed`);
   }
   if (!r) {
     const last = logText.trim().split("\n").slice(-10).join("\n");
@@ -178,7 +178,7 @@ function failure(
       return named(name, `notebook ${nb} failed in ${where}: ${r.ename}: ${r.evalue}${hint}${trace}`);
     }
     case "TIMEOUT":
-      return named(input.timeoutName, `step "${stepPath}" timed out after ${((limit?.ms ?? 0) / 1000).toFixed(1)}s (${limit?.why}): ${r.message}`);
+      return new StepFailure(ERRORS.timeout, `step "${stepPath}" timed out after ${((limit?.ms ?? 0) / 1000).toFixed(1)}s (${limit?.why}): ${r.message}`);
     default:
       return named("NotebookError", `notebook ${nb}: ${r.message ?? r.status}`);
   }
