@@ -1,4 +1,4 @@
-// Lint: typescript-eslint's strict type-checked rules (see ARCHITECTURE.md, "Guardrails", for why this
+// Lint: typescript-eslint's strict type-checked rules (see ARCHITECTURE.md, "Why typescript-eslint", for why this
 // and not Biome). The rules switched off below are the ones main broke in hundreds of places when lint
 // arrived (counts in ARCHITECTURE.md); each is to be switched on in its own commit once the code it
 // flags is fixed, never by loosening a rule that passes today.
