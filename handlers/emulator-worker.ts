@@ -6,7 +6,6 @@
  */
 import { makeStepHandler } from "./step.js";
 import { envFileLoader, stopSignal } from "./shared.js";
-import type { StepResult } from "../src/runtime/protocol.js";
 import type { ChildMessage, InvokeMessage } from "../src/emulate/worker-protocol.js";
 
 // SIGTERM (the run is interrupted) stops the running step, which records its attempt
@@ -38,8 +37,7 @@ process.on("message", (raw: unknown) => {
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
   handler(msg.event, context).then(
-    // The emulator sends step events only, so the answer is a StepResult (not a parameters validation).
-    (result) => send({ type: "result", id: msg.id, ok: true, result: result as StepResult }),
+    (result) => send({ type: "result", id: msg.id, ok: true, result }),
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       send({ type: "result", id: msg.id, ok: false, errorType: e.name || "Error", errorMessage: e.message, trace: (e.stack ?? "").split("\n") });

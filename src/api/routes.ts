@@ -62,7 +62,7 @@ export class ApiError extends Error {
 
 const routes: { method: string; pattern: RegExp; handle: (b: RunsBackend, m: string[], r: ApiRequest) => Promise<ApiResponse> }[] = [
   { method: "POST", pattern: /^\/pipelines\/([^/]+)\/runs$/, handle: (b, m, r) => startRun(b, m[0]!, r.body) },
-  { method: "GET", pattern: /^\/pipelines\/([^/]+)\/runs$/, handle: (b, m, r) => listRuns(b, m[0]!, r.query.limit) },
+  { method: "GET", pattern: /^\/pipelines\/([^/]+)\/runs$/, handle: (b, m, r) => listRuns(b, m[0], r.query.limit) },
   { method: "GET", pattern: /^\/runs$/, handle: (b, _m, r) => listRuns(b, r.query.pipeline, r.query.limit) },
   { method: "GET", pattern: /^\/runs\/([^/]+)$/, handle: (b, m) => getRun(b, m[0]!) },
 ];

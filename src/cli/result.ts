@@ -56,7 +56,7 @@ function divertStdout(): () => void {
   // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back as it was
   const original = process.stdout.write;
   process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
-    (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+    (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest));
   return () => {
     process.stdout.write = original;
   };

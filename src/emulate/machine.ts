@@ -166,7 +166,7 @@ export async function runMachine(definition: JsonObject, input: JsonObject, opti
   let output: Json | undefined;
   let failure: { Error: string; Cause: string } | undefined;
   try {
-    output = (await execution.result) as Json;
+    output = await execution.result;
   } catch (err) {
     const cause = err instanceof ExecutionError ? (err.cause as Error | undefined) : (err as Error);
     failure = { Error: cause?.name ?? "Error", Cause: cause?.message ?? String(err) };

@@ -133,8 +133,8 @@ export function batchRequest(parameters: JsonObject): JsonObject | undefined {
   const i = command.indexOf("--request");
   let text: Json | undefined = i >= 0 ? command[i + 1] : undefined;
   if (text === undefined && Array.isArray(overrides.Environment)) {
-    text = overrides.Environment.find((e) => isObject(e) && e.Name === BATCH_EVENT_ENV) as Json | undefined;
-    text = isObject(text) ? text.Value : undefined;
+    const entry = overrides.Environment.find((e) => isObject(e) && e.Name === BATCH_EVENT_ENV);
+    text = isObject(entry) ? entry.Value : undefined;
   }
   if (isObject(text)) return text;
   if (typeof text !== "string") return undefined;

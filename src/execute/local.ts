@@ -74,7 +74,7 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<Outco
     while (failures <= tolerate && !signal?.aborted && next < items.length) {
       const i = next++;
       results[i] = await fn(items[i]!);
-      if (results[i]!.status === "FAIL") failures++;
+      if (results[i].status === "FAIL") failures++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

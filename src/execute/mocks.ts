@@ -24,7 +24,7 @@ export function resolveMocks(graph: RootGraph, mocks: Record<string, StepFunctio
         ? `mock "${key}": ${paths.length} steps have that name (${paths.map((p) => `"${p}"`).join(", ")}): key the mock by step path`
         : `mock "${key}": no FunctionTask, ShellTask or NotebookTask has that step path or name${close ? ` (did you mean "${close}"?)` : ""}`);
     }
-    out.set(paths[0]!, typeof value === "function" ? (value as StepFunction) : () => value);
+    out.set(paths[0]!, typeof value === "function" ? value : () => value);
   }
   return out;
 }

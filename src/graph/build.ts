@@ -168,7 +168,7 @@ function hashed<T extends { steps: readonly NodeGraph[] }>(p: T): T {
 
 function hashedNode(n: NodeGraph): NodeGraph {
   const { onFailure, ...rest } = n;
-  const out = { ...rest, ...(onFailure ? { onFailure: hashed(onFailure) } : {}) } as NodeGraph;
+  const out = { ...rest, ...(onFailure ? { onFailure: hashed(onFailure) } : {}) };
   if (out.kind === "function") delete out.reads;
   if (out.kind === "parallel" || out.kind === "conditional") out.branches = Object.fromEntries(Object.entries(out.branches).map(([k, b]) => [k, hashed(b)]));
   if (out.kind === "conditional" && out.default) out.default = hashed(out.default);

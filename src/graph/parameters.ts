@@ -62,7 +62,7 @@ export function jsonTypesOf(s: Json): string[] | undefined {
   const union = (s.anyOf ?? s.oneOf) as Json[] | undefined;
   if (!Array.isArray(union)) return undefined;
   const all = union.map(jsonTypesOf);
-  return all.every((t) => t !== undefined) ? [...new Set(all.flat() as string[])] : undefined;
+  return all.every((t): t is string[] => t !== undefined) ? [...new Set(all.flat())] : undefined;
 }
 
 /** Properties of an object JSON Schema: name → sub-schema, and the required names. */

@@ -18,7 +18,7 @@ function describe(v: unknown): string {
     const keys = Object.keys(v);
     return keys.length ? `an object with ${keys.map((k) => `"${k}"`).join(", ")}` : "an empty object";
   }
-  if (typeof v === "object") return `a ${(v as object).constructor?.name ?? "object"}`;
+  if (typeof v === "object") return `a ${v.constructor?.name ?? "object"}`;
   return `a ${typeof v}`;
 }
 

@@ -76,7 +76,7 @@ export function itemOf(list: JsonValue | undefined, index: number): JsonValue {
 export function listLength(mapPath: string, iterateOn: string, value: JsonValue | undefined, cache: Map<string, Uint8Array>): number {
   const live = materialise(value ?? null, cache);
   if (!Array.isArray(live)) {
-    const what = live === undefined || live === null ? String(live) : Array.isArray(live) ? "a list" : typeof live === "object" ? `a ${(live as object).constructor?.name ?? "object"}` : `a ${typeof live}`;
+    const what = live === undefined || live === null ? String(live) : Array.isArray(live) ? "a list" : typeof live === "object" ? `a ${live.constructor?.name ?? "object"}` : `a ${typeof live}`;
     throw new Error(`Map "${mapPath}": iterateOn parameter "${iterateOn}" must be a list, got ${what}`);
   }
   return live.length;

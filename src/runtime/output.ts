@@ -120,7 +120,7 @@ function patch(stream: NodeJS.WriteStream): void {
     } finally {
       writing = outer;
     }
-  } as typeof stream.write;
+  };
 }
 
 /**

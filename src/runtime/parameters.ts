@@ -219,6 +219,6 @@ export function nonJson(value: unknown, depth = 0): string | undefined {
     return undefined;
   }
   if (value === undefined) return "undefined";
-  if (typeof value === "object") return `a ${(value as object).constructor?.name ?? "non-plain object"}`;
+  if (typeof value === "object") return `a ${value.constructor?.name ?? "non-plain object"}`;
   return `a ${typeof value}`;
 }

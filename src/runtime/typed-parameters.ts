@@ -43,7 +43,7 @@ export async function validateParameters(schema: StandardSchemaV1, input: Parame
   const types = objectProperties(schema, "input")?.properties ?? {};
   const candidate: Record<string, unknown> = { ...input.values };
   for (const [name, text] of Object.entries(texts)) {
-    const accepted = types[name] ? jsonTypesOf(types[name]!) : undefined;
+    const accepted = types[name] ? jsonTypesOf(types[name]) : undefined;
     if (accepted?.length === 1 && accepted[0] === "string") candidate[name] = text;
   }
   let result = await schema["~standard"].validate(candidate);

@@ -266,14 +266,14 @@ describe("remote commands against runnable serve", () => {
       try {
         const [base, token] = await new Promise<[string, string]>((resolve, reject) => {
           let out = "";
-          ui.stdout!.on("data", (d: Buffer) => {
+          ui.stdout.on("data", (d: Buffer) => {
             out += d.toString();
             const m = /^listening on (\S+)\nopen \S+\?token=(\S+)\n/.exec(out);
             if (m) resolve([m[1]!, m[2]!]);
           });
           ui.once("exit", (code) => reject(new Error(`ui exited with ${code}`)));
         });
-        const get = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const get = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
         const runs = (await get("/api/runs")).runs as { runId: string; status: string; tag: string }[];
         expect(runs.find((r) => r.runId === "ui-api-1"), args[0]).toMatchObject({ status: "SUCCESS", tag: "ui" });
         const run = await get("/api/runs/ui-api-1");

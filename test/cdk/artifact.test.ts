@@ -110,7 +110,7 @@ describe("the synthesised artifact", () => {
         const request = input as { FunctionName: string; Payload: JsonObject };
         expect(request.FunctionName).toBe(local.StepFunctionArn);
         const payload = { ...request.Payload, retryCount: counter.next(t.name, request.Payload.indexes) };
-        return { Payload: await invoke(bundle, env, payload), StatusCode: 200 } as Json;
+        return { Payload: await invoke(bundle, env, payload), StatusCode: 200 };
       }];
     }));
 

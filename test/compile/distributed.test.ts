@@ -24,7 +24,7 @@ describe("Distributed Map state", () => {
   });
 
   it("refuses a tolerance on an inline Map, and out-of-range values, naming the step", () => {
-    const make = (extra: Record<string, unknown>) => () => new Map({ name: "fan", iterateOn: "xs", iterateAs: "x", branch: branch(), ...extra } as never);
+    const make = (extra: Record<string, unknown>) => () => new Map({ name: "fan", iterateOn: "xs", iterateAs: "x", branch: branch(), ...extra });
     expect(make({ toleratedFailureCount: 1 })).toThrow(DefinitionError);
     expect(make({ toleratedFailureCount: 1 })).toThrow(/step "fan": .*need distributed: true/);
     expect(make({ distributed: true, toleratedFailurePercentage: 101 })).toThrow(/toleratedFailurePercentage must be a number from 0 to 100/);

@@ -27,7 +27,7 @@ describe("aws-local-stepfunctions behaves as the compiled ASL needs", () => {
       StartAt: "M",
       States: { M: { Type: "Map", ItemsPath: "$.xs", ItemSelector: { "v.$": "$$.Map.Item.Value", "e.$": "States.MathAdd($$.Map.Item.Value, 99)" },
         ItemProcessor: { StartAt: "P", States: { P: { Type: "Pass", End: true } } }, End: true } },
-    } as object);
+    });
     expect(out).toEqual([{ v: 5, e: 104 }, { v: 7, e: 106 }]);
   });
 

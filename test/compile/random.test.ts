@@ -57,7 +57,7 @@ function toNode(spec: Spec, name: string, last: boolean): Node {
     case "map":
       return new MapNode({ name, iterateOn: "xs", iterateAs: "x", branch: toPipeline(spec.branch), distributed: spec.distributed, ...onFailure });
     case "conditional": {
-      const fallback = spec.fallback ?? (spec.branches.length ? null : [{ kind: "stub", attempts: 1, recover: null } as Spec]);
+      const fallback = spec.fallback ?? (spec.branches.length ? null : [{ kind: "stub", attempts: 1, recover: null }]);
       return new Conditional({
         name, parameter: "p", branches: Object.fromEntries(spec.branches.map((b, k) => [`k${k}`, toPipeline(b)])),
         ...(fallback ? { default: toPipeline(fallback) } : {}), ...onFailure,

@@ -86,7 +86,7 @@ export default new Pipeline({ name: "sized", steps: [first, new Parallel({ name:
 describe("resources AWS refuses are definition errors naming the step and the valid range", () => {
   it.each(CASES.map((c) => [c.name, c] as const))("%s", (_title, c) => {
     // The same pipeline the CLI cases below load, built in-process (the CLI path is shared by every definition error).
-    const big = new FunctionTask({ name: "big", function: () => 1, ...c.options } as never);
+    const big = new FunctionTask({ name: "big", function: () => 1, ...c.options });
     const err = (() => {
       try {
         buildGraph(new Pipeline({ name: "sized", steps: [new Parallel({ name: "par", branches: { a: big.asPipeline() } })] }));

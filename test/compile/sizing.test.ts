@@ -5,7 +5,7 @@ import { compile, stepFunctions } from "../../src/compile/index.js";
 import { buildGraph } from "../../src/graph/index.js";
 import { FunctionTask, Map, Pipeline, ShellTask } from "../../src/index.js";
 
-const fn = (name: string, extra: Record<string, unknown> = {}) => new FunctionTask({ name, function: () => 1, ...extra } as never);
+const fn = (name: string, extra: Record<string, unknown> = {}) => new FunctionTask({ name, function: () => 1, ...extra });
 
 describe("step Lambdas", () => {
   const pipeline = new Pipeline({ name: "sizes", steps: [

@@ -60,7 +60,7 @@ export async function rawS3(endpoint: string, r: RawRequest): Promise<RawAnswer>
       method: r.method, protocol: "http:", hostname: u.hostname, port: Number(u.port),
       path: q < 0 ? r.target : r.target.slice(0, q), query, headers,
     }, r.at ? { signingDate: r.at } : {});
-    headers = signed.headers as Record<string, string>;
+    headers = signed.headers;
   }
   return new Promise((resolve, reject) => {
     const req = request({ host: u.hostname, port: u.port, method: r.method, path: r.target, headers, setHost: false, agent }, (res) => {

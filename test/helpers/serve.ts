@@ -18,10 +18,10 @@ export interface ServeHandle {
 export async function startServe(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<ServeHandle> {
   const child = spawn(process.execPath, [...BIN_ARGS, "serve", ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const [url, token] = await new Promise<[string, string]>((resolve, reject) => {
     let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
+    child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /^listening on (http:\/\/\S+)\ntoken: (\S+)(?: \(--no-auth\))?\n/.exec(out);
       if (m) resolve([m[1]!, m[2]!]);

@@ -58,8 +58,8 @@ async function runAndSignal(at: number, sig: NodeJS.Signals, args: string[] = []
   const env = { ...process.env, NO_COLOR: "1", RUNNABLE_PRM_stop_at: String(at), RUNNABLE_PRM_control: dir };
   const child = spawn(process.execPath, [...BIN_ARGS, "run", PIPELINE, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.resume();
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
   await until(`step ${name(at)} blocks`, () => existsSync(join(dir, "ready")) && (at % 2 === 0 || existsSync(join(dir, "sleeper.pid"))), child);
   const sleeper = at % 2 === 1 ? Number(readFileSync(join(dir, "sleeper.pid"), "utf8")) : undefined;
@@ -169,7 +169,7 @@ describe("an interrupted local run (a real process, real signals)", () => {
     const env = { ...process.env, NO_COLOR: "1", RUNNABLE_PRM_stop_at: "4", RUNNABLE_PRM_control: dir };
     const child = spawn(process.execPath, [...BIN_ARGS, "run", PIPELINE], { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     // The status a shell shows ($?): a process ended by the second SIGINT's default action (its
     // handlers already gone while it exits) is 130 there too.
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal === "SIGINT" ? 130 : null))));

@@ -14,7 +14,7 @@ import { loadDotEnvSecrets } from "../../src/runtime/secrets.js";
 import { DefinitionError, UsageError } from "../../src/sdk/errors.js";
 import { parseResult, runCli, runsIn, tempDir, writePipeline } from "../helpers/cli.js";
 
-const fn = (name: string, extra: Record<string, unknown> = {}) => new FunctionTask({ name, function: () => 1, ...extra } as never);
+const fn = (name: string, extra: Record<string, unknown> = {}) => new FunctionTask({ name, function: () => 1, ...extra });
 
 function definitionError(make: () => unknown): string {
   try {

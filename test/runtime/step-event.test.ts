@@ -107,7 +107,7 @@ describe("handleStepEvent", () => {
   });
 
   it("fails mapStart on a parameter that is not a list, naming the map", async () => {
-    const { send } = await setup({ key: "a", items: "nope" } as never);
+    const { send } = await setup({ key: "a", items: "nope" });
     await expect(send("mapStart", "fan")).rejects.toMatchObject({
       name: "runnable.StepFailed", message: 'Map "fan": iterateOn parameter "items" must be a list, got a string',
     });

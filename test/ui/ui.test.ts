@@ -53,8 +53,8 @@ function startUi(args: string[], cwd: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
-    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    child.stdout!.on("data", (d: Buffer) => {
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\nopen (\S+)\n/.exec(out);
       if (m) resolve({ process: child, base: m[1]!, url: m[2]!, token: new URL(m[2]!).searchParams.get("token")! });

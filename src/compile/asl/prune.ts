@@ -24,7 +24,7 @@ export function pruneUnreachable(body: StateMachineBody): string[] {
     const name = queue.pop()!;
     if (reached.has(name) || !body.States[name]) continue;
     reached.add(name);
-    queue.push(...targets(body.States[name]!));
+    queue.push(...targets(body.States[name]));
   }
   const removed: string[] = [];
   for (const [name, state] of Object.entries(body.States)) {
