@@ -117,6 +117,7 @@ export async function localBackend(options: LocalBackendOptions): Promise<LocalB
       if (await ready()) return;
       if (settled) {
         const err = await failure;
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the run threw
         if (err) throw err;
         return;
       }
