@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { setTimeout as sleep } from "node:timers/promises";
 import { resolveParameters } from "../../runtime/parameters.js";
+import type { RunsClient } from "../../api/client.js";
 import { API_TOKEN_ENV, API_URL_ENV, remoteClient } from "../../api/connect.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";

@@ -7,7 +7,8 @@ import { explainingNotFound } from "../not-found.js";
 import { showRun, storeFlags } from "../result.js";
 import { interruptible } from "../interrupt.js";
 import { EXIT } from "../io.js";
-import { guarded, print, remoteClient, remoteOptions, waitForRun } from "./remote.js";
+import { remoteClient } from "../../api/connect.js";
+import { guarded, print, remoteOptions, waitForRun } from "./remote.js";
 
 interface RetryFlags {
   root: string;
