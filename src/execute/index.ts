@@ -31,10 +31,13 @@ export { executeLocal, retryDelayMs, type LocalOptions } from "./local.js";
 
 const DEFAULT_ROOT = ".runnable";
 
-/** The filesystem stores under `root` (what `fsStores(root)` of store/index.js builds). */
+/**
+ * The filesystem stores under `root` (what `fsStores(root)` of store/index.js builds), with step
+ * attempts journaled: this process runs the execution and holds the run's lease (see RunLogStoreOptions).
+ */
 function fsStores(root: string): Stores {
   const blob = new FsBlobStore(path.resolve(root));
-  return { runLog: new BlobRunLogStore(blob), catalog: new BlobCatalogStore(blob), blob };
+  return { runLog: new BlobRunLogStore(blob, { journal: true }), catalog: new BlobCatalogStore(blob), blob };
 }
 
 /** Options of runPipeline: the public execute() options plus what the CLI knows. */
