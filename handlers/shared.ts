@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildGraph, type BuiltPipeline } from "../src/graph/index.js";
 import { fallbackNameOf, importFile, pipelineFromModule } from "../src/load/index.js";
+import { inWorkingDir } from "../src/runtime/cwd.js";
 import { SECRETS_FROM_ENV, awsSecretFetcher } from "../src/runtime/aws-secrets.js";
 import type { SecretFetcher } from "../src/runtime/secrets.js";
 import type { Pipeline } from "../src/sdk/pipeline.js";
@@ -152,29 +153,16 @@ export function envFileLoader(env: NodeJS.ProcessEnv = process.env): PipelineLoa
   };
 }
 
-// The working directory is process-wide: invocations in one process take turns (a Lambda container
-// never runs two at once anyway; this keeps in-process callers such as tests safe).
-let turn: Promise<unknown> = Promise.resolve();
-
 /**
  * Runs `work` in a fresh directory under the temp dir, with the process's working directory set
- * to it (functions read and write relative paths). Invocations in one process run one at a time,
- * as in a Lambda container. The directory is removed afterwards.
+ * to it (functions read and write relative paths). Invocations in one process run one at a time
+ * (src/runtime/cwd.ts), as in a Lambda container. The directory is removed afterwards.
  */
-export function inFreshDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
-  const run = turn.then(() => inDir(work));
-  turn = run.catch(() => undefined);
-  return run;
-}
-
-async function inDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+export async function inFreshDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "runnable-step-"));
-  const before = process.cwd();
-  process.chdir(dir);
   try {
-    return await work(dir);
+    return await inWorkingDir(dir, () => work(dir));
   } finally {
-    process.chdir(before);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -75,6 +75,7 @@ describe("the README's marked commands", () => {
         if (!id) throw new Error(`"${command}" needs a run, and no earlier command made one`);
         return id;
       });
+      const before = readdirSync(scratch);
       const run = await runCommand("bash", ["-c", line], { cwd: scratch });
       expect(run.code, `${line}\n${run.stderr}`).toBe(0);
       if (command === "npx runnable run examples/ml-pipeline/pipeline.ts") {
@@ -82,6 +83,12 @@ describe("the README's marked commands", () => {
         expect(run.stdout).toContain("ML Pipeline Report");
         expect(run.stdout).toMatch(/Best model: (RandomForest|XGBoost) \(accuracy 0\.\d{3}\)/);
         expect(run.stderr).toContain("SUCCESS");
+        // The checkout is left as it was (only the store appears); the step files are in the catalog.
+        expect(readdirSync(scratch).filter((f) => !before.includes(f))).toEqual(before.includes(".runnable") ? [] : [".runnable"]);
+        const catalog = join(scratch, ".runnable", "catalog", runIds()[0]!);
+        for (const file of ["customers.csv", "features.csv", "rf_model.json", "xgb_model.json", "best_model.json", "ml_report.txt"]) {
+          expect(existsSync(join(catalog, file)), file).toBe(true);
+        }
       }
     }
     // The graph command wrote its picture where it said.

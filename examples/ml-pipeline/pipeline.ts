@@ -2,7 +2,8 @@
 //   generate_data → data_preparation → train_models (random_forest ∥ xgboost) → select_best_model → generate_report
 // The domain functions (data.ts, models.ts) import nothing from runnable-ts: this file only wraps them.
 // Files move between steps only through the catalog; `max_depth` comes from parameters.yaml beside
-// this file (the CLI picks it up when --parameters is not given).
+// this file (the CLI picks it up when --parameters is not given). `isolate: true` gives each step a
+// fresh directory, so a run leaves the folder it was started from as it was (and works as it will on AWS).
 //   npx runnable run examples/ml-pipeline/pipeline.ts
 import { Catalog, FunctionTask, Parallel, Pipeline } from "runnable-ts";
 import { generateRawData, loadAndCleanData } from "./data.js";
@@ -12,6 +13,7 @@ const SPLITS = ["features.csv", "target.csv", "test_features.csv", "test_target.
 
 export default new Pipeline({
   name: "ml-pipeline",
+  isolate: true,
   steps: [
     new FunctionTask({
       name: "generate_data",

@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
+import { inWorkingDir } from "../runtime/cwd.js";
 
 /**
  * `isolate`: every step attempt of a local run works in a fresh, empty directory under
@@ -10,9 +11,6 @@ import path from "node:path";
  * therefore take turns (one at a time, its awaits included) while shell steps still run at once.
  */
 export class Isolation {
-  /** One function step at a time holds the process's working directory. */
-  private turn: Promise<unknown> = Promise.resolve();
-
   constructor(readonly dir: string) {}
 
   static forRun(root: string, runId: string): Isolation {
@@ -26,17 +24,7 @@ export class Isolation {
     try {
       // Shell commands and notebook kernels are child processes started in `dir`: no chdir, no turns.
       if (kind !== "function") return await work(dir);
-      const mine = this.turn.then(async () => {
-        const back = process.cwd();
-        process.chdir(dir);
-        try {
-          return await work(dir);
-        } finally {
-          process.chdir(back);
-        }
-      });
-      this.turn = mine.catch(() => undefined);
-      return await mine;
+      return await inWorkingDir(dir, () => work(dir));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

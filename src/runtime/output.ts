@@ -35,6 +35,8 @@ export class OutputTail {
   /** Bytes written before the kept tail. */
   dropped = 0;
   private closed = false;
+  /** What the terminal (or a Lambda's log) is shown of a write: the step's secrets masked, when it has some. */
+  shown: ((bytes: Buffer) => Buffer) | undefined;
 
   constructor(readonly limit: number = outputLimit()) {}
 
@@ -99,11 +101,21 @@ function patch(stream: NodeJS.WriteStream): void {
   const original = stream.write;
   stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
     const sink = writing ? undefined : current.getStore();
-    if (sink) sink.write(toBuffer(chunk, typeof rest[0] === "string" ? rest[0] : undefined));
+    let out = chunk;
+    if (sink) {
+      const bytes = toBuffer(chunk, typeof rest[0] === "string" ? rest[0] : undefined);
+      sink.write(bytes);
+      // Masked per write: console.log writes a line at once; a secret split across writes is not seen.
+      const shown = sink.shown?.(bytes) ?? bytes;
+      if (shown !== bytes) {
+        out = shown;
+        if (typeof rest[0] === "string") rest = rest.slice(1);
+      }
+    }
     const outer = writing;
     writing = true;
     try {
-      return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      return (original as (...a: unknown[]) => boolean).call(this, out, ...rest);
     } finally {
       writing = outer;
     }
@@ -112,7 +124,7 @@ function patch(stream: NodeJS.WriteStream): void {
 
 /**
  * Runs `fn` with every process.stdout/stderr write made in its async context copied into `sink`
- * (the write still reaches the stream: the terminal shows it as before).
+ * (the write still reaches the stream: the terminal shows it as before, the step's secrets masked).
  */
 export function captureOutput<T>(sink: OutputTail, fn: () => T): T {
   if (!installed) {

@@ -10,7 +10,7 @@ import { checkReturnsSize } from "./limits.js";
 import { ERRORS } from "../core/protocol.js";
 import { resolveScope } from "./scope.js";
 import { captureOutput, fileTail, outputBytes, OutputTail, storeOutput } from "./output.js";
-import { checkSecrets, stepSecrets } from "./secrets.js";
+import { checkSecrets, maskBytes, stepSecrets } from "./secrets.js";
 import { runNotebookStep } from "./notebook/execute.js";
 import { runShell } from "./shell.js";
 import { interruptible } from "./interrupt.js";
@@ -116,6 +116,7 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
   let error: StepError | null = null;
   let missing: string[] = [];
   let printed = new OutputTail();
+  if (secrets.needles.length > 0) printed.shown = (bytes) => maskBytes(bytes, secrets);
   try {
     if (secretsFailure !== undefined) throw secretsFailure;
     checkSecrets(secrets);

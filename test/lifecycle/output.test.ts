@@ -43,6 +43,8 @@ export default new Pipeline({ steps: [
 let dir: string;
 let cleanup: () => void;
 let log: RunLog;
+/** What the run printed on the terminal (stdout and stderr). */
+let terminal: string;
 
 const logs = (...args: string[]) => runCli(["logs", log.runId, ...args], { cwd: dir });
 
@@ -66,6 +68,7 @@ beforeAll(async () => {
   const run = await runCli(["run", "pipeline.ts", "--json"], { cwd: dir, env: { RUNNABLE_SECRET_token: "hunter2-s3cret" } });
   expect(run.code, run.stderr).toBe(1);
   log = parseResult(run).runLog;
+  terminal = run.stdout + run.stderr;
 }, 60_000);
 afterAll(() => cleanup());
 
@@ -105,6 +108,9 @@ describe("captured output", () => {
   it("masks a secret a step printed", async () => {
     expect((await shown({ step: "leak" })).out).toBe("the token is ***!\n");
     expect(readFileSync(join(dir, ".runnable", "catalog", log.runId, "leak/attempt-1.log"), "utf8")).not.toContain("hunter2");
+    // The terminal saw the same masked line as it was printed.
+    expect(terminal).toContain("the token is ***!\n");
+    expect(terminal).not.toContain("hunter2");
   });
 
   it("attributes what concurrent functions print to each one's own attempt", () => {

@@ -68,7 +68,11 @@ describe("the installed package", () => {
     for (const file of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.d.ts.map", "dist/cdk/index.js", "dist/cdk/index.d.ts", "bin/runnable.js"]) {
       expect(existsSync(join(root, file)), file).toBe(true);
     }
-    expect(readdirSync(root).sort()).toEqual(["README.md", "bin", "cdk", "cdk.json", "dist", "handlers", "package.json", "src", "templates"]);
+    expect(readdirSync(root).sort()).toEqual(["README.md", "bin", "cdk", "cdk.json", "dist", "docs", "handlers", "package.json", "src", "templates"]);
+    // The README's links to the longer docs work in the installed package too.
+    const linked = [...readFileSync(join(root, "README.md"), "utf8").matchAll(/\]\((docs\/[^)#]+\.md)/g)].map((m) => m[1]!);
+    expect(linked.length).toBeGreaterThan(3);
+    for (const doc of linked) expect(existsSync(join(root, doc)), doc).toBe(true);
     for (const asset of ["index.html", "app.js", "app.css"]) expect(existsSync(join(root, "dist", "src", "ui", "web", asset)), asset).toBe(true);
     expect(existsSync(join(root, "cdk", "app.ts"))).toBe(false);
   });
