@@ -227,10 +227,11 @@ export class BlobRunLogStore implements RunLogStore {
   }
 
   /** The journaling state of a run, built once from everything already recorded for it. */
-  private journalState(runId: string): Promise<JournalState> {
+  private journalState(runId: string, loaded?: Map<string, unknown>): Promise<JournalState> {
     let state = this.journaling.get(runId);
     if (!state) {
-      state = this.load(runId).then((objects) => ({ keys: new Set([...objects.keys()].filter((k) => k.startsWith(runKeys.steps(runId)))) }));
+      const keysOf = (objects: Map<string, unknown>): JournalState => ({ keys: new Set([...objects.keys()].filter((k) => k.startsWith(runKeys.steps(runId)))) });
+      state = loaded ? Promise.resolve(keysOf(loaded)) : this.load(runId).then(keysOf);
       // A failed load is not kept: the next record tries again.
       state.catch(() => this.journaling.delete(runId));
       this.journaling.set(runId, state);
@@ -260,7 +261,10 @@ export class BlobRunLogStore implements RunLogStore {
   }
 
   async allAttempts(runId: string): Promise<Map<string, AttemptRecord[]>> {
-    return collect(runKeys.steps(runId), await this.load(runId));
+    const objects = await this.load(runId);
+    // What the executor reads before it runs: a journaling store knows the run's keys from it.
+    if (this.options.journal && this.blob.openJournal) void this.journalState(runId, objects);
+    return collect(runKeys.steps(runId), objects);
   }
 
   /**

@@ -40,7 +40,7 @@ export async function loadRunObjects(
   const listed = await blob.list(prefix);
   const skip = new Set([snapshotKey, ...exclude]);
   const keys = listed.filter((k) => !skip.has(k) && k.endsWith(".json"));
-  const cached = listed.length !== keys.length ? parse(await blob.get(snapshotKey)) : undefined;
+  const cached = listed.includes(snapshotKey) ? parse(await blob.get(snapshotKey)) : undefined;
   const objects = new Map<string, unknown>();
   const missing: string[] = [];
   for (const key of keys) {
