@@ -95,6 +95,7 @@ export async function localBackend(options: LocalBackendOptions): Promise<LocalB
       if (await storage.stores.runLog.getHeader(run.runId)) break;
       if (settled) {
         const err = await failure;
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the run threw
         if (err) throw err;
         break;
       }

@@ -17,6 +17,8 @@ export const processIo: CliIo = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
   get errIsTTY() {
+    // isTTY is undefined (not false) when stderr is a pipe, whatever the type says.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
     return process.stderr.isTTY === true;
   },
   get columns() {

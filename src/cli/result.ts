@@ -53,6 +53,7 @@ export async function showRun(io: CliIo, options: ShowOptions, start: (onEvent: 
 
 /** Sends process.stdout writes to stderr until the returned function is called. */
 function divertStdout(): () => void {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back as it was
   const original = process.stdout.write;
   process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
     (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;

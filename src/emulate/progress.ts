@@ -1,6 +1,7 @@
 import type { ProgressListener } from "../execute/events.js";
 import { findNode, toStepPath, type RootGraph } from "../graph/index.js";
 import type { StepError } from "../sdk/runlog.js";
+import { taskError } from "../runtime/task-error.js";
 import type { AttemptRecord } from "../store/types.js";
 import type { Json, JsonObject } from "./definition.js";
 import type { TaskHandler } from "./machine.js";
@@ -38,18 +39,7 @@ function isObject(v: Json | undefined): v is JsonObject {
  */
 export function errorOfTask(err: unknown): StepError {
   const e = err instanceof Error ? err : new Error(String(err));
-  try {
-    const cause = JSON.parse(e.message) as Record<string, unknown>;
-    if (typeof cause.errorMessage === "string") {
-      return { name: typeof cause.errorType === "string" ? cause.errorType : e.name, message: cause.errorMessage };
-    }
-    const container = cause.Container as Record<string, unknown> | undefined;
-    const reason = [cause.StatusReason, container?.Reason].filter((r) => typeof r === "string" && r !== "").join(": ");
-    if (reason) return { name: e.name, message: reason };
-  } catch {
-    // Not JSON: the message is the error's own.
-  }
-  return { name: e.name, message: e.message };
+  return taskError(e.name, e.message);
 }
 
 export function emulatorProgress(graph: RootGraph, listener: ProgressListener, options: EmulatorProgressOptions): EmulatorProgress {

@@ -63,6 +63,7 @@ export function childPipelines(node: NodeGraph): PipelineGraph[] {
 export function catalogPatternProblem(pattern: unknown): string | undefined {
   if (typeof pattern !== "string" || pattern.length === 0) return "must be a non-empty string";
   if (pattern.includes("\0")) return "contains a NUL character";
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0001-\u001f\u007f]/.test(pattern)) return "contains a control character";
   if (pattern.includes("\\")) return "contains a backslash (use / as separator)";
   if (pattern.startsWith("/") || /^[A-Za-z]:/.test(pattern) || pattern.startsWith("~")) return "is absolute (catalog paths are relative to the working directory)";

@@ -78,6 +78,8 @@ export async function mapOutputs(
       const live = values.map((v) => materialise(v, cache));
       let result: unknown;
       try {
+        // A user's reducer may be async whatever its declared type.
+        // eslint-disable-next-line @typescript-eslint/await-thenable
         result = reducer ? await reducer(live as JsonValue[]) : live;
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));

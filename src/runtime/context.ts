@@ -73,7 +73,7 @@ export function settledRecords(store: RunLogStore, runId: string, stepPath: stri
 export function settle(store: RunLogStore, runId: string, stepPath: string, records: AttemptRecord[] | undefined): void {
   if (lastOf(records)?.status !== "SUCCESS") return;
   let known = settledByStore.get(store);
-  if (!known) settledByStore.set(store, (known = new Map()));
+  if (!known) settledByStore.set(store, (known = new Map<string, AttemptRecord[]>()));
   if (known.size >= SETTLED_LIMIT) known.clear();
   known.set(`${runId}/${stepPath}`, records!);
 }

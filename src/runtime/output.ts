@@ -98,6 +98,7 @@ function toBuffer(chunk: unknown, encoding: unknown): Buffer {
 }
 
 function patch(stream: NodeJS.WriteStream): void {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back as it was
   const original = stream.write;
   stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
     const sink = writing ? undefined : current.getStore();

@@ -118,6 +118,7 @@ export async function runStep(req: RunStepRequest, base: StepContext): Promise<R
   let printed = new OutputTail();
   if (secrets.needles.length > 0) printed.shown = (bytes) => maskBytes(bytes, secrets);
   try {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what fetching secrets threw
     if (secretsFailure !== undefined) throw secretsFailure;
     checkSecrets(secrets);
     if (node.catalog) catalog.push(...await catalogGet(ctx, runId, node.catalog));

@@ -11,6 +11,7 @@ import { ERRORS, PROTOCOL_VERSION } from "../core/protocol.js";
 import type { StepEvent, StepResult } from "./protocol.js";
 import { runStep, toStepError } from "./run-step.js";
 import { pipelineOutcome, resolveScope } from "./scope.js";
+import { taskError } from "./task-error.js";
 import { maskParameters } from "./secrets.js";
 
 const indexCache = new WeakMap<RootGraph, Map<string, NodeGraph>>();
@@ -121,7 +122,7 @@ export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promi
       const status = event.status ?? outcome.status;
       // A caught step failure is in that step's record (the event has no Cause then); an error with a
       // Cause ended the execution outside any step (a quota): the run log keeps it.
-      const error = event.error?.Cause !== undefined ? { error: { name: event.error.Error, message: event.error.Cause } } : {};
+      const error = event.error?.Cause !== undefined ? { error: taskError(event.error.Error, event.error.Cause) } : {};
       await ctx.stores.runLog.endExecution(runId, {
         id: event.execution, endedAt: nowOf(ctx).toISOString(), status, finalParameters: maskParameters({ ...header.parameters, ...ctx.execution?.parameters, ...outcome.outputs }, secretsOf(ctx)), ...error,
       });
@@ -232,7 +233,7 @@ async function nodeEnd(event: StepEvent, ctx: StepContext, node: NodeGraph, step
     // States.ExceedToleratedFailureThreshold, the compiled Catch passes no Cause): record the failing
     // step's real error, read from the run log, as local mode does.
     const given = event.error?.Cause !== undefined && event.error.Error !== EXCEEDED_TOLERATED_FAILURES
-      ? { name: event.error.Error, message: event.error.Cause } : undefined;
+      ? taskError(event.error.Error, event.error.Cause) : undefined;
     const error = given ?? rootCause(view, stepPath, event.execution)
       ?? { name: event.error?.Error ?? ERRORS.stepFailed, message: event.error?.Cause ?? `a branch of "${stepPath}" failed` };
     await recordNode(ctx, event, node, stepPath, { status: "FAIL", startedAt, inputs, error });

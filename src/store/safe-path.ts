@@ -62,8 +62,8 @@ export async function resolveInside(workDir: string, name: string): Promise<stri
   let current = root;
   for (const segment of normal.split("/")) {
     current = path.join(current, segment);
-    const stat = await lstat(current).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT") return undefined;
+    const stat = await lstat(current).catch((e: unknown) => {
+      if (e instanceof Error && "code" in e && e.code === "ENOENT") return undefined;
       throw e;
     });
     // The rest of the path does not exist yet: nothing further can be a symlink.

@@ -1,3 +1,6 @@
+// @dagrejs/dagre 3.1.3 ships .d.ts files with extensionless relative imports that nodenext resolution
+// cannot follow, so graphlib is untyped here (tsc hides it with skipLibCheck).
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access */
 import { graphlib, layout } from "@dagrejs/dagre";
 import { assertNever, type NodeGraph, type PipelineGraph, type RootGraph } from "../graph/types.js";
 

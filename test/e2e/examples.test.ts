@@ -63,7 +63,10 @@ describe("examples/ml-pipeline (the README's main command)", () => {
     expect(fp.rf_results).toMatchObject({ model_type: "RandomForest", model_file: "rf_model.json" });
     expect(fp.xgb_results).toMatchObject({ model_type: "XGBoost", model_file: "xgb_model.json" });
     // Accuracy is measured on the held-out split: a real model beats chance but is not perfect.
-    for (const a of [rf.accuracy, xgb.accuracy]) expect(a).toBeGreaterThan(0.6), expect(a).toBeLessThan(1);
+    for (const a of [rf.accuracy, xgb.accuracy]) {
+      expect(a).toBeGreaterThan(0.6);
+      expect(a).toBeLessThan(1);
+    }
     expect(fp.best_model).toEqual(xgb.accuracy > rf.accuracy ? fp.xgb_results : fp.rf_results);
     // The branches each saw max_depth from the fork's scope.
     for (const branch of ["random_forest.train_rf", "xgboost.train_xgb"]) {

@@ -85,7 +85,7 @@ describe("run failure, logs and retry through the CLI", () => {
     const line = /^executions: local (\S+ m?s) FAIL, retry-1 (\S+ m?s) SUCCESS; wall time (\S+ m?s) since the run started$/m.exec(retry.stderr);
     expect(line, retry.stderr).not.toBeNull();
     const [, local, own, wall] = line!;
-    expect(`${own}`).toBe(head![1]);
+    expect(own).toBe(head![1]);
     // The wall time holds the 1.5 s wait; neither execution's own duration does.
     expect(ms(wall!)).toBeGreaterThanOrEqual(ms(own!) + ms(local!) + 1500 - 20);
 

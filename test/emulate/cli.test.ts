@@ -49,6 +49,16 @@ describe("runnable run --mode emulator", () => {
     counter.cleanup();
   }, 120_000);
 
+  it("a pipeline module that fails to import in the handler: the run's error is the module's own, not the Lambda envelope", async () => {
+    const run = await runCli(["run", join(import.meta.dirname, "fixtures", "import-fails.ts"), "--mode", "emulator", "--run-id", "imp-1", "--json"], { cwd: work.dir });
+    expect(run.code).toBe(1);
+    const { runLog } = parseResult(run);
+    expect(runLog.status).toBe("FAIL");
+    expect(runLog.error).toEqual({ name: "Error", message: "config.json not found: the pipeline module cannot start" });
+    const logs = await runCli(["logs", "imp-1"], { cwd: work.dir });
+    expect(logs.stdout).toContain("config.json not found: the pipeline module cannot start");
+  }, 60_000);
+
   it("`logs --events` of a local run says only emulator runs have an event log", async () => {
     const local = await runCli(["run", join(REPO, "examples", "conditional", "pipeline.ts"), "--run-id", "loc-1"], { cwd: work.dir });
     expect(local.code, local.stderr).toBe(0);

@@ -3,6 +3,8 @@ import { declaredReads, inferReads } from "../../src/graph/index.js";
 
 // Functions as users write them (TypeScript, transpiled by tsx/esbuild like any pipeline file).
 /* eslint-disable @typescript-eslint/no-explicit-any */
+// The cases below are source text for the reads analysis: unused names and `arguments` are the point.
+/* eslint-disable @typescript-eslint/no-unused-vars, prefer-rest-params */
 const helper = (x: unknown) => x;
 
 const cases: [string, (p: any) => unknown, { required: string[]; optional: string[]; open: boolean } | undefined][] = [

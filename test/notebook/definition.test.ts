@@ -82,7 +82,7 @@ describe("a NotebookTask in the graph, the compiled machine and the picture", ()
       },
     });
     expect(JSON.stringify(task)).toContain(String.raw`\"path\":\"analyse\"`);
-    expect((await validateAsl(result.definition)).isValid).toBe(true);
+    expect(validateAsl(result.definition).isValid).toBe(true);
   });
 
   it("shows in `runnable graph` as a notebook step", () => {

@@ -95,6 +95,11 @@ export function logsText(log: RunLog, options: LogsViewOptions = {}): string {
     }
     if (failed.length > 20) out.push(`  … and ${failed.length - 20} more (${cli} logs ${log.runId} --json)`);
   }
+  // An error outside any step (the pipeline module failed to load where steps run, a quota, an abort).
+  const runError = log.error;
+  if (runError && !failed.some((r) => r.error!.name === runError.name && r.error!.message === runError.message)) {
+    out.push("", `run failed ${runError.name}: ${runError.message.split("\n").slice(0, 3).join("\n    ")}`);
+  }
   const files = runCatalog(log);
   if (files.size) {
     const bytes = [...files.values()].reduce((n, f) => n + f.size, 0);

@@ -52,6 +52,7 @@ export function checkObjectKey(key: string): string {
   const bad = (why: string) => new S3Fault(400, "InvalidKey", `key ${JSON.stringify(key.slice(0, 200))} ${why}`);
   if (key === "") throw bad("is empty");
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Fault(400, "KeyTooLongError", `keys are at most ${MAX_KEY_BYTES} bytes`);
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0000-\u001f\u007f\\]/.test(key)) throw bad("holds a control character or a backslash");
   if (key.startsWith("/")) throw bad("is absolute");
   for (const segment of key.split("/")) {
@@ -59,6 +60,7 @@ export function checkObjectKey(key: string): string {
     // A segment that is still an encoded traversal ("%2e%2e", "..%2f") is refused too: no reader
     // that decodes once more may climb out either.
     const again = decodeOnce(segment);
+    // eslint-disable-next-line no-control-regex -- a decoded NUL is refused like a decoded "/"
     if (again !== undefined && again !== segment && (again === "." || again === ".." || /[/\\\u0000]/.test(again))) throw bad("has an encoded \"/\", \"\\\" or \"..\" segment");
     if (segment.includes(RESERVED)) throw bad(`has a segment containing "${RESERVED}" (reserved by the server's files)`);
     if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) throw new S3Fault(400, "KeyTooLongError", `key segments are at most ${MAX_SEGMENT_BYTES} bytes here`);

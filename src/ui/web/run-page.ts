@@ -27,7 +27,8 @@ export function runPage(root: HTMLElement, runId: string): () => void {
   let stopped = false;
 
   const layoutOf = (graph: RootGraph): DagLayout => {
-    if (layout?.hash !== graph.dagHash + graph.steps.length) layout = { hash: graph.dagHash + graph.steps.length, value: layoutPipeline(graph) };
+    const hash = `${graph.dagHash}${graph.steps.length}`;
+    if (layout?.hash !== hash) layout = { hash, value: layoutPipeline(graph) };
     return layout.value;
   };
 
