@@ -228,7 +228,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunPipelineOption
   const mocks = options.mocks ? resolveMocks(built.graph, options.mocks) : undefined;
   if (mocks && options.mode === "emulator") throw new UsageError("mocks run in-process: they apply to local runs only (mode \"local\")");
   // Both modes run notebook steps on this machine: no Jupyter or no notebook → exit 2, nothing created.
-  await checkNotebookSteps(built, options.workDir);
+  await checkNotebookSteps(built, options.workDir, mocks);
   if (options.mode === "emulator") {
     const emulator = await loadEmulator();
     return emulator.runInEmulator({

@@ -9,7 +9,7 @@ import { FunctionTask } from "../sdk/tasks.js";
 import { PARAMETER_NAME, STEP_NAME, type StepFunction } from "../sdk/types.js";
 
 /**
- * One-task jobs (Runnable's Jobs): a file whose default export is a FunctionTask or ShellTask, or
+ * One-task jobs (Runnable's Jobs): a file whose default export is a FunctionTask, ShellTask or NotebookTask, or
  * `file.ts:name` naming an export — a Pipeline, a task, or a plain function, which becomes a
  * FunctionTask named after the export — runs as a one-step pipeline with the same run log and
  * catalog as any other. The spec `file.ts:name` is what runs record as their source, so retries and
@@ -22,11 +22,11 @@ export function splitSpec(spec: string): { file: string; exportName?: string } {
   return m && !existsSync(spec) ? { file: m[1]!, exportName: m[2]! } : { file: spec };
 }
 
-/** A step object (of any copy of the SDK) that can stand alone: a FunctionTask or ShellTask. */
-export function isTask(value: unknown): value is { kind: "function" | "shell"; asPipeline(): unknown } {
+/** A step object (of any copy of the SDK) that can stand alone: a FunctionTask, ShellTask or NotebookTask. */
+export function isTask(value: unknown): value is { kind: "function" | "shell" | "notebook"; asPipeline(): unknown } {
   if (typeof value !== "object" || value === null) return false;
   const v = value as { kind?: unknown; asPipeline?: unknown };
-  return (v.kind === "function" || v.kind === "shell") && typeof v.asPipeline === "function";
+  return (v.kind === "function" || v.kind === "shell" || v.kind === "notebook") && typeof v.asPipeline === "function";
 }
 
 function validName(name: string, pattern: RegExp, fallback: string): string {
@@ -61,5 +61,5 @@ export function jobExport(mod: unknown, name: string, file: string): unknown {
     const stepName = validName(name, STEP_NAME, "job");
     return new FunctionTask({ name: stepName, function: value as StepFunction, returns: jobReturns(value as StepFunction, stepName) });
   }
-  throw new UsageError(`${file}: export "${name}" is not a Pipeline, a FunctionTask/ShellTask or a function`);
+  throw new UsageError(`${file}: export "${name}" is not a Pipeline, a FunctionTask/ShellTask/NotebookTask or a function`);
 }

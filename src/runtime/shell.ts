@@ -6,7 +6,7 @@ import { reservedNameMessage } from "../graph/reserved.js";
 import type { JsonValue } from "../sdk/types.js";
 import { MAX_OUTPUT_FILE_BYTES, formatBytes } from "./limits.js";
 import { parseOutput } from "./shell-output.js";
-import { interruptedError, SHELL_STOP_GRACE_MS } from "./interrupt.js";
+import { interruptGroup } from "./process-group.js";
 
 export { parseOutput } from "./shell-output.js";
 
@@ -101,7 +101,7 @@ export async function runShell(options: {
       child.once("exit", (c, s) => resolve({ code: c, signal: s }));
     });
     if (timer) clearTimeout(timer);
-    const interrupted = stop();
+    const interrupted = await stop();
     if (interrupted) {
       error = interrupted;
       error.message = `${error.message}: the command's process group was stopped`;
@@ -149,34 +149,4 @@ async function logTail(file: string): Promise<string> {
   } finally {
     await handle.close();
   }
-}
-
-/**
- * Stops a command's process group when `signal` fires (SIGTERM, SIGKILL after a grace). The returned
- * function ends the watch and tells whether it fired (the error to report).
- */
-function interruptGroup(pid: number | undefined, signal: AbortSignal | undefined): () => Error | undefined {
-  if (!signal || pid === undefined) return () => undefined;
-  let fired: Error | undefined;
-  let hard: NodeJS.Timeout | undefined;
-  const kill = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch { /* already gone */ }
-  };
-  const onAbort = () => {
-    fired = interruptedError(signal.reason);
-    kill("SIGTERM");
-    hard = setTimeout(() => kill("SIGKILL"), SHELL_STOP_GRACE_MS);
-  };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort, { once: true });
-  return () => {
-    signal.removeEventListener("abort", onAbort);
-    if (hard) {
-      clearTimeout(hard);
-      kill("SIGKILL"); // whatever of the group outlived the command
-    }
-    return fired;
-  };
 }

@@ -81,7 +81,7 @@ describe("--mock", () => {
   it("an unknown step exits 2 before anything runs", async () => {
     const r = await runCli(["run", "pipeline.ts", "--mock", "donwload=fakes.ts:download", "--root", ".mock3"], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('mock "donwload": no FunctionTask or ShellTask has that step path or name (did you mean "download"?)');
+    expect(r.stderr).toContain('mock "donwload": no FunctionTask, ShellTask or NotebookTask has that step path or name (did you mean "download"?)');
     expect(runsIn(dir, ".mock3")).toEqual([]);
   });
 });

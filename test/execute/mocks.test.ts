@@ -40,7 +40,7 @@ describe("execute({ mocks })", () => {
     const ok = await pipeline.execute({ root, mocks: { report: () => "mocked", fit: 1 } }).catch((e: unknown) => e);
     expect(ok).toBeInstanceOf(UsageError);
     expect((ok as Error).message).toBe('mock "fit": 2 steps have that name ("train.gb.fit", "train.rf.fit"): key the mock by step path');
-    await expect(pipeline.execute({ root, mocks: { reprot: () => "x" } })).rejects.toThrow('mock "reprot": no FunctionTask or ShellTask has that step path or name (did you mean "report"?)');
+    await expect(pipeline.execute({ root, mocks: { reprot: () => "x" } })).rejects.toThrow('mock "reprot": no FunctionTask, ShellTask or NotebookTask has that step path or name (did you mean "report"?)');
     const byName = await pipeline.execute({ root, mocks: { report: () => "mocked", "train.rf.fit": 1, "train.gb.fit": 2 } });
     expect(byName.finalParameters.text).toBe("mocked");
   });

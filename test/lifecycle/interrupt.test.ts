@@ -7,6 +7,7 @@ import { readRunLog } from "../../src/execute/index.js";
 import { mapLimit } from "../../src/store/limit.js";
 import type { RunLog } from "../../src/sdk/runlog.js";
 import { BIN_ARGS, REPO, parseResult, runCli, tempDir } from "../helpers/cli.js";
+import { pidAlive } from "../helpers/process.js";
 
 /**
  * Interruption of a real `runnable run` process (test/fixtures/interrupt: 50 steps, functions and
@@ -27,16 +28,6 @@ function stopAt(seed: number): number {
 
 const dirs: Array<() => void> = [];
 afterAll(() => dirs.forEach((cleanup) => cleanup()));
-
-/** Whether a process runs (a zombie — dead, not yet reaped by a container's init — does not). */
-function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 async function until(what: string, ok: () => boolean, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 3000; i++) {

@@ -6,22 +6,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN_ARGS, tempDir } from "../helpers/cli.js";
+import { pidAlive } from "../helpers/process.js";
 
 let work: ReturnType<typeof tempDir>;
 beforeAll(() => {
   work = tempDir("notebook-interrupt-");
 });
 afterAll(() => work.cleanup());
-
-/** A process that exists and is not a zombie (an exited child not yet reaped). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
   for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 100))) {
@@ -41,14 +32,14 @@ describe("a run killed while its notebook executes", () => {
       await until("the notebook's first cell", () => existsSync(marker), 90_000);
       const { kernel, driver } = JSON.parse(readFileSync(marker, "utf8")) as { kernel: number; driver: number };
       pids.push(kernel, driver);
-      expect([running(kernel), running(driver)]).toEqual([true, true]);
+      expect([pidAlive(kernel), pidAlive(driver)]).toEqual([true, true]);
       child.kill("SIGKILL");
       await exited;
-      await until("the kernel and the driver to stop", () => !running(kernel) && !running(driver), 30_000);
+      await until("the kernel and the driver to stop", () => !pidAlive(kernel) && !pidAlive(driver), 30_000);
     } finally {
       // Whatever happened, leave nothing running.
       child.kill("SIGKILL");
-      for (const pid of pids.filter(running)) process.kill(pid, "SIGKILL");
+      for (const pid of pids.filter(pidAlive)) process.kill(pid, "SIGKILL");
     }
   }, 150_000);
 });

@@ -32,6 +32,23 @@ describe("before a run with notebook steps starts", () => {
     expect(runsIn(work.dir)).toEqual([]);
   });
 
+  it("a mocked notebook step needs no Jupyter: the run (here a one-task job) goes on with the mock's result", async () => {
+    // A one-task job: the file default-exports the NotebookTask itself.
+    const file = writePipeline(work.dir, "analyse-job.ts", [
+      'import { NotebookTask } from "runnable-ts";',
+      'export default new NotebookTask({ name: "analyse", notebook: "consume.ipynb", kernel: "no-such-kernel", returns: ["summary"] });',
+    ].join("\n"));
+    // Its own folder: the other cases assert that no run was created in theirs.
+    const elsewhere = tempDir("notebook-mocked-");
+    writeFileSync(join(elsewhere.dir, "summary.json"), JSON.stringify({ rows: 3 }));
+    const run = await runCli(["run", file, "--mock", "analyse=summary.json", "--json"], { cwd: elsewhere.dir });
+    elsewhere.cleanup();
+    expect(run.code, run.stderr).toBe(0);
+    const { runLog } = JSON.parse(run.stdout) as { runLog: { finalParameters: Record<string, unknown>; steps: Record<string, { attempts: Array<{ mocked?: boolean }> }> } };
+    expect(runLog.finalParameters.summary).toEqual({ rows: 3 });
+    expect(runLog.steps.analyse!.attempts[0]!.mocked).toBe(true);
+  });
+
   it("a kernel that is not installed: exit 2 naming it and the installed ones", async () => {
     const run = await runCli(["run", pipelineWith('notebook: "consume.ipynb", kernel: "no-such-kernel"')], { cwd: work.dir });
     expect(run.code, run.stderr).toBe(2);

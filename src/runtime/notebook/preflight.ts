@@ -34,8 +34,9 @@ export async function notebookParameters(built: BuiltPipeline, workDir: string =
  * run here: its notebook exists and is an nbformat 4 notebook (DefinitionError listing them), and
  * Jupyter with its kernel is installed (NotebookSetupError with the install command). Both exit 2.
  * Costs nothing for pipelines without notebook steps; one Python start per kernel otherwise.
+ * Steps in `mocked` (definition paths) still need a readable notebook, but no Jupyter.
  */
-export async function checkNotebookSteps(built: BuiltPipeline, workDir: string = process.cwd()): Promise<void> {
+export async function checkNotebookSteps(built: BuiltPipeline, workDir: string = process.cwd(), mocked?: ReadonlyMap<string, unknown>): Promise<void> {
   const steps = notebookSteps(built);
   if (steps.length === 0) return;
   const problems: Problem[] = [];
@@ -48,6 +49,6 @@ export async function checkNotebookSteps(built: BuiltPipeline, workDir: string =
   }
   if (problems.length) throw new DefinitionError(problems);
   const byKernel = new Map<string, string>();
-  for (const node of steps) if (!byKernel.has(node.kernel)) byKernel.set(node.kernel, node.path);
+  for (const node of steps) if (!mocked?.has(node.path) && !byKernel.has(node.kernel)) byKernel.set(node.kernel, node.path);
   for (const [kernel, step] of byKernel) await findJupyter(step, kernel);
 }
