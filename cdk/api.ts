@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from "aws-cdk-lib";
+import { ArnFormat, RemovalPolicy, Stack } from "aws-cdk-lib";
 import {
   AccessLogFormat, AuthorizationType, JsonSchemaType, JsonSchemaVersion, LambdaIntegration, LogGroupLogDestination,
   MethodLoggingLevel, type Model, RequestValidator, ResponseType, RestApi,
@@ -12,7 +12,7 @@ import type { EmbeddedPipeline } from "../handlers/api.js";
 import { MAX_TAG_LENGTH } from "../src/api/schema.js";
 import { writeApiEntry } from "./entries.js";
 import { BundledFunction } from "./lambda.js";
-import { acknowledge } from "./nag.js";
+import { acknowledge, acknowledgeResource } from "./nag.js";
 import type { RunnableStorage } from "./storage.js";
 
 export interface RunnableApiProps {
@@ -63,6 +63,12 @@ export class RunnableApi extends Construct {
       actions: ["states:StartExecution"],
       resources: Object.values(props.pipelines).map((p) => p.stateMachine.stateMachineArn),
     }));
+    // Retries: describe the run's last execution, and redrive it when Step Functions can (src/api/aws.ts).
+    const executions = Object.values(props.pipelines).map((p) => stack.formatArn({
+      service: "states", resource: "execution", resourceName: `${p.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }));
+    this.handler.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["states:DescribeExecution", "states:RedriveExecution"], resources: executions }));
+    for (const arn of executions) acknowledgeResource(this.handler.role, arn, "Execution names are run ids (and their retries), not known in advance: describing and redriving them is scoped to this stack's state machines.");
     if (validators.length) {
       this.handler.role.addToPrincipalPolicy(new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: validators.map(([, p]) => p.stepFunction.functionArn) }));
     }
@@ -112,7 +118,13 @@ export class RunnableApi extends Construct {
       requestValidator: validateParams,
       requestParameters: { "method.request.querystring.limit": false, "method.request.querystring.pipeline": false },
     });
-    runs.addResource("{runId}").addMethod("GET", integration, {
+    const run = runs.addResource("{runId}");
+    run.addMethod("GET", integration, {
+      requestValidator: validateParams,
+      requestParameters: { "method.request.path.runId": true },
+    });
+    // `runnable retry --remote`: redrive the run's execution or start a new one (src/api/aws.ts).
+    run.addResource("retry").addMethod("POST", integration, {
       requestValidator: validateParams,
       requestParameters: { "method.request.path.runId": true },
     });

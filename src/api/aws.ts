@@ -8,6 +8,7 @@ import { runKeys } from "../store/runlog.js";
 import type { RunHeader, Stores } from "../store/types.js";
 import type { RunsBackend } from "./routes.js";
 import type { RegisteredPipeline } from "./schema.js";
+import { executionArnOf, retryOnAws } from "./aws-retry.js";
 
 /** A deployed pipeline as the API Lambda sees it: its graph (embedded at synth time) and its state machine. */
 export interface DeployedPipeline extends RegisteredPipeline {
@@ -20,10 +21,7 @@ export interface DeployedPipeline extends RegisteredPipeline {
   validateParameters?: (parameters: Record<string, JsonValue>) => Promise<Record<string, JsonValue>>;
 }
 
-/** `arn:aws:states:r:a:stateMachine:Name` + run id → `arn:aws:states:r:a:execution:Name:runId` (execution name = run id). */
-export function executionArnOf(stateMachineArn: string, runId: string): string {
-  return `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${runId}`;
-}
+export { executionArnOf } from "./aws-retry.js";
 
 /** The stores of one pipeline's key scope (`<prefix>pipelines/<name>/`, see src/store/keys.ts). */
 export type StoresOf = (pipeline: string) => Stores;
@@ -110,5 +108,6 @@ export function awsBackend(pipelines: ReadonlyMap<string, DeployedPipeline>, sto
       const started = (await storesOf(name).blob.list(`${runKeys.run(header.runId)}executions/`)).length > 0;
       return started ? { executionArn: executionArnOf(p.stateMachineArn, header.runId) } : startExecution(p, header.runId);
     },
+    retry: (name, header) => retryOnAws(get(name), storesOf(name), sfn, header),
   };
 }

@@ -4,7 +4,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { RunLog } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
-import type { ErrorBody, RunSummary, StartRunResponse } from "./schema.js";
+import type { ErrorBody, RetryRunResponse, RunSummary, StartRunResponse } from "./schema.js";
 
 /** Options of `RunsClient`. */
 export interface RunsClientOptions {
@@ -58,6 +58,12 @@ export class RunsClient {
 
   startRun(pipeline: string, body: { parameters?: Record<string, JsonValue>; runId?: string; tag?: string }): Promise<StartRunResponse> {
     return this.call("POST", `pipelines/${encodeURIComponent(pipeline)}/runs`, {}, body);
+  }
+
+  /** Retries a failed run (`POST /runs/{runId}/retry`): Step Functions redrives it, or a new execution skips what succeeded. */
+  retryRun(runId: string): Promise<RetryRunResponse> {
+    // An empty JSON body: servers (serve's guard) want every POST to say it sends JSON.
+    return this.call("POST", `runs/${encodeURIComponent(runId)}/retry`, {}, {});
   }
 
   runLog(runId: string): Promise<RunLog> {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { runInEmulator } from "../emulate/index.js";
+import { retryInEmulator, runInEmulator } from "../emulate/index.js";
+import { nextExecution } from "../execute/retry-rules.js";
 import { EmulatorSession } from "../emulate/session.js";
 import { validatedParameters } from "../runtime/create-run.js";
 import { checkNotebookSteps } from "../runtime/notebook/preflight.js";
@@ -71,6 +72,21 @@ export async function localBackend(options: LocalBackendOptions): Promise<LocalB
     },
     // Locally the run starts in the same call that writes its header: a repeat has nothing to restart.
     resume: async (name, header) => ({ executionArn: localExecutionArn(name, header.runId) }),
+    // The emulator cannot redrive: a retry is a new execution `retry-<n>` (as `runnable retry`), answered once it has started.
+    async retry(name, header) {
+      const { runId } = header;
+      if (starting.has(runId)) throw new RunExistsError(runId);
+      starting.add(runId);
+      try {
+        const execution = await nextExecution(storage.stores, runId);
+        const result = retryInEmulator(runId, { root, session, pipeline: byName.get(name)!.pipeline });
+        const started = async () => ((await storage.stores.runLog.runStatus(runId))?.spans ?? []).some((s) => s.id === execution);
+        await inBackground(runId, result, started);
+        return { executionArn: localExecutionArn(name, execution), execution, how: "new-execution" as const };
+      } finally {
+        starting.delete(runId);
+      }
+    },
     async close() {
       await Promise.allSettled([...running]);
       await session.close();
@@ -82,25 +98,30 @@ export async function localBackend(options: LocalBackendOptions): Promise<LocalB
       built: source.built, source: source.file, root, parameters: run.parameters, runId: run.runId, tag: run.tag,
       session, parametersValidated: true,
     });
+    // Answer when the header is written; a run refused before that (taken id, bad parameters) rejects instead.
+    await inBackground(run.runId, result, async () => (await storage.stores.runLog.getHeader(run.runId)) !== undefined);
+    return { executionArn: localExecutionArn(name, run.runId) };
+  }
+
+  /** Tracks a run going on in the background; resolves once `ready()`, rejects when it was refused before that. */
+  async function inBackground(runId: string, result: Promise<RunResult>, ready: () => Promise<boolean>): Promise<void> {
     const tracked = result.then(
-      (r) => options.onRunEnd?.(run.runId, r),
-      (e: unknown) => options.onRunEnd?.(run.runId, e instanceof Error ? e : new Error(String(e))),
+      (r) => options.onRunEnd?.(runId, r),
+      (e: unknown) => options.onRunEnd?.(runId, e instanceof Error ? e : new Error(String(e))),
     ).finally(() => running.delete(tracked));
     running.add(tracked);
-    // Answer when the header is written; a run refused before that (taken id, bad parameters) rejects instead.
     let settled = false;
     const failure = result.then(() => undefined, (e: unknown) => e);
     void failure.finally(() => { settled = true; });
     for (;;) {
-      if (await storage.stores.runLog.getHeader(run.runId)) break;
+      if (await ready()) return;
       if (settled) {
         const err = await failure;
         // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the run threw
         if (err) throw err;
-        break;
+        return;
       }
       await sleep(20);
     }
-    return { executionArn: localExecutionArn(name, run.runId) };
   }
 }

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { defaultParametersFile, loadPipelineFile } from "../load/index.js";
 import { type BuiltPipeline, buildGraph } from "../graph/index.js";
 import { resolveParameters } from "../runtime/parameters.js";
+import type { Pipeline } from "../sdk/pipeline.js";
 import type { JsonValue } from "../sdk/types.js";
 
 /**
@@ -32,6 +33,8 @@ export interface PipelineSource {
   /** The name given to an unnamed Pipeline (kept identical in the Lambda so dagHashes match). */
   fallbackName: string;
   built: BuiltPipeline;
+  /** The Pipeline itself (what a retry of one of its runs runs again). */
+  pipeline: Pipeline;
   /** Parameters of the pipeline's default parameters file, used by API-started runs. */
   defaults: Record<string, JsonValue>;
   nodeModules: string[];
@@ -48,7 +51,7 @@ export async function loadPipelineSources(entries: readonly (string | PipelineFi
     const paramsFile = defaultParametersFile(loaded.source);
     // RUNNABLE_PRM_ variables of the machine that loads the pipelines must not leak into its defaults.
     const defaults = paramsFile ? resolveParameters({ parametersFile: paramsFile, env: {} }) : {};
-    out.push({ file: loaded.source, fallbackName, built, defaults, nodeModules: entry.nodeModules ?? runtimeRequires(dirname(loaded.source)) });
+    out.push({ file: loaded.source, fallbackName, built, pipeline: loaded.pipeline, defaults, nodeModules: entry.nodeModules ?? runtimeRequires(dirname(loaded.source)) });
   }
   const names = out.map((s) => s.built.graph.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);

@@ -7,7 +7,7 @@ import type { RunHeader, RunLogStore } from "../store/types.js";
 import { HttpRefusal, parseJson } from "./guard.js";
 import {
   ListLimit, MAX_BODY_BYTES, PipelineName, type RegisteredPipeline, RunIdParam, type RunSummary, StartRunBody,
-  type StartRunResponse, describeIssues,
+  type RetryRunResponse, type StartRunResponse, describeIssues,
 } from "./schema.js";
 
 /**
@@ -49,6 +49,11 @@ export interface RunsBackend {
   start(pipeline: string, run: { runId: string; parameters: Record<string, JsonValue>; tag: string }): Promise<{ executionArn: string }>;
   /** Answers a repeated identical request: makes sure the existing run was started (AWS) and returns its execution. */
   resume(pipeline: string, header: RunHeader): Promise<{ executionArn: string }>;
+  /**
+   * Retries a failed run (its status checked by the route): the steps that succeeded are not run
+   * again. Answers once the retry's execution is started. Absent: the transport cannot retry (501).
+   */
+  retry?(pipeline: string, header: RunHeader): Promise<Omit<RetryRunResponse, "runId">>;
 }
 
 /** How many of the newest run ids `GET /pipelines/{name}/runs` looks at. */
@@ -65,6 +70,7 @@ const routes: { method: string; pattern: RegExp; handle: (b: RunsBackend, m: str
   { method: "GET", pattern: /^\/pipelines\/([^/]+)\/runs$/, handle: (b, m, r) => listRuns(b, m[0]!, r.query.limit) },
   { method: "GET", pattern: /^\/runs$/, handle: (b, _m, r) => listRuns(b, r.query.pipeline, r.query.limit) },
   { method: "GET", pattern: /^\/runs\/([^/]+)$/, handle: (b, m) => getRun(b, m[0]!) },
+  { method: "POST", pattern: /^\/runs\/([^/]+)\/retry$/, handle: (b, m) => retryRun(b, m[0]!) },
 ];
 
 /** Routes one request; never throws: every failure becomes a JSON error with its status code. */
@@ -146,11 +152,32 @@ async function repeat(backend: RunsBackend, name: string, run: { runId: string; 
   return { status: 200, body: { runId: run.runId, executionArn, created: false } satisfies StartRunResponse };
 }
 
-async function getRun(backend: RunsBackend, runId: string): Promise<ApiResponse> {
+async function existingRun(backend: RunsBackend, runId: string): Promise<RunHeader> {
   if (!RunIdParam.safeParse(runId).success) throw new ApiError(400, "BadRequest", `run id ${JSON.stringify(runId)} is invalid: it must match ^[A-Za-z0-9_-]{1,80}$`);
-  if (!(await backend.runLog.getHeader(runId))) throw new ApiError(404, "RunNotFound", `run "${runId}" not found`);
+  const header = await backend.runLog.getHeader(runId);
+  if (!header) throw new ApiError(404, "RunNotFound", `run "${runId}" not found`);
+  return header;
+}
+
+async function getRun(backend: RunsBackend, runId: string): Promise<ApiResponse> {
+  await existingRun(backend, runId);
   const log: RunLog = await backend.runLog.readRunLog(runId);
   return { status: 200, body: log };
+}
+
+/**
+ * `POST /runs/{runId}/retry`: a FAIL run is retried (202); a SUCCESS or RUNNING one is refused (409),
+ * as `runnable retry` refuses them — a RUNNING run's execution may still record its steps.
+ */
+async function retryRun(backend: RunsBackend, runId: string): Promise<ApiResponse> {
+  const header = await existingRun(backend, runId);
+  if (!backend.retry) throw new ApiError(501, "NotImplemented", "this server does not retry runs");
+  if (!backend.pipelines.has(header.pipeline)) throw new ApiError(409, "PipelineNotServed", `run "${runId}" is of pipeline ${header.pipeline}, which this API does not serve`);
+  const { status } = await backend.runLog.readRunLog(runId);
+  if (status === "SUCCESS") throw new ApiError(409, "RunSucceeded", `run "${runId}" already succeeded: nothing to retry`);
+  if (status === "RUNNING") throw new ApiError(409, "RunRunning", `run "${runId}" is still RUNNING: retry it once it has ended (it ends FAIL when its execution fails or is stopped)`);
+  const started = await backend.retry(header.pipeline, header);
+  return { status: 202, body: { runId, ...started } satisfies RetryRunResponse };
 }
 
 /** Newest runs of one pipeline (`GET /pipelines/{name}/runs`), or of every pipeline (`GET /runs`, `?pipeline=` optional). */

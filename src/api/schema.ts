@@ -41,6 +41,19 @@ export interface StartRunResponse {
   created: boolean;
 }
 
+/**
+ * What `POST /runs/{runId}/retry` answers (202): the execution that retries the run. `how`:
+ * "redrive" — Step Functions' RedriveExecution resumed the run's execution where it stopped;
+ * "new-execution" — a new execution of the same state machine, whose handlers skip every step that
+ * already succeeded (the rule of `runnable retry`). `execution` is the id its records carry.
+ */
+export interface RetryRunResponse {
+  runId: string;
+  executionArn: string;
+  execution: string;
+  how: "redrive" | "new-execution";
+}
+
 /** One entry of `GET /pipelines/{name}/runs` and `GET /runs`, newest first. */
 export interface RunSummary {
   runId: string;

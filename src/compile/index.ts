@@ -10,7 +10,7 @@ import { addRaise } from "./asl/failure.js";
 import { StateNamer, type StateInfo } from "./asl/names.js";
 import { compilePipeline, firstStateName } from "./asl/pipeline.js";
 import { pruneUnreachable, stateNamesInOrder } from "./asl/prune.js";
-import { CAUGHT_ERROR, PLACEHOLDERS, addHandlerTask, stepEvent, type PlaceholderName } from "./asl/render.js";
+import { CAUGHT_ERROR, PLACEHOLDERS, REDRIVE_COUNT, addHandlerTask, stepEvent, type PlaceholderName } from "./asl/render.js";
 import type { AslDefinition } from "./asl/types.js";
 import { estimate, type Estimate } from "./estimate.js";
 import { stepFunctions, type LambdaDefaults, type StepFunctionGroup } from "./sizing.js";
@@ -99,7 +99,7 @@ export function compile(input: Pipeline | BuiltPipeline | RootGraph, options: Co
     // Express workflows keep no execution history in Step Functions: no quota to guard.
     ...(workflowType === "STANDARD" ? { mapGuards: inlineMapBounds(graph) } : {}),
   };
-  const scope: Scope = { states: {}, failTo: RUN_STATES.failed, depth: 0, execution: "$$.Execution.Name" };
+  const scope: Scope = { states: {}, failTo: RUN_STATES.failed, depth: 0, execution: "$$.Execution.Name", redrive: REDRIVE_COUNT };
   const run = (role: StateInfo["role"]): StateInfo => ({ stepPath: "", role });
 
   addHandlerTask(ctx, scope, RUN_STATES.start, run("run-start"), stepEvent("start", "", scope),

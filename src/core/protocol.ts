@@ -52,3 +52,11 @@ export const ERRORS = {
   /** A secret the step declares is not set (locally) or could not be read from AWS (deployed). */
   secretUnavailable: "runnable.SecretUnavailable",
 } as const;
+
+/**
+ * The Cause of the Fail state that ends a failed run's execution (after `@run-failed` recorded it).
+ * Every step failure is caught and recorded this way, so such an execution failed *at that Fail
+ * state*: a Step Functions redrive would resume there and fail again. `runnable retry --remote`
+ * reads it to start a new execution instead (src/api/aws.ts).
+ */
+export const RUN_FAILED_CAUSE = "the run failed: see the run log";

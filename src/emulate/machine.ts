@@ -127,7 +127,8 @@ export async function runMachine(definition: JsonObject, input: JsonObject, opti
   const execution = machine.run(input, {
     noThrowOnAbort: true,
     // `$$.State.RetryCount` is not provided by the interpreter; handlers receive the real count (see run.ts).
-    context: { Execution: { Name: options.executionName }, State: { RetryCount: 0 } },
+    // The emulator never redrives an execution (a retry is a new execution): `$$.Execution.RedriveCount` is 0.
+    context: { Execution: { Name: options.executionName, RedriveCount: 0 }, State: { RetryCount: 0 } },
     overrides: { taskResourceLocalHandlers: handlers, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
   });
   control.abort = execution.abort;

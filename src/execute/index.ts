@@ -327,15 +327,14 @@ async function leased<T>(
 }
 
 /**
- * Refuses to retry a run started through the deployed runs API (mode "aws"): its steps ran on
- * Lambda/Batch, a retry here would run them on this machine instead. Step Functions would need a new
- * execution of the deployed state machine, which the API does not offer (yet).
+ * Refuses to retry a run started through the deployed runs API (mode "aws") here: its steps ran on
+ * Lambda/Batch, a retry here would run them on this machine instead. `retry --remote` asks the API.
  */
 export function refuseAwsRetry(header: RunHeader): void {
   if (header.mode !== "aws") return;
   throw new UsageError(
-    `run ${header.runId} was started on AWS through the runs API: it cannot be retried with \`runnable retry\` (remote retry is not supported). ` +
-    `Start a new run through the API instead: runnable runs start --remote ${header.pipeline}`,
+    `run ${header.runId} was started on AWS through the runs API: its steps run on Lambda/Batch, not here. ` +
+    `Retry it through the API: runnable retry ${header.runId} --remote --api <ApiUrl>`,
   );
 }
 

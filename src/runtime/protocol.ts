@@ -28,6 +28,12 @@ export const StepEvent = z.object({
   execution: z.string().check(z.minLength(1), z.maxLength(128)),
   /** Step Functions `$$.State.RetryCount`: 0 on the first try of this execution. */
   retryCount: z._default(count(), 0),
+  /**
+   * Step Functions `$$.Execution.RedriveCount`: how often this execution was redriven (absent or 0
+   * before any). A redrive keeps the execution name, so the handler keys its records by
+   * `executionId(execution, redriveCount)`: a redriven step never finds its failed attempt again.
+   */
+  redriveCount: z.optional(count()),
   /** For `nodeEnd` and `finalise`: the outcome being recorded. */
   status: z.optional(outcome),
   /** For `nodeEnd`/`finalise` after a caught failure: the ASL error (`Error`, `Cause`), kept small. */
@@ -35,6 +41,14 @@ export const StepEvent = z.object({
 });
 export type StepEvent = z.infer<typeof StepEvent>;
 export type StepEventInput = z.input<typeof StepEvent>;
+
+/**
+ * The execution id records are keyed by: the execution name, `<name>-redrive-<n>` after n redrives
+ * (each redrive records its own attempts and its own end, as a `runnable retry` execution does).
+ */
+export function executionId(execution: string, redriveCount: number | undefined): string {
+  return redriveCount ? `${execution}-redrive-${redriveCount}` : execution;
+}
 
 /** What a handler returns (produced by our own code, so it is a type only, never parsed; a type alias so it is assignable to JSON shapes). */
 export type StepResult = {

@@ -1,6 +1,6 @@
 import type { RootGraph } from "../graph/types.js";
 import type { Stores } from "../store/types.js";
-import { PROTOCOL_VERSION, RUN_ID } from "./protocol.js";
+import { PROTOCOL_VERSION, RUN_ID, executionId } from "./protocol.js";
 import { handleStepEvent } from "./step-event.js";
 
 /**
@@ -32,6 +32,8 @@ export interface StatusChangeEvent {
     input?: string | null;
     error?: string | null;
     cause?: string | null;
+    /** How often the execution was redriven: its records are keyed `<name>-redrive-<n>` (see executionId). */
+    redriveCount?: number | null;
   };
 }
 
@@ -88,7 +90,11 @@ export async function finaliseFromStatusChange(event: StatusChangeEvent, deps: F
   const fallback = defaultError(d.status);
   const final = { Error: (error?.error || fallback.Error).slice(0, 256), Cause: (error?.cause || fallback.Cause).slice(0, 4096) };
   await handleStepEvent({
-    v: PROTOCOL_VERSION, action: "finalise", runId, path: "", indexes: [], execution: d.name, retryCount: 0, status: "FAIL", error: final,
+    v: PROTOCOL_VERSION, action: "finalise", runId, path: "", indexes: [], execution: d.name, retryCount: 0, redriveCount: redriveCountOf(d.redriveCount), status: "FAIL", error: final,
   }, { built: { graph, nodes: new Map() }, stores: deps.stores, workDir: ".", ...(deps.now ? { now: deps.now } : {}) });
-  return { action: "finalised", runId, execution: d.name, error: final };
+  return { action: "finalised", runId, execution: executionId(d.name, redriveCountOf(d.redriveCount)), error: final };
+}
+
+function redriveCountOf(n: number | null | undefined): number {
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 0;
 }

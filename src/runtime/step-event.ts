@@ -8,7 +8,7 @@ import {
 } from "./context.js";
 import { listLength, prefetchObjects } from "./objects.js";
 import { ERRORS, PROTOCOL_VERSION } from "../core/protocol.js";
-import type { StepEvent, StepResult } from "./protocol.js";
+import { executionId, type StepEvent, type StepResult } from "./protocol.js";
 import { runStep, toStepError } from "./run-step.js";
 import { pipelineOutcome, resolveScope } from "./scope.js";
 import { taskError } from "./task-error.js";
@@ -98,7 +98,9 @@ async function scopeOf(ctx: StepContext, runId: string, stepPath: string): Promi
  * Every record is create-only by `<execution>-<retryCount>`, and a step that already succeeded is
  * skipped, so redelivered events and `runnable retry` are safe.
  */
-export async function handleStepEvent(event: StepEvent, ctx: StepContext): Promise<StepResult> {
+export async function handleStepEvent(given: StepEvent, ctx: StepContext): Promise<StepResult> {
+  // From here on `execution` is the execution id: a redriven execution's records are its own.
+  const event = given.redriveCount ? { ...given, execution: executionId(given.execution, given.redriveCount), redriveCount: 0 } : given;
   const { runId } = event;
   switch (event.action) {
     case "start": {

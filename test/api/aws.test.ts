@@ -152,8 +152,8 @@ describe("API Lambda", () => {
       const expectRefused = (r: { code: number; stdout: string; stderr: string }): void => {
         expect(r.code, r.stderr).toBe(2);
         expect(r.stderr).toContain("run aws-fail was started on AWS through the runs API");
-        expect(r.stderr).toContain("remote retry is not supported");
-        expect(r.stderr).toContain("runnable runs start --remote quick");
+        expect(r.stderr).toContain("its steps run on Lambda/Batch, not here");
+        expect(r.stderr).toContain("runnable retry aws-fail --remote --api <ApiUrl>");
       };
       // The bucket read directly (the run copied to the unscoped layout the CLI reads, as an emulator run's)…
       await s3Stores({ bucket: s3.bucket, client: s3.client }).runLog.createRun(header);

@@ -17,6 +17,7 @@ import { type S3rverHandle, startS3rver } from "../helpers/s3rver.js";
 // real S3 protocol server; the remote CLI commands and the SigV4 client are run against it.
 const QUICK = join(import.meta.dirname, "fixtures", "quick.ts");
 const ML = join(REPO, "examples", "ml-pipeline", "pipeline.ts");
+const FLAKY = join(import.meta.dirname, "fixtures", "flaky.ts");
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
 
 let s3: S3rverHandle;
@@ -46,7 +47,7 @@ async function waitForEnd(runId: string): Promise<RunLog> {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "runnable-serve-"));
   s3 = await startS3rver({ bucket: "serve-runs" });
-  serve = spawn(process.execPath, [...BIN_ARGS, "serve", "--port", "0", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket, "--root", work, QUICK, ML], {
+  serve = spawn(process.execPath, [...BIN_ARGS, "serve", "--port", "0", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket, "--root", work, QUICK, ML, FLAKY], {
     // The server's own S3 access uses s3rver's credentials; callers sign with theirs (ignored locally).
     cwd: work, env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"],
   });
@@ -211,6 +212,29 @@ describe("remote commands against runnable serve", () => {
     // The help says so.
     const help = await runCli(["runs", "list", "--help"], { cwd: work });
     expect(help.stdout.replace(/\s+/g, " ")).toContain("a loopback URL (runnable serve) needs no AWS credentials");
+  }, 180_000);
+
+  it("`retry --remote --wait` retries a failed run through the API: SUCCESS, the failed attempt kept, the step that succeeded not run again", async () => {
+    const env = { ...CREDENTIALS, AWS_REGION: "us-east-1", RUNNABLE_API_TOKEN: token };
+    const marker = join(work, "flaky-ready");
+    expect((await call("POST", "/pipelines/flaky/runs", JSON.stringify({ runId: "flaky-1", parameters: { marker } }))).status).toBe(201);
+    const failed = await waitForEnd("flaky-1");
+    expect(failed.status).toBe("FAIL");
+    expect(failed.steps.check!.attempts.map((a) => a.error?.message)).toEqual([`${marker} is missing`]);
+    writeFileSync(marker, "");
+    const retried = await runCli(["retry", "flaky-1", "--remote", "--api", url, "--wait"], { cwd: work, env });
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(JSON.parse(retried.stdout)).toEqual({ runId: "flaky-1", executionArn: "arn:aws:states:local:000000000000:execution:flaky:retry-1", execution: "retry-1", how: "new-execution" });
+    expect(retried.stderr).toContain("run flaky-1 SUCCESS");
+    const log = (await call("GET", "/runs/flaky-1")).json as RunLog;
+    expect(log.status).toBe("SUCCESS");
+    expect(log.steps.check!.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "FAIL"], [2, "SUCCESS"]]);
+    expect(log.steps.prepare!.attempts).toHaveLength(1);
+    expect(log.finalParameters).toMatchObject({ marker, prepared: `${marker}.prepared`, checked: 7 });
+    // A run that succeeded is not retried again: 409, exit 2 with the reason.
+    const again = await runCli(["retry", "flaky-1", "--remote", "--api", url], { cwd: work, env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('409 run "flaky-1" already succeeded: nothing to retry');
   }, 180_000);
 
   it("`logs --remote <runId>` prints the run log as the local `logs` does; unknown runs exit 2", async () => {

@@ -140,7 +140,7 @@ describe("RunnablePipelines stack", () => {
 
   it("puts AWS_IAM authorization, request validation and logs on every API method", () => {
     const methods = Object.values(template.findResources("AWS::ApiGateway::Method")) as { Properties: Json }[];
-    expect(methods.map((m) => `${m.Properties.HttpMethod}`).sort()).toEqual(["GET", "GET", "GET", "POST"]);
+    expect(methods.map((m) => `${m.Properties.HttpMethod}`).sort()).toEqual(["GET", "GET", "GET", "POST", "POST"]);
     for (const m of methods) {
       expect(m.Properties.AuthorizationType).toBe("AWS_IAM");
       expect(m.Properties.RequestValidatorId).toBeDefined();
@@ -183,10 +183,14 @@ describe("RunnablePipelines stack", () => {
           { Ref: logicalId(template, "AWS::Batch::JobDefinition", "RunnableBatchheavyJobv2m4096") }, { Ref: logicalId(template, "AWS::Batch::JobDefinition", "RunnableBatchheavyJobv4m8192") }]);
       }
     }
-    const start = statementsOfRole(template, "RunnableApiHandlerRole").filter((s) => actionsOf(s).some((a) => a.startsWith("states:")));
-    expect(start.flatMap(actionsOf)).toEqual(["states:StartExecution"]);
-    expect(start.flatMap(resourcesOf).map((r) => (r as { Ref: string }).Ref).sort()).toEqual(
-      ["heavy", "tiny"].map((n) => logicalId(template, "AWS::StepFunctions::StateMachine", `RunnablePipeline${n}StateMachine`)));
+    // The API starts executions of the stack's machines, and describes/redrives their executions (retries), nothing else.
+    const machine = (n: string) => logicalId(template, "AWS::StepFunctions::StateMachine", `RunnablePipeline${n}StateMachine`);
+    const executions = (n: string) => ({ "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":states:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, ":execution:", { "Fn::GetAtt": [machine(n), "Name"] }, ":*"]] });
+    const api = statementsOfRole(template, "RunnableApiHandlerRole").filter((s) => actionsOf(s).some((a) => a.startsWith("states:")));
+    expect(api.map((st) => ({ actions: actionsOf(st), resources: resourcesOf(st) }))).toEqual([
+      { actions: ["states:StartExecution"], resources: [{ Ref: machine("heavy") }, { Ref: machine("tiny") }] },
+      { actions: ["states:DescribeExecution", "states:RedriveExecution"], resources: [executions("heavy"), executions("tiny")] },
+    ]);
   });
 
   it("runs batch steps on Fargate with an image built from the repo's Dockerfile, one job definition per step size", () => {

@@ -156,7 +156,7 @@ describe("compiled control flow, executed in aws-local-stepfunctions with fake h
   it("sends a Batch step its StepEvent as JSON in the container environment", async () => {
     const run = await emulate(def("batch"));
     expect(run.status).toBe("SUCCEEDED");
-    expect(run.calls[1]).toEqual({ v: 1, action: "task", runId: "run-1", path: "train_big", indexes: [], execution: "exec-1", retryCount: 0 });
+    expect(run.calls[1]).toEqual({ v: 1, action: "task", runId: "run-1", path: "train_big", indexes: [], execution: "exec-1", retryCount: 0, redriveCount: 0 });
     const inMap = new Pipeline({
       name: "batch_map",
       steps: [new MapNode({ name: "m", iterateOn: "xs", iterateAs: "x", branch: new FunctionTask({ name: "b", function: () => 1, compute: "batch" }).asPipeline() })],

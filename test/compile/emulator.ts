@@ -56,7 +56,7 @@ export async function emulate(definition: AslDefinition, handler: FakeHandler = 
   }]));
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
   const execution = machine.run({ runId: "run-1" }, {
-    context: { Execution: { Name: "exec-1" }, State: { RetryCount: 0 } },
+    context: { Execution: { Name: "exec-1", RedriveCount: 0 }, State: { RetryCount: 0 } },
     overrides: { taskResourceLocalHandlers: local, retryIntervalOverrides: Object.fromEntries(names.map((n) => [n, 0])) },
   });
   const events: EventLog[] = [];

@@ -32,7 +32,7 @@ describe("payload discipline: state input and output are references, never data"
       expect(literal.filter((k) => !PAYLOAD_LITERAL_KEYS.has(k))).toEqual([]);
       // Fill every path with a plausible value: the result must be a valid StepEvent.
       const filled = Object.fromEntries(Object.entries(payload).map(([k, v]) => k.endsWith(".$")
-        ? [k.slice(0, -2), k === "indexes.$" ? [0] : k === "retryCount.$" ? 0 : "run-1"]
+        ? [k.slice(0, -2), k === "indexes.$" ? [0] : k === "retryCount.$" || k === "redriveCount.$" ? 0 : "run-1"]
         : [k, v]));
       if (filled.error && typeof filled.error === "object") filled.error = { Error: "runnable.StepFailed" };
       expect(StepEvent.safeParse(filled).success).toBe(true);

@@ -21,7 +21,7 @@ export function pathsRead(definition: AslDefinition): string[] {
 export const ALLOWED_PATHS = [
   /^\$\.runId$/, /^\$\.x$/, /^\$\.i\d+$/, /^\$\.(s|e|last)$/, /^\$\.r(\.(count|last|starts|itemsKey|branch|Error))?$/,
   /^\$\.Payload\.(count|last|itemsKey|branch)$/,
-  /^\$\$\.Execution\.Name$/, /^\$\$\.State\.RetryCount$/, /^\$\$\.Map\.Item\.Value$/,
+  /^\$\$\.Execution\.(Name|RedriveCount)$/, /^\$\$\.State\.RetryCount$/, /^\$\$\.Map\.Item\.Value$/,
 ];
 
 /** Literal (non-path) keys a handler Payload may carry: the StepEvent's own fields. */

@@ -64,6 +64,37 @@ describe("finaliseFromStatusChange", () => {
     expect(await stores.runLog.readRunLog(runId)).toEqual(before);
   });
 
+  it("a redriven execution records under its own id: the redrive re-runs the failed step and ends the run SUCCESS, the first try's records kept", async () => {
+    let calls = 0;
+    const flaky = buildGraph(new Pipeline({ name: "fin", steps: [
+      new FunctionTask({ name: "load", function: () => 42, returns: ["answer"] }),
+      new FunctionTask({ name: "train", function: () => { if (++calls === 1) throw new Error("spot instance lost"); return 7; }, returns: ["model"] }),
+    ] }));
+    const stores = memoryStores();
+    const { runId } = await createRun(stores, { built: flaky, parameters: {}, mode: "aws" });
+    const ctx = { built: flaky, stores, workDir: tempDir() };
+    const event = (action: "start" | "task" | "finalise", path: string, redriveCount?: number) =>
+      ({ v: 1 as const, action, runId, path, indexes: [], execution: runId, retryCount: 0, ...(redriveCount !== undefined ? { redriveCount } : {}) });
+    await handleStepEvent(event("start", "", 0), ctx);
+    await handleStepEvent(event("task", "load", 0), ctx);
+    await expect(handleStepEvent(event("task", "train", 0), ctx)).rejects.toThrow("spot instance lost");
+    // The execution is stopped there (StopExecution): the finaliser ends the run FAIL.
+    const deps = { stores, graphs: new Map([["fin", flaky.graph]]) };
+    expect(await finaliseFromStatusChange(statusChange(runId, "ABORTED", { redriveCount: 0 }), deps)).toMatchObject({ execution: runId });
+    expect((await stores.runLog.readRunLog(runId)).status).toBe("FAIL");
+    // RedriveExecution: same execution name, $$.Execution.RedriveCount = 1, resumed at the failed state.
+    await handleStepEvent(event("task", "train", 1), ctx);
+    await handleStepEvent({ ...event("finalise", "", 1), status: "SUCCESS" }, ctx);
+    const log = await stores.runLog.readRunLog(runId);
+    expect(log.status).toBe("SUCCESS");
+    expect(log.finalParameters).toEqual({ answer: 42, model: 7 });
+    expect(log.steps.train!.attempts.map((a) => [a.attempt, a.status, a.error?.message])).toEqual([[1, "FAIL", "spot instance lost"], [2, "SUCCESS", undefined]]);
+    expect((await stores.runLog.attempts(runId, "train")).map((a) => a.key)).toEqual([`${runId}-0`, `${runId}-redrive-1-0`]);
+    expect(log.steps.load!.attempts).toHaveLength(1);
+    // A status change of the redriven execution (say it failed again) is recorded under its id too.
+    expect(await finaliseFromStatusChange(statusChange(runId, "FAILED", { redriveCount: 2 }), deps)).toMatchObject({ execution: `${runId}-redrive-2` });
+  });
+
   it("ignores other statuses, Distributed Map children, inputs without a run id, unknown runs and pipelines", async () => {
     const { stores, runId, deps } = await started();
     const ignored = async (e: StatusChangeEvent, d = deps) => (await finaliseFromStatusChange(e, d)).action;

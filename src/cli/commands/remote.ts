@@ -74,6 +74,18 @@ export async function guarded(ctx: CommandContext, work: () => Promise<number>):
   }
 }
 
+/** `--wait`: polls the run log until the run ends; exit 0 on SUCCESS, 1 on FAIL. */
+export async function waitForRun(ctx: CommandContext, api: RunsClient, runId: string): Promise<number> {
+  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+    const log = await api.runLog(runId);
+    if (log.status !== "RUNNING") {
+      ctx.io.err(`run ${runId} ${log.status}\n`);
+      return log.status === "SUCCESS" ? EXIT.ok : EXIT.failed;
+    }
+    await sleep(delay);
+  }
+}
+
 export const print = (ctx: CommandContext, value: unknown): void => ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
 
 /** `--api`, `--region` and `--token` of every remote command. */
@@ -105,15 +117,7 @@ export function registerRemote(program: Command, ctx: CommandContext): void {
           ...(flags.tag !== undefined ? { tag: flags.tag } : {}),
         });
         print(ctx, started);
-        if (!flags.wait) return EXIT.ok;
-        for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-          const log = await api.runLog(started.runId);
-          if (log.status !== "RUNNING") {
-            ctx.io.err(`run ${started.runId} ${log.status}\n`);
-            return log.status === "SUCCESS" ? EXIT.ok : EXIT.failed;
-          }
-          await sleep(delay);
-        }
+        return flags.wait ? waitForRun(ctx, api, started.runId) : EXIT.ok;
       });
     }));
 

@@ -6,6 +6,8 @@ import type { CommandContext } from "../context.js";
 import { explainingNotFound } from "../not-found.js";
 import { showRun, storeFlags } from "../result.js";
 import { interruptible } from "../interrupt.js";
+import { EXIT } from "../io.js";
+import { guarded, print, remoteClient, remoteOptions, waitForRun } from "./remote.js";
 
 interface RetryFlags {
   root: string;
@@ -16,16 +18,22 @@ interface RetryFlags {
   isolate?: boolean;
   from?: string;
   parameters?: string;
+  remote?: boolean;
+  wait?: boolean;
+  api?: string;
+  region?: string;
+  token?: string;
 }
 
 /**
  * `runnable retry <runId>`: re-run a failed run, skipping the steps that succeeded. An emulator run
  * made with `--s3-endpoint`/`--bucket` is retried with the same options (its run log lives there).
- * Runs started on AWS through the runs API are refused (exit 2). A RUNNING run is taken over when
+ * Runs started through the runs API (AWS, or `runnable serve`) are retried there with `--remote`
+ * (`POST /runs/{runId}/retry`); without it an AWS run is refused (exit 2). A RUNNING run is taken over when
  * its owner is gone (stale, see store/lease.ts) or with --force; refused while its owner is alive.
  */
 export function registerRetry(program: Command, ctx: CommandContext): void {
-  program
+  remoteOptions(program
     .command("retry")
     .description("re-run a failed run: same pipeline file (refused if its graph changed), succeeded steps skipped")
     .argument("<runId>", "id of the run to retry")
@@ -37,7 +45,16 @@ export function registerRetry(program: Command, ctx: CommandContext): void {
     .option("--parameters <file>", "YAML/JSON file of parameters to change for the steps that re-run (local runs; RUNNABLE_PRM_* apply too); the run's own stay recorded")
     .option("--isolate", "local runs: each step attempt in a fresh directory, files only through the catalog (as on AWS)")
     .option("--force", "take over a RUNNING run whose owner looks alive (another host's lease, not yet expired): only when you know it is gone")
+    .option("--remote", "retry a run started through the runs API (deployed on AWS, or `runnable serve`): Step Functions redrives it where it can, else a new execution skips what succeeded")
+    .option("--wait", "with --remote: poll until the run ends; exit 0 on SUCCESS, 1 on FAIL"))
     .action(ctx.action(async (runId: string, flags: RetryFlags) => {
+      if (flags.remote) {
+        const api = await remoteClient(flags);
+        return guarded(ctx, async () => {
+          print(ctx, await api.retryRun(runId));
+          return flags.wait ? waitForRun(ctx, api, runId) : EXIT.ok;
+        });
+      }
       const where = {
         root: flags.root,
         ...(flags.s3Endpoint !== undefined ? { s3Endpoint: flags.s3Endpoint } : {}),

@@ -24,8 +24,8 @@ const BATCH_SERVICE_RETRIER = { ErrorEquals: ["Batch.AWSBatchException", "Batch.
 export function batchEventFormat(path: string, scope: Scope): string {
   const indexes = `[${Array.from({ length: scope.depth }, () => "{}").join(",")}]`;
   const template = `\\{"v":${PROTOCOL_VERSION},"action":"task","runId":"{}","path":"${path}","indexes":${indexes},`
-    + `"execution":"{}","retryCount":{}\\}`;
-  const args = ["$.runId", ...Array.from({ length: scope.depth }, (_, k) => `$.i${k}`), scope.execution, "$$.State.RetryCount"];
+    + `"execution":"{}","retryCount":{}${scope.redrive ? ',"redriveCount":{}' : ""}\\}`;
+  const args = ["$.runId", ...Array.from({ length: scope.depth }, (_, k) => `$.i${k}`), scope.execution, "$$.State.RetryCount", ...(scope.redrive ? [scope.redrive] : [])];
   return `States.Format('${template}', ${args.join(", ")})`;
 }
 

@@ -26,6 +26,13 @@ export interface Scope {
   depth: number;
   /** Path of the execution name: `$$.Execution.Name`, or `$.x` inside a Distributed Map child. */
   execution: string;
+  /**
+   * Path of the execution's redrive count (`$$.Execution.RedriveCount`), sent as the StepEvent's
+   * `redriveCount`; absent inside a Distributed Map's child executions (a redrive of the parent
+   * restarts only failed children, whose count is their own — `runnable retry` gives such runs a new
+   * execution instead, see src/api/aws.ts).
+   */
+  redrive?: string;
 }
 
 /** Shared state of one compilation. */

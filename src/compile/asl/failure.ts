@@ -1,5 +1,5 @@
 import type { NodeGraph } from "../../graph/types.js";
-import { ERRORS } from "../../core/protocol.js";
+import { ERRORS, RUN_FAILED_CAUSE } from "../../core/protocol.js";
 import { addState, type CompileContext, type NodeExits, type Scope } from "./context.js";
 import { CAUGHT_ERROR, addHandlerTask, stepEvent } from "./render.js";
 
@@ -52,7 +52,7 @@ export function addRaise(ctx: CompileContext, scope: Scope, path: string, name: 
   return addState(ctx, scope, name, { stepPath: path, role: "raise" }, {
     Type: "Fail",
     ...(error ? { Error: error } : { ErrorPath: "$.r.Error" }),
-    Cause: path ? `step "${path}" failed: see the run log` : "the run failed: see the run log",
+    Cause: path ? `step "${path}" failed: see the run log` : RUN_FAILED_CAUSE,
   });
 }
 

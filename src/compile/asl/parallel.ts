@@ -6,7 +6,7 @@ import type { StateMachineBody } from "./types.js";
 
 /** A nested state list (Parallel branch, Map item processor): failures there end the branch. */
 export function branchBody(ctx: CompileContext, build: (scope: Scope) => string, outer: Scope, depth = outer.depth, execution = outer.execution): StateMachineBody {
-  const scope: Scope = { states: {}, failTo: null, depth, execution };
+  const scope: Scope = { states: {}, failTo: null, depth, execution, ...(execution === outer.execution && outer.redrive ? { redrive: outer.redrive } : {}) };
   const startAt = build(scope);
   return { StartAt: startAt, States: scope.states };
 }

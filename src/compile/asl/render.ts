@@ -73,9 +73,13 @@ export function stepEvent(action: StepAction, path: string, scope: Scope, extra:
     ...indexesEntry(scope.depth),
     "execution.$": scope.execution,
     "retryCount.$": "$$.State.RetryCount",
+    ...(scope.redrive ? { "redriveCount.$": scope.redrive } : {}),
     ...extra,
   };
 }
+
+/** Step Functions' context path of an execution's redrive count (0 before its first redrive). */
+export const REDRIVE_COUNT = "$$.Execution.RedriveCount";
 
 /** The caught error (`$.r.Error`) as a StepEvent `error` field. The Cause is left out: it can exceed the protocol's bound. */
 export const CAUGHT_ERROR: PayloadTemplate = { error: { "Error.$": "$.r.Error" } };
