@@ -35,7 +35,7 @@ function shown(v: JsonValue | undefined): string {
  * description) when it offers a JSON Schema; else, without a schema, the names the steps read that
  * no step provides — what a run must be given — with the values of the default parameters file.
  */
-export function parametersHelp(graph: RootGraph, file: string, defaults: Record<string, JsonValue>): string {
+export function parametersHelp(graph: RootGraph, file: string, defaults: Record<string, JsonValue>, notebooks?: ReadonlyMap<string, readonly string[]>): string {
   const head = `\nParameters of ${file} (pipeline "${graph.name}")`;
   const info = graph.parameters;
   if (info?.properties) {
@@ -49,7 +49,7 @@ export function parametersHelp(graph: RootGraph, file: string, defaults: Record<
     return `${head}, from its ${info.vendor} schema:\n${indent(table(rows))}Set them with -p name=value (repeatable), --parameters file.yaml or RUNNABLE_PRM_<name>.\n`;
   }
   if (info) return `${head}: validated by a ${info.vendor} schema that offers no JSON Schema, so its fields cannot be listed.\n`;
-  return `${head}, inferred from what its steps read (no parameters schema):\n${inferredInputs(graph, defaults)}`;
+  return `${head}, inferred from what its steps read (no parameters schema):\n${inferredInputs(graph, defaults, notebooks)}`;
 }
 
 function indent(text: string): string {
@@ -57,20 +57,24 @@ function indent(text: string): string {
 }
 
 /** Names read before any step provides them: the run's inputs. */
-function inferredInputs(graph: RootGraph, defaults: Record<string, JsonValue>): string {
-  const report = parameterFlow(graph, { parameters: [], secrets: "unknown" });
+function inferredInputs(graph: RootGraph, defaults: Record<string, JsonValue>, notebooks?: ReadonlyMap<string, readonly string[]>): string {
+  const report = parameterFlow(graph, { parameters: [], secrets: "unknown", ...(notebooks ? { notebookParameters: notebooks } : {}) });
   const readers = new Map<string, Set<string>>();
   const required = new Set<string>();
+  /** Names only notebooks' parameters cells take: those cells hold their defaults. */
+  const cellOnly = new Set<string>();
+  const elsewhere = new Set<string>();
   for (const r of report.rows) {
     if (r.providedBy !== null && r.providedBy !== "a secret (assumed)") continue;
     readers.set(r.name, (readers.get(r.name) ?? new Set<string>()).add(r.step));
     if (!r.optional) required.add(r.name);
+    (r.via === "notebook" ? cellOnly : elsewhere).add(r.name);
   }
   const names = [...new Set([...readers.keys(), ...Object.keys(defaults)])].sort();
   if (names.length === 0) return "  none: no step reads a parameter it is not given by an earlier step\n";
   const rows = [["NAME", "DEFAULT", "READ BY"]];
   for (const n of names) {
-    const dflt = defaults[n] !== undefined ? `${shown(defaults[n])} (parameters file)` : required.has(n) ? "(required)" : "(optional)";
+    const dflt = defaults[n] !== undefined ? `${shown(defaults[n])} (parameters file)` : required.has(n) ? "(required)" : cellOnly.has(n) && !elsewhere.has(n) ? "(the notebook's)" : "(optional)";
     rows.push([n, dflt, [...(readers.get(n) ?? [])].join(", ")]);
   }
   const unknown = report.unknown.length ? `Steps whose reads cannot be told (not listed): ${report.unknown.join(", ")}.\n` : "";

@@ -18,6 +18,11 @@ import { walk } from "./paths.js";
 export interface FlowProviders {
   /** Names of the run's initial parameters. */
   parameters: Iterable<string>;
+  /**
+   * The names each notebook step's `parameters` cell assigns (definition path → names), where the
+   * notebook files were read: optional reads of that step (the cell holds their defaults).
+   */
+  notebookParameters?: ReadonlyMap<string, readonly string[]>;
   /** Names a parameters schema accepts but may leave out: provided on some runs only. */
   optionalParameters?: Iterable<string>;
   /**
@@ -34,8 +39,8 @@ export interface FlowRow {
   /** Definition path of the reading step. */
   step: string;
   name: string;
-  /** How the step reads it: a function's argument, a Map's iterateOn, a Conditional's parameter. */
-  via: "function" | "iterateOn" | "parameter";
+  /** How the step reads it: a function's argument, a Map's iterateOn, a Conditional's parameter, a notebook's parameters cell. */
+  via: "function" | "iterateOn" | "parameter" | "notebook";
   /** true when the function has a default or tests for the name (its absence is no problem). */
   optional: boolean;
   /** Who provides it on every path (e.g. `parameter`, `step "load"`), or null. */
@@ -78,6 +83,10 @@ const wording: Record<FlowRow["via"], { absent(name: string, hint: string): stri
   iterateOn: {
     absent: (n, hint) => `iterateOn "${n}" is not a parameter in scope: nothing provides it before this step (${hint})`,
     partial: (n, why) => `iterateOn "${n}" is not a parameter in scope: it is not provided when ${why}`,
+  },
+  notebook: {
+    absent: (n, hint) => `its parameters cell takes "${n}", which nothing provides before it (${hint})`,
+    partial: (n, why) => `its parameters cell takes "${n}", which is not provided when ${why}`,
   },
   parameter: {
     absent: (n, hint) => `parameter "${n}" is not a parameter in scope: nothing provides it before this step (${hint})`,
@@ -169,7 +178,10 @@ export function parameterFlow(root: PipelineGraph, providers: FlowProviders): Fl
         read(node, state, node.parameter, "parameter", false);
         return;
       // A notebook's parameters all have defaults in its parameters cell: it requires none.
-      case "shell": case "notebook": case "stub": case "parallel": case "success": case "fail":
+      case "notebook":
+        for (const name of providers.notebookParameters?.get(node.path) ?? []) read(node, state, name, "notebook", true);
+        return;
+      case "shell": case "stub": case "parallel": case "success": case "fail":
         return;
       default:
         assertNever(node);

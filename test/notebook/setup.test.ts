@@ -63,3 +63,24 @@ describe("before a run with notebook steps starts", () => {
     expect(runsIn(work.dir)).toEqual([]);
   });
 });
+
+describe("what a notebook step takes, before anything runs", () => {
+  const example = join(REPO, "examples", "notebook", "pipeline.ts");
+
+  it("`runnable check` lists its parameters cell's names as optional reads of the step", async () => {
+    const check = await runCli(["check", example], { cwd: work.dir });
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/^ {2}analyse +threshold\? \(notebook\) +parameter$/m);
+    expect(check.stdout).toMatch(/^ {2}analyse +title\? \(notebook\) +parameter$/m);
+  });
+
+  it("`runnable run <file> --help` lists them as the notebook's, with what the parameters file gives", async () => {
+    const help = await runCli(["run", example, "--help"], { cwd: work.dir });
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}threshold +20\.5 \(parameters file\) +analyse$/m);
+    expect(help.stdout).toMatch(/^ {2}title +"Greenhouse temperature" \(parameters file\) +analyse, report$/m);
+    // Given by no parameters file, a name only the notebook takes has the notebook's own default.
+    const bare = await runCli(["run", pipelineWith('notebook: "consume.ipynb"'), "--help"], { cwd: work.dir });
+    expect(bare.stdout).toMatch(/^ {2}model +\(the notebook's\) +analyse$/m);
+  });
+});

@@ -9,6 +9,7 @@ import type { CommandContext } from "../context.js";
 import { EXIT, errorJson, formatError } from "../io.js";
 import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";
 import { collect, parseAssignments } from "../parameters.js";
+import { notebookParameters as notebookParametersOf } from "../../runtime/notebook/preflight.js";
 
 interface CheckFlags {
   parameters?: string;
@@ -41,7 +42,8 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
       const folded = foldParameters({ ...(parametersFile !== undefined ? { parametersFile } : {}), assignments });
       const parameters = await validatedParameters({ built, parameters: folded.values, texts: folded.texts });
-      const report = parameterFlow(built.graph, { parameters: Object.keys(parameters), secrets: Object.keys(readSecrets().values) });
+      const notebookParameters = await notebookParametersOf(built);
+      const report = parameterFlow(built.graph, { parameters: Object.keys(parameters), secrets: Object.keys(readSecrets().values), notebookParameters });
       const summary = { pipeline: built.graph.name, file: source, parameters: Object.keys(parameters).sort(), reads: report.rows, unknown: report.unknown, open: report.open };
       const failure = report.problems.length ? new DefinitionError(report.problems)
         : unset.length ? new UsageError(`${unset.join("\n")} (a local or emulator run is refused without it; deployed runs read declared secrets from AWS)`) : undefined;
@@ -62,7 +64,8 @@ function formatReport(name: string, parameters: string[], report: FlowReport): s
   const lines = [`pipeline ${name}; parameters: ${parameters.length ? parameters.join(", ") : "(none)"}`];
   const rows = [["STEP", "READS", "PROVIDED BY"]];
   for (const r of report.rows) {
-    const by = r.providedBy ?? (r.problem ? `NOT PROVIDED: ${r.problem.replace(/^reads "[^"]+", which /, "")}` : "nobody (the function can do without it)");
+    const without = r.via === "notebook" ? "nobody (its parameters cell has a default)" : "nobody (the function can do without it)";
+    const by = r.providedBy ?? (r.problem ? `NOT PROVIDED: ${r.problem.replace(/^reads "[^"]+", which /, "")}` : without);
     rows.push([r.step, `${r.name}${r.optional ? "?" : ""}${r.via === "function" ? "" : ` (${r.via})`}`, by]);
   }
   const widths = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));

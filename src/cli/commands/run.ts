@@ -3,6 +3,7 @@ import { Option, type Command } from "commander";
 import { runPipeline } from "../../execute/index.js";
 import { buildGraph } from "../../graph/index.js";
 import { RUN_ID } from "../../core/protocol.js";
+import { notebookParameters } from "../../runtime/notebook/preflight.js";
 import { checkParametersFileSize, resolveParameters } from "../../runtime/parameters.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
@@ -18,7 +19,8 @@ async function describeParameters(file: string): Promise<string> {
   const { pipeline, source, fallbackName } = await loadPipelineFile(file);
   const defaultsFile = defaultParametersFile(source);
   const defaults = defaultsFile ? resolveParameters({ parametersFile: defaultsFile, env: {} }) : {};
-  return parametersHelp(buildGraph(pipeline, { fallbackName }).graph, file, defaults);
+  const built = buildGraph(pipeline, { fallbackName });
+  return parametersHelp(built.graph, file, defaults, await notebookParameters(built));
 }
 
 interface RunFlags {
