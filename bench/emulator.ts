@@ -3,7 +3,8 @@
 //   processes (after one warm-up run; median of 3 runs), per step — handler IPC, S3 reads/writes, interpreter.
 // - emulator_raw_interpreter_ms: the same compiled definition in aws-local-stepfunctions alone,
 //   every Task a no-op returning a success, and the ratio of the two.
-// - emulator_map_1000_items_s: a 1,000-item Map (MaxConcurrency 40), one trivial step per item.
+// - emulator_map_1000_items_s / _per_s: a 1,000-item Map (MaxConcurrency 40), one trivial step per item:
+//   seconds, and items per second.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,6 +68,7 @@ export async function bench(): Promise<Record<string, number>> {
       emulator_raw_interpreter_step_ms: Math.round((rawMs / 100) * 100) / 100,
       emulator_vs_raw_ratio: Math.round((emulatorMs / rawMs) * 10) / 10,
       emulator_map_1000_items_s: Math.round(mapS * 10) / 10,
+      emulator_map_1000_items_per_s: Math.round(1000 / mapS),
     };
   } finally {
     await session.close();

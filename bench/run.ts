@@ -24,11 +24,14 @@ const modules = readdirSync(here)
 const loadAtStart = Math.round(loadavg()[0]! * 100) / 100;
 const previous = only.length && existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as { figures?: Record<string, BenchFigures> }) : {};
 const figures: Record<string, BenchFigures> = { ...(previous.figures ?? {}) };
+// Each module's figures with the load average when it started (modules run at different times).
+const loads: Record<string, number> = { ...((previous as { load_average_1m_by_module?: Record<string, number> }).load_average_1m_by_module ?? {}) };
 let failed = false;
 for (const name of modules) {
   const mod = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as BenchModule;
   if (typeof mod.bench !== "function") continue;
   process.stderr.write(`bench ${name} …\n`);
+  loads[name] = Math.round(loadavg()[0]! * 100) / 100;
   try {
     figures[name] = await mod.bench();
     process.stderr.write(`bench ${name}: ${JSON.stringify(figures[name])}\n`);
@@ -41,7 +44,7 @@ for (const name of modules) {
 
 // Figures are also flattened to the top level (e.g. results.local_step_overhead_ms) for quick reading.
 const flat = Object.assign({}, ...Object.values(figures).filter((f) => !("error" in f))) as BenchFigures;
-const results = { nproc: availableParallelism(), node: process.version, date: new Date().toISOString(), load_average_1m: loadAtStart, ...flat, figures };
+const results = { nproc: availableParallelism(), node: process.version, date: new Date().toISOString(), load_average_1m: loadAtStart, load_average_1m_by_module: loads, ...flat, figures };
 writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
 process.stdout.write(JSON.stringify(results, null, 2) + "\n");
 process.exitCode = failed ? 1 : 0;

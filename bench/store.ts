@@ -6,7 +6,7 @@
  *   `md5sum_mb_per_s` on the same file and the process's peak RSS during the put;
  * - `s3_put_mb_per_s`, `s3_get_mb_per_s`: the same file through S3BlobStore against the emulator's S3 server
  *   (child process on 127.0.0.1), with peak RSS;
- * - `runlog_assemble_ms_{fs,s3}_cold`: first readRunLog of a run with 1,000 step records by a
+ * - `runlog_assemble_ms_{fs,s3}_cold`: first readRunLog of a run with 10,000 step records (objects) by a
  *   store that did not write them (each record read); `runlog_assemble_ms_{fs,s3}`: later reads
  *   (median of 5, through the run's snapshot); `runlog_assemble_ms` is the slowest, cold S3.
  * Each timing is the best of two runs (the machine is shared). Temp files are deleted.
@@ -23,7 +23,7 @@ import { startS3rver } from "../test/helpers/s3rver.js";
 
 const MB = 1024 * 1024;
 const FILE_MB = 512;
-const STEPS = 1000;
+const STEPS = 10_000;
 
 async function writeRandomFile(file: string, mb: number): Promise<void> {
   const block = randomFillSync(Buffer.allocUnsafe(8 * MB));

@@ -8,6 +8,7 @@ import { AWS_LIMITS_DATE, LAMBDA_LIMITS, fargateSize, walk } from "../src/graph/
 import { RunnableApi } from "./api.js";
 import { RunnableBatch, type RunnableBatchOptions } from "./batch.js";
 import { writeStepEntry } from "./entries.js";
+import { RunnableSchedules } from "./schedules.js";
 import { RunnableFinaliser } from "./finaliser.js";
 import { BundledFunction } from "./lambda.js";
 import { grantSecrets, secretsEnvironment, secretsOn } from "./secrets.js";
@@ -59,6 +60,8 @@ export class RunnablePipelines extends Construct {
   readonly api: RunnableApi;
   /** Marks runs FAIL whose execution failed, timed out or was aborted outside any Catch. */
   readonly finaliser: RunnableFinaliser;
+  /** EventBridge Scheduler schedules of the pipelines that have a `schedule` (none: undefined). */
+  readonly schedules: RunnableSchedules | undefined;
   readonly batch: RunnableBatch | undefined;
   readonly pipelines = new Map<string, DeployedPipelineResources>();
 
@@ -81,6 +84,8 @@ export class RunnablePipelines extends Construct {
       stepFunction: this.pipelines.get(s.built.graph.name)!.stepFunction.fn,
     }]));
     this.api = new RunnableApi(this, "Api", { projectRoot, storage: this.storage, pipelines: apiPipelines, removalPolicy, logRetention });
+    const scheduled = props.pipelines.map((s) => s.built.graph).filter((g) => g.schedule !== undefined);
+    this.schedules = scheduled.length ? new RunnableSchedules(this, "Schedules", { graphs: scheduled, apiFunction: this.api.handler.fn }) : undefined;
     this.finaliser = new RunnableFinaliser(this, "Finaliser", {
       projectRoot, storage: this.storage, removalPolicy, logRetention,
       pipelines: props.pipelines.map((s) => ({ graph: s.built.graph, stateMachine: this.pipelines.get(s.built.graph.name)!.stateMachine })),

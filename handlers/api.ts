@@ -3,7 +3,8 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { z } from "zod";
 import { type DeployedPipeline, awsBackend } from "../src/api/aws.js";
-import { type RunsBackend, handleApiRequest } from "../src/api/routes.js";
+import { type ApiResponse, type RunsBackend, handleApiRequest } from "../src/api/routes.js";
+import { type ScheduledRunEvent, isScheduledRunEvent, startScheduledRun } from "../src/api/schedules.js";
 import type { RootGraph } from "../src/graph/types.js";
 import { fromValidateAnswer, type ValidateParametersEvent } from "../src/runtime/typed-parameters.js";
 import type { JsonValue } from "../src/sdk/types.js";
@@ -75,14 +76,26 @@ export async function handleProxyEvent(backend: RunsBackend, event: APIGatewayPr
   return { statusCode: res.status, headers: { "content-type": "application/json" }, body: JSON.stringify(res.body) };
 }
 
+/**
+ * A scheduled run (EventBridge Scheduler's event, see src/api/schedules.ts): started like
+ * `POST /pipelines/{name}/runs`; one log line says what happened. A refusal (4xx) is logged, not
+ * thrown — the same event would be refused again —; a 5xx throws, so the scheduler retries.
+ */
+export async function handleScheduledEvent(backend: RunsBackend, graphs: ReadonlyMap<string, RootGraph>, event: ScheduledRunEvent): Promise<ApiResponse> {
+  const res = await startScheduledRun(backend, graphs, event);
+  console.log(JSON.stringify({ schedule: event.pipeline, scheduledTime: event.scheduledTime, status: res.status, body: res.body }));
+  return res;
+}
+
 /** The Lambda handler for the given embedded pipelines; clients and stores are made once per container. */
-export function makeApiHandler(embedded: Record<string, EmbeddedPipeline>): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+export function makeApiHandler(embedded: Record<string, EmbeddedPipeline>): (event: APIGatewayProxyEvent | ScheduledRunEvent) => Promise<APIGatewayProxyResult | ApiResponse> {
   let backend: RunsBackend | undefined;
+  const graphs = new Map(Object.entries(embedded).map(([name, e]) => [name, e.graph]));
   return (event) => {
     backend ??= awsBackend(
       deployedPipelines(embedded, process.env[STATE_MACHINES_ENV], process.env[STEP_FUNCTIONS_ENV], lambdaInvoker(new LambdaClient({}))),
       pipelineStoresFromEnv(), new SFNClient({}),
     );
-    return handleProxyEvent(backend, event);
+    return isScheduledRunEvent(event) ? handleScheduledEvent(backend, graphs, event) : handleProxyEvent(backend, event);
   };
 }

@@ -4,6 +4,7 @@ import { nextExecution } from "../execute/retry-rules.js";
 import { EmulatorSession } from "../emulate/session.js";
 import { validatedParameters } from "../runtime/create-run.js";
 import { checkNotebookSteps } from "../runtime/notebook/preflight.js";
+import type { RootGraph } from "../graph/types.js";
 import { RunExistsError } from "../sdk/errors.js";
 import type { RunResult } from "../sdk/runlog.js";
 import type { JsonValue } from "../sdk/types.js";
@@ -25,6 +26,8 @@ export interface LocalBackendOptions {
 }
 
 export interface LocalBackend extends RunsBackend {
+  /** The served pipelines' graphs (their schedules: `serve --schedules`). */
+  graphs: ReadonlyMap<string, RootGraph>;
   /** Waits for the runs still going, then stops the local S3 server if this backend started it. */
   close(): Promise<void>;
 }
@@ -58,6 +61,7 @@ export async function localBackend(options: LocalBackendOptions): Promise<LocalB
   return {
     pipelines: new Map(sources.map((s) => [s.built.graph.name, { name: s.built.graph.name, defaults: s.defaults }])),
     runLog: storage.stores.runLog,
+    graphs: new Map(sources.map((s) => [s.built.graph.name, s.built.graph])),
     // The pipeline modules are loaded here: their schemas validate directly.
     validate: (name, parameters) => validatedParameters({ built: byName.get(name)!.built, parameters }),
     async start(name, run) {

@@ -256,7 +256,13 @@ export function formatCost(c: CostEstimate): string {
  * Undefined for runs that did not succeed (a failed run stops part-way: the model would overstate it).
  */
 export function runCostLine(graph: RootGraph, log: RunLog): string | undefined {
+  const summary = runCostSummary(graph, log);
+  return summary === undefined ? undefined : `estimated AWS cost of this run: ${summary} — \`runnable cost <file>\` breaks it down\n`;
+}
+
+/** What `runCostLine` says of the run's cost (also the run page of `runnable ui`): `$… (counts; prices; basis)`. */
+export function runCostSummary(graph: RootGraph, log: RunLog): string | undefined {
   if (log.status !== "SUCCESS") return undefined;
   const c = estimateCost(graph, { durationsMs: measuredDurations(graph, log), items: measuredItems(graph, log) });
-  return `estimated AWS cost of this run: ${usd(c.perRun)} (${c.stateTransitions.count} state transitions, ${c.lambda.requests} Lambda calls, ${c.batch.jobs} Batch jobs; ${c.region} prices of ${c.pricesDate}; its step durations and Map sizes) — \`runnable cost <file>\` breaks it down\n`;
+  return `${usd(c.perRun)} (${c.stateTransitions.count} state transitions, ${c.lambda.requests} Lambda calls, ${c.batch.jobs} Batch jobs; ${c.region} prices of ${c.pricesDate}; its step durations and Map sizes)`;
 }

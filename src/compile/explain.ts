@@ -27,6 +27,11 @@ export function explain(result: CompileResult): string {
       placeholder, `${fmt(f.memoryMiB)} MiB`, `${f.timeoutSeconds} s`, f.architecture, `${fmt(f.ephemeralStorageMiB)} MiB`, f.steps.join(", ") || "–",
     ]),
   ]));
+  const schedule = result.graph.schedule;
+  if (schedule) {
+    lines.push("", `schedule: ${schedule.expression} (${schedule.timezone ?? "UTC"}) → EventBridge Scheduler invokes the runs API Lambda, which starts the run`
+      + ` (run id <pipeline>-<time>, tag "schedule"${schedule.parameters ? `, parameters ${JSON.stringify(schedule.parameters)}` : ""})`);
+  }
   const jobs = Object.entries(result.jobDefinitions);
   if (jobs.length) {
     lines.push("", "Batch job definitions (one per Fargate size):", table([

@@ -31,10 +31,13 @@ export { executeLocal, retryDelayMs, type LocalOptions } from "./local.js";
 
 const DEFAULT_ROOT = ".runnable";
 
-/** The filesystem stores under `root` (what `fsStores(root)` of store/index.js builds). */
+/**
+ * The filesystem stores under `root` (what `fsStores(root)` of store/index.js builds), with step
+ * attempts journaled: this process runs the execution and holds the run's lease (see RunLogStoreOptions).
+ */
 function fsStores(root: string): Stores {
   const blob = new FsBlobStore(path.resolve(root));
-  return { runLog: new BlobRunLogStore(blob), catalog: new BlobCatalogStore(blob), blob };
+  return { runLog: new BlobRunLogStore(blob, { journal: true }), catalog: new BlobCatalogStore(blob), blob };
 }
 
 /** Options of runPipeline: the public execute() options plus what the CLI knows. */
@@ -305,8 +308,8 @@ async function leased<T>(
   stores: Stores, runId: string, execution: string, where: { cwd: string; isolated: boolean; onEvent: ProgressListener | undefined }, work: () => Promise<T>,
 ): Promise<T> {
   const lease = await holdLease(stores.blob, runId, execution, { cwd: where.cwd, isolated: where.isolated });
-  if (!where.isolated) {
-    const others = await sharingCwd(stores.blob, runId, where.cwd).catch(() => []);
+  // Reading the other runs' leases (up to 200 files) goes on while the first steps run: it only warns.
+  const sharing = where.isolated ? undefined : sharingCwd(stores.blob, runId, where.cwd).catch(() => []).then((others) => {
     if (others.length) {
       const text = `${others.length === 1 ? "another run works" : `${others.length} other runs work`} in ${where.cwd} (${others.slice(0, 3).map((o) => `${o.runId}, pid ${o.lease.pid}`).join("; ")}): ` +
         "steps of both runs see and may overwrite each other's files. Use --isolate (isolate: true) to give each step attempt a private directory";
@@ -314,10 +317,11 @@ async function leased<T>(
       if (listener) listener({ type: "warning", stepPath: runId, message: text });
       else process.emitWarning(text, "RunnableWarning");
     }
-  }
+  });
   try {
     return await work();
   } finally {
+    await sharing;
     await lease.release();
   }
 }

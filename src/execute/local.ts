@@ -115,14 +115,18 @@ export async function executeLocal(built: BuiltPipeline, stores: Stores, header:
 
   async function runPipe(p: PipelineGraph, prefix: string, indexes: number[], scope: Scope): Promise<Outcome> {
     let current = scope;
+    // Branches share the scope they were given: the first step that returns something makes this
+    // pipeline its own copy, which later steps' returns then extend in place (a copy per step would
+    // cost O(steps²) in a long pipeline). No step holds on to the scope once it has ended.
+    let owned = false;
     const outputs: Scope = {};
     for (const node of p.steps) {
       const stepPath = prefix ? `${prefix}.${node.name}` : node.name;
       const r = await runNode(node, stepPath, indexes, current);
       if (r.status === "SUCCESS") {
-        // Copy the scope only when the step returned something (branches share the object they were given).
         if (Object.keys(r.outputs).length > 0) {
-          current = { ...current, ...r.outputs };
+          if (owned) Object.assign(current, r.outputs);
+          else [current, owned] = [{ ...current, ...r.outputs }, true];
           Object.assign(outputs, r.outputs);
         }
         if (node.kind === "success") break;

@@ -1,3 +1,4 @@
+import { scheduleProblems } from "./schedule.js";
 import { DefinitionError, type Problem } from "../sdk/errors.js";
 import type { Node } from "../sdk/node.js";
 import type { Pipeline } from "../sdk/pipeline.js";
@@ -150,13 +151,14 @@ export function buildGraph(pipeline: Pipeline, options: BuildOptions = {}): Buil
 
   const name = pipeline.name ?? options.fallbackName ?? "pipeline";
   if (!STEP_NAME.test(name)) problems.push({ path: "", code: "invalid-name", message: `pipeline name ${JSON.stringify(name)} is invalid` });
+  problems.push(...scheduleProblems(name, pipeline.schedule));
   const root = pipelineGraph(pipeline, "");
   problems.push(...validateGraph(root));
   if (problems.length) throw new DefinitionError(problems);
   const body = { version: 1 as const, name, path: "", steps: root.steps };
   const schema = pipeline.parameters;
   const graph: RootGraph = Object.freeze({
-    ...body, ...(schema ? { parameters: describeParameters(schema) } : {}), dagHash: sha256Hex(canonicalJson(hashed(body))),
+    ...body, ...(schema ? { parameters: describeParameters(schema) } : {}), ...(pipeline.schedule ? { schedule: pipeline.schedule } : {}), dagHash: sha256Hex(canonicalJson(hashed(body))),
   });
   return { graph, nodes, ...(schema ? { schema } : {}) };
 }

@@ -1,3 +1,4 @@
+import type { ScheduleOptions } from "../sdk/types.js";
 import type { Compute, ReturnKind } from "../sdk/types.js";
 import type { ParametersInfo } from "./parameters.js";
 import type { ReadsSpec } from "./reads.js";
@@ -138,13 +139,15 @@ export interface RootGraph extends PipelineGraph {
   /** Graph format version. */
   version: 1;
   name: string;
-  /** sha256 (hex) of the canonical JSON of the graph without this field, `parameters` and FunctionNode `reads`. */
+  /** sha256 (hex) of the canonical JSON of the graph without this field, `parameters`, `schedule` and FunctionNode `reads`. */
   dagHash: string;
   /**
    * Present when the Pipeline has a parameters schema: what its JSON Schema tells (names, types,
    * defaults). Validation itself needs the schema, i.e. the pipeline module.
    */
   parameters?: ParametersInfo;
+  /** The Pipeline's `schedule` (checked): deployed as an EventBridge Scheduler schedule. Not hashed. */
+  schedule?: ScheduleOptions;
 }
 
 export function assertNever(x: never): never {

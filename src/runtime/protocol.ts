@@ -57,6 +57,8 @@ export type StepResult = {
   status: "SUCCESS" | "FAIL";
   /** true when the work had already been done (run retry, or a redelivered event). */
   skipped?: boolean;
+  /** task, stub, nodeEnd: the number of the attempt that stands (the emulator's progress shows it without reading the run log). */
+  attempt?: number;
   /** mapStart: number of iterations. */
   count?: number;
   /** mapStart of an inline Map: the last index (count − 1), which the compiled chunking passes to `States.ArrayRange` as a path. */

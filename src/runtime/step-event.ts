@@ -144,13 +144,14 @@ async function handleNodeEvent(event: StepEvent, ctx: StepContext): Promise<Step
       if (node.kind !== "function" && node.kind !== "shell" && node.kind !== "notebook") throw mismatch();
       const { record, skipped } = await runStep({ runId, node, stepPath, execution: event.execution, retryCount: event.retryCount }, ctx);
       if (record.status === "FAIL") throwFailure(record);
-      return ok(skipped ? { skipped } : {});
+      return ok({ attempt: record.attempt, ...(skipped ? { skipped } : {}) });
     }
     case "stub": {
       if (node.kind !== "stub") throw mismatch();
-      if (succeeded(await attemptsOf(ctx, runId, stepPath))) return ok({ skipped: true });
-      await recordNode(ctx, event, node, stepPath, { status: "SUCCESS", outputs: Object.fromEntries(node.returns.map((r) => [r.name, null])) });
-      return ok();
+      const done = succeeded(await attemptsOf(ctx, runId, stepPath));
+      if (done) return ok({ skipped: true, attempt: done.attempt });
+      const record = await recordNode(ctx, event, node, stepPath, { status: "SUCCESS", outputs: Object.fromEntries(node.returns.map((r) => [r.name, null])) });
+      return ok({ attempt: record.attempt });
     }
     case "mapStart": {
       if (node.kind !== "map") throw mismatch();
@@ -210,11 +211,11 @@ function pick(scope: Scope, name: string): Scope {
 
 async function nodeEnd(event: StepEvent, ctx: StepContext, node: NodeGraph, stepPath: string): Promise<StepResult> {
   const { runId } = event;
-  if (succeeded(await attemptsOf(ctx, runId, stepPath))) return ok({ skipped: true });
+  const done = succeeded(await attemptsOf(ctx, runId, stepPath));
+  if (done) return ok({ skipped: true, attempt: done.attempt });
   switch (node.kind) {
     case "success":
-      await recordNode(ctx, event, node, stepPath, { status: "SUCCESS" });
-      return ok();
+      return ok({ attempt: (await recordNode(ctx, event, node, stepPath, { status: "SUCCESS" })).attempt });
     case "fail": {
       const error = { name: ERRORS.failStep, message: `Fail step "${stepPath}" reached` };
       await recordNode(ctx, event, node, stepPath, { status: "FAIL", error });
@@ -255,8 +256,7 @@ async function nodeEnd(event: StepEvent, ctx: StepContext, node: NodeGraph, step
     const record = await recordNode(ctx, event, node, stepPath, { status: "FAIL", startedAt, inputs, error: toStepError(e) });
     throwFailure(record);
   }
-  await recordNode(ctx, event, node, stepPath, fields);
-  return ok();
+  return ok({ attempt: (await recordNode(ctx, event, node, stepPath, fields)).attempt });
 }
 
 /** The error a Distributed Map state fails with when a child execution fails (beyond its tolerance). */

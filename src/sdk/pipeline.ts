@@ -2,7 +2,7 @@ import { callerFile } from "./caller.js";
 import { checkSecretSpecs, fail } from "./check.js";
 import { type Node, PIPELINE_BRAND, isNode, setPipelineFactory } from "./node.js";
 import type { ExecuteOptions, RunResult } from "./runlog.js";
-import type { SecretSpec } from "./types.js";
+import type { ScheduleOptions, SecretSpec } from "./types.js";
 import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
 /** Options of a Pipeline. */
@@ -26,6 +26,8 @@ export interface PipelineOptions {
    * output is what the steps see. Default: none (parameters are taken as given).
    */
   parameters?: StandardSchemaV1;
+  /** Runs started by a schedule once deployed (and by `runnable serve --schedules`). Not part of the dagHash. */
+  schedule?: ScheduleOptions;
 }
 
 /** Runs a pipeline; registered by the package entry so the SDK itself stays free of fs/AWS imports. */
@@ -46,6 +48,8 @@ export class Pipeline {
   readonly secrets: readonly Required<SecretSpec>[] | undefined;
   /** The parameters schema, if any. */
   readonly parameters: StandardSchemaV1 | undefined;
+  /** See PipelineOptions.schedule (checked when the graph is built, where the pipeline's name is known). */
+  readonly schedule: ScheduleOptions | undefined;
   /**
    * The file that constructed this Pipeline (absolute path), taken from the call stack; undefined
    * when it cannot be told. `execute({ mode: "emulator" })` and `runnable retry` import it again.
@@ -70,6 +74,7 @@ export class Pipeline {
     this.isolate = options.isolate === true;
     this.secrets = checkSecretSpecs(options.name ?? "", options.secrets);
     this.parameters = options.parameters;
+    this.schedule = options.schedule;
     this.source = callerFile();
   }
 

@@ -34,6 +34,18 @@ export type SecretStore = "secretsmanager" | "ssm";
  * Secrets Manager) under `id` (default the name): a Secrets Manager secret name, or an SSM parameter
  * name such as `/prod/db/password`.
  */
+/**
+ * When a deployed pipeline runs by itself: an EventBridge Scheduler expression — `cron(minutes hours
+ * day-of-month month day-of-week year)` or `rate(<n> minutes|hours|days)` — in `timezone` (IANA,
+ * default UTC), with these run parameters (over the pipeline's parameters file). Checked when the
+ * graph is built; `runnable serve --schedules` fires it locally.
+ */
+export interface ScheduleOptions {
+  expression: string;
+  parameters?: Record<string, JsonValue>;
+  timezone?: string;
+}
+
 export interface SecretSpec {
   name: string;
   from?: SecretStore;

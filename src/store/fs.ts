@@ -1,11 +1,12 @@
 import type { Dirent } from "node:fs";
-import { constants } from "node:fs";
+import { constants, mkdirSync, openSync } from "node:fs";
 import { copyFile, open, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { commit, isTemp, missing } from "./atomic.js";
 import { hashFile } from "./digest.js";
+import { FileJournal, type JournalWriter } from "./journal.js";
 import { checkKey, compareKeys, sortKeys } from "./keys.js";
 import type { BlobStore, FileDigest } from "./types.js";
 
@@ -98,6 +99,13 @@ export class FsBlobStore implements BlobStore {
       if (missing(e) || (e as { code?: string }).code === "EISDIR") return undefined;
       throw e;
     }
+  }
+
+  openJournal(key: string): JournalWriter {
+    const file = this.file(key);
+    mkdirSync(path.dirname(file), { recursive: true });
+    // "ax": O_APPEND (every write lands at the end) | O_CREAT | O_EXCL (a journal is never shared).
+    return new FileJournal(openSync(file, "ax"));
   }
 
   async list(prefix: string): Promise<string[]> {

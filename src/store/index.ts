@@ -14,7 +14,7 @@ import type { BlobStore, Stores } from "./types.js";
 export { BlobCatalogStore } from "./catalog.js";
 export { FsBlobStore } from "./fs.js";
 export { MemoryBlobStore } from "./memory.js";
-export { BlobRunLogStore, runKeys, stepLog } from "./runlog.js";
+export { BlobRunLogStore, runKeys, stepLog, type RunLogStoreOptions } from "./runlog.js";
 export { createS3Client, S3BlobStore, S3RVER_CREDENTIALS, S3_CREDENTIAL_ENV, type S3BlobStoreOptions, type S3ClientOptions } from "./s3.js";
 export { checkCatalogName, isGlob, resolveInside } from "./safe-path.js";
 export { pipelineScope } from "./keys.js";

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { RunExistsError, RunNotFoundError } from "../sdk/errors.js";
 import type { RootGraph } from "../graph/types.js";
 import type { ExecutionLog, RunLog, StepLog } from "../sdk/runlog.js";
@@ -5,6 +6,7 @@ import { RUN_ID } from "../core/protocol.js";
 import { mapLimit } from "./limit.js";
 import { loadRunObjects } from "./snapshot.js";
 import { judgeLease, readLease } from "./lease.js";
+import { JOURNAL_SUFFIX, journalLine, parseJournal, type JournalEntry, type JournalWriter } from "./journal.js";
 import type { AttemptRecord, BlobStore, ExecutionEnd, ExecutionSpan, ExecutionStart, RunHeader, RunLogStore, RunStatusInfo } from "./types.js";
 
 /** Run-log objects kept in memory per store (≈ 1 KiB each) before the cache starts over. */
@@ -35,6 +37,8 @@ export const runKeys = {
   execution: (runId: string, id: string, edge: "start" | "end") =>
     `runs/${checkRunId(runId)}/executions/${encodeURIComponent(id)}.${edge}.json`,
   steps: (runId: string) => `runs/${checkRunId(runId)}/steps/`,
+  /** Append-only journals of attempt records (see journal.ts), one per writing process. */
+  journals: (runId: string) => `runs/${checkRunId(runId)}/journal/`,
   step: (runId: string, stepPath: string) => `runs/${checkRunId(runId)}/steps/${checkSegment("step path", stepPath)}/`,
   attempt: (runId: string, stepPath: string, attemptKey: string) =>
     `${runKeys.step(runId, stepPath)}${checkSegment("attempt key", attemptKey)}.json`,
@@ -56,6 +60,24 @@ export function stepLog(records: AttemptRecord[]): StepLog {
   };
 }
 
+/** Options of BlobRunLogStore. */
+export interface RunLogStoreOptions {
+  /**
+   * Record step attempts in an append-only journal per run (when the BlobStore has `openJournal`)
+   * instead of one object each. For the one process running an execution (the local executor,
+   * holding the run's lease): create-only holds against every record this store wrote or read,
+   * not against another process writing the same attempt key at the same moment — which the lease
+   * and execution ids rule out (attempt keys start with the execution's id).
+   */
+  journal?: boolean;
+}
+
+/** What a journaling store knows of a run: its attempt keys, and its open journal. */
+interface JournalState {
+  keys: Set<string>;
+  writer?: JournalWriter;
+}
+
 /**
  * A RunLogStore over any BlobStore. Every write is its own create-only object, so concurrent
  * writers (Parallel branches, Map iterations, redelivered Lambda events) never overwrite each
@@ -72,7 +94,10 @@ export class BlobRunLogStore implements RunLogStore {
    */
   private readonly known = new Map<string, string>();
 
-  constructor(readonly blob: BlobStore) {}
+  /** Runs this store journals, by run id (only with the `journal` option). */
+  private readonly journaling = new Map<string, Promise<JournalState>>();
+
+  constructor(readonly blob: BlobStore, private readonly options: RunLogStoreOptions = {}) {}
 
   private remember(key: string, text: string): void {
     if (this.known.size >= KNOWN_MAX) this.known.clear();
@@ -165,27 +190,95 @@ export class BlobRunLogStore implements RunLogStore {
 
   async endExecution(runId: string, execution: ExecutionEnd): Promise<void> {
     await this.create(runKeys.execution(runId, execution.id, "end"), execution);
+    // The execution is over: close its journal (a later record would open a new one).
+    const state = this.journaling.get(runId);
+    this.journaling.delete(runId);
+    if (state) (await state).writer?.close();
   }
 
   async recordAttempt(runId: string, stepPath: string, record: AttemptRecord): Promise<AttemptRecord> {
     const key = runKeys.attempt(runId, stepPath, record.key);
+    if (this.options.journal && this.blob.openJournal) {
+      if (this.append(await this.journalState(runId), runId, key, stepPath, record)) return record;
+      // Duplicate delivery: the first record of this attempt key stands (in a journal or an object).
+      return (await this.attempts(runId, stepPath)).find((a) => a.key === record.key) ?? record;
+    }
     if (await this.create(key, record)) return record;
     // Duplicate delivery: the first record of this attempt key stands; report it to the caller.
     return (await this.read<AttemptRecord>(key)) ?? record;
   }
 
+  /**
+   * Appends a record to the run's journal unless its key is known (then false: the first record
+   * stands). Synchronous from the check to the write, so concurrent callers cannot both append a key.
+   */
+  private append(state: JournalState, runId: string, key: string, stepPath: string, record: AttemptRecord): boolean {
+    if (state.keys.has(key)) return false;
+    const line = journalLine(stepPath, record);
+    state.writer ??= this.blob.openJournal!(`${runKeys.journals(runId)}${process.pid}-${randomBytes(6).toString("hex")}${JOURNAL_SUFFIX}`);
+    try {
+      state.writer.append(line);
+    } catch (e) {
+      state.writer = undefined; // a failed append ends that journal: the next record starts a new one
+      throw e;
+    }
+    state.keys.add(key);
+    return true;
+  }
+
+  /** The journaling state of a run, built once from everything already recorded for it. */
+  private journalState(runId: string, loaded?: Map<string, unknown>): Promise<JournalState> {
+    let state = this.journaling.get(runId);
+    if (!state) {
+      const keysOf = (objects: Map<string, unknown>): JournalState => ({ keys: new Set([...objects.keys()].filter((k) => k.startsWith(runKeys.steps(runId)))) });
+      state = loaded ? Promise.resolve(keysOf(loaded)) : this.load(runId).then(keysOf);
+      // A failed load is not kept: the next record tries again.
+      state.catch(() => this.journaling.delete(runId));
+      this.journaling.set(runId, state);
+    }
+    return state;
+  }
+
+  /** Journal entries of a run, oldest journal (by name) first; none on backends without journals. */
+  private async journalEntries(runId: string, listed?: string[]): Promise<JournalEntry[]> {
+    if (!this.blob.openJournal && listed === undefined) return [];
+    const keys = (listed ?? await this.blob.list(runKeys.journals(runId))).filter((k) => k.startsWith(runKeys.journals(runId)) && k.endsWith(JOURNAL_SUFFIX));
+    const texts = await mapLimit(keys, READS_IN_FLIGHT, (k) => this.blob.get(k));
+    // Journals grow: never remembered, always read again.
+    return keys.flatMap((k, i) => (texts[i] ? parseJournal(k, Buffer.from(texts[i]).toString("utf8")) : []));
+  }
+
   async attempts(runId: string, stepPath: string): Promise<AttemptRecord[]> {
     const keys = (await this.blob.list(runKeys.step(runId, stepPath))).filter((k) => k.endsWith(".json"));
-    return (await this.readAll<AttemptRecord>(keys)).sort(byAttempt);
+    const records = await this.readAll<AttemptRecord>(keys);
+    const seen = new Set(records.map((r) => r.key));
+    for (const e of await this.journalEntries(runId)) {
+      if (e.stepPath !== stepPath || seen.has(e.key)) continue;
+      seen.add(e.key);
+      records.push(e.record);
+    }
+    return records.sort(byAttempt);
   }
 
   async allAttempts(runId: string): Promise<Map<string, AttemptRecord[]>> {
-    return collect(runKeys.steps(runId), await this.load(runId));
+    const objects = await this.load(runId);
+    // What the executor reads before it runs: a journaling store knows the run's keys from it.
+    if (this.options.journal && this.blob.openJournal) void this.journalState(runId, objects);
+    return collect(runKeys.steps(runId), objects);
   }
 
-  /** Every run-log object of a run, by key (through the run's snapshot, see loadRunObjects). */
-  private load(runId: string): Promise<Map<string, unknown>> {
-    return loadRunObjects(this.blob, runKeys.run(runId), (keys) => this.readAll(keys), [runKeys.graph(runId)]);
+  /**
+   * Every run-log object of a run, by key (through the run's snapshot, see loadRunObjects), with the
+   * journals' records under the keys they would have as objects (an object with that key wins: it
+   * was created first or by a create-only writer; within journals, the first line written).
+   */
+  private async load(runId: string): Promise<Map<string, unknown>> {
+    const { objects, listed } = await loadRunObjects(this.blob, runKeys.run(runId), (keys) => this.readAll(keys), [runKeys.graph(runId)]);
+    for (const e of await this.journalEntries(runId, listed)) {
+      const key = runKeys.attempt(runId, e.stepPath, e.key);
+      if (!objects.has(key)) objects.set(key, e.record);
+    }
+    return objects;
   }
 
   async readRunLog(runId: string): Promise<RunLog> {

@@ -21,7 +21,8 @@ function parse(bytes: Uint8Array | undefined): Snapshot | undefined {
 }
 
 /**
- * Every run-log object under `prefix` (a run's folder), parsed, by key. Run-log objects are
+ * Every run-log object under `prefix` (a run's folder), parsed, by key, and the listing (which also
+ * shows what is not a `.json` object, e.g. journals). Run-log objects are
  * create-only and never change, so a snapshot (one object holding copies of many) is valid for
  * every key it holds that the listing still shows: only keys new since the snapshot are read
  * through `readMany` (which may answer from memory). Assembling a 1,000-step run then costs a listing and one GET instead of 1,000 GETs.
@@ -34,12 +35,12 @@ export async function loadRunObjects(
   prefix: string,
   readMany: (keys: string[]) => Promise<unknown[]>,
   exclude: readonly string[] = [],
-): Promise<Map<string, unknown>> {
+): Promise<{ objects: Map<string, unknown>; listed: string[] }> {
   const snapshotKey = prefix + SNAPSHOT;
   const listed = await blob.list(prefix);
   const skip = new Set([snapshotKey, ...exclude]);
   const keys = listed.filter((k) => !skip.has(k) && k.endsWith(".json"));
-  const cached = listed.length !== keys.length ? parse(await blob.get(snapshotKey)) : undefined;
+  const cached = listed.includes(snapshotKey) ? parse(await blob.get(snapshotKey)) : undefined;
   const objects = new Map<string, unknown>();
   const missing: string[] = [];
   for (const key of keys) {
@@ -53,5 +54,5 @@ export async function loadRunObjects(
     const snapshot: Snapshot = { v: 1, objects: Object.fromEntries(objects) };
     await blob.put(snapshotKey, JSON.stringify(snapshot)).catch(() => undefined);
   }
-  return objects;
+  return { objects, listed };
 }

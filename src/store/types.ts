@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { JsonValue } from "../sdk/types.js";
 import type { RootGraph } from "../graph/types.js";
+import type { JournalWriter } from "./journal.js";
 import type { AttemptLog, CatalogEntry, CodeIdentity, RunLog, RunStatus, StepError, StepType } from "../sdk/runlog.js";
 
 /** md5 (hex) and size of a stored file. */
@@ -38,6 +39,12 @@ export interface BlobStore {
   readonly directory?: string;
   /** What the backend puts before every key (S3: the store's prefix), for keys handed to readers of the bucket itself. */
   readonly keyPrefix?: string;
+  /**
+   * Creates `key` (create-only) as an append-only journal this caller alone writes to (see
+   * journal.ts); `get` reads what was appended so far. Optional: backends without appends (S3)
+   * leave it out, and the run log then writes one object per record.
+   */
+  openJournal?(key: string): JournalWriter;
 }
 
 /** Written once when a run is created (by the CLI/API before the first step). */

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { runCostSummary } from "../compile/cost.js";
 import { checkRunId } from "../runtime/run-id.js";
 import { UsageError } from "../sdk/errors.js";
 import type { RunLog } from "../sdk/runlog.js";
@@ -68,6 +69,8 @@ export class UiData {
       graph: stored ?? inferGraph(log),
       inferred: stored === undefined,
       retry: log.status === "FAIL" ? retryCommand(runId, this.source.storeFlags, this.cli) : null,
+      // Priced from the stored graph only: an inferred one lacks the steps' sizes.
+      cost: stored ? runCostSummary(stored, log) ?? null : null,
     };
   }
 

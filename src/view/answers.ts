@@ -30,6 +30,8 @@ export interface RunAnswer {
   inferred: boolean;
   /** The command that re-runs what failed, for a failed run. */
   retry: string | null;
+  /** What a successful run would have cost on AWS (from its own durations; see compile/cost.ts runCostSummary); null otherwise. */
+  cost: string | null;
 }
 
 /** `GET /api/metrics?pipeline=` */

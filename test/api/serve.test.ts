@@ -47,7 +47,7 @@ async function waitForEnd(runId: string): Promise<RunLog> {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "runnable-serve-"));
   s3 = await startS3rver({ bucket: "serve-runs" });
-  serve = spawn(process.execPath, [...BIN_ARGS, "serve", "--port", "0", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket, "--root", work, QUICK, ML, FLAKY], {
+  serve = spawn(process.execPath, [...BIN_ARGS, "serve", "--port", "0", "--s3-endpoint", s3.endpoint, "--bucket", s3.bucket, "--root", work, "--schedules", QUICK, ML, FLAKY], {
     // The server's own S3 access uses s3rver's credentials; callers sign with theirs (ignored locally).
     cwd: work, env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"],
   });
@@ -89,6 +89,12 @@ describe("runnable serve", () => {
     expect(listed.status).toBe(200);
     expect(listed.json.runs).toEqual([expect.objectContaining({ runId: "ml-http", status: "SUCCESS", tag: "api" })]);
   }, 180_000);
+
+  it("--schedules announces each served pipeline's next scheduled run", async () => {
+    for (let i = 0; i < 100 && !serveErr.includes("schedule flaky:"); i++) await sleep(50);
+    expect(serveErr).toContain("schedule flaky: next run at 2199-01-01T00:00:00.000Z\n");
+    expect(serveErr).not.toContain("schedule quick");
+  });
 
   it("refuses bad bodies with 400 and a message naming the field", async () => {
     const bad = async (body: string) => call("POST", "/pipelines/quick/runs", body);

@@ -312,6 +312,28 @@ describe("deployment shape", () => {
     expect(JSON.stringify(plain.toJSON())).not.toMatch(/secretsmanager|ssm:GetParameter|RUNNABLE_SECRETS_FROM/);
   });
 
+  it("schedules a pipeline with EventBridge Scheduler → the API Lambda, whose role may invoke that function only; none without a schedule", async () => {
+    const [everything] = await loadPipelineSources([join(FIXTURES, "everything.ts")]);
+    const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });
+    const template = Template.fromStack(new RunnableStack(app, "Sched", { pipelines: [everything!], projectRoot: ROOT, stackProps: { env: { account: "123456789012", region: "eu-west-1" } } }));
+    const api = { "Fn::GetAtt": [logicalId(template, "AWS::Lambda::Function", "RunnableApiHandlerFunction"), "Arn"] };
+    const role = logicalId(template, "AWS::IAM::Role", "RunnableSchedulesRole");
+    expect(Object.values(template.findResources("AWS::Scheduler::Schedule")).map((r) => r.Properties)).toEqual([{
+      Description: "runnable-ts: scheduled runs of pipeline everything",
+      ScheduleExpression: "cron(0 6 ? * MON-FRI *)",
+      ScheduleExpressionTimezone: "Europe/Paris",
+      FlexibleTimeWindow: { Mode: "OFF" },
+      State: "ENABLED",
+      Target: { Arn: api, RoleArn: { "Fn::GetAtt": [role, "Arn"] }, Input: JSON.stringify({ runnable: "schedule", pipeline: "everything", scheduledTime: "<aws.scheduler.scheduled-time>" }) },
+    }]);
+    expect(statementsOfRole(template, "RunnableSchedulesRole").map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s) })))
+      .toEqual([{ actions: ["lambda:InvokeFunction"], resources: [api] }]);
+    const trust = (template.findResources("AWS::IAM::Role")[role]!.Properties as { AssumeRolePolicyDocument: { Statement: Json[] } }).AssumeRolePolicyDocument.Statement;
+    expect(trust).toEqual([{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } } }]);
+    const { template: plain } = synth(sources);
+    expect(Object.keys(plain.findResources("AWS::Scheduler::Schedule"))).toEqual([]);
+  });
+
   it("refuses lambda and batch defaults AWS would refuse", () => {
     const tiny = sources.filter((s) => s.built.graph.name === "tiny");
     const app = new App({ outdir: mkdtempSync(join(outdir, "app-")), builtinCloudFormationValidation: false, context: { ...flags, "aws:cdk:bundling-stacks": [] } });

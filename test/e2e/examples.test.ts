@@ -187,7 +187,7 @@ describe("small examples", () => {
     expect(emu.finalParameters).toEqual(log.finalParameters);
     const md5s = (l: RunLog) => l.steps.analyse!.catalog.filter((c) => c.stage === "put").map((c) => [c.name, c.md5]);
     expect(md5s(emu)).toEqual(md5s(log));
-  });
+  }, 180_000); // two kernel starts with matplotlib (≈ 5 s idle) take minutes on a loaded 2-core machine
 
   it("the same example through `--mode emulator` gives the same statuses and final parameters", async () => {
     const [local, emulated] = await Promise.all([

@@ -48,7 +48,7 @@ describe("handlers/batch.ts exit codes", () => {
   it("0 when the step succeeds, with the StepResult on stdout", async () => {
     const r = await container(["--request", event("nap")]);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ v: 1, status: "SUCCESS" });
+    expect(JSON.parse(r.stdout)).toEqual({ v: 1, status: "SUCCESS", attempt: 1 });
     expect((await stores.runLog.attempts(runId, "nap")).map((a) => a.status)).toEqual(["SUCCESS"]);
   }, 30_000);
 
@@ -77,7 +77,7 @@ describe("handlers/batch.ts exit codes", () => {
     const fromS3 = await container(["--request", `s3://${s3.bucket}/requests/nap.json`]);
     expect(fromS3.code, fromS3.stderr).toBe(0);
     // nap had already succeeded: the redelivered request is skipped, not re-run.
-    expect(JSON.parse(fromS3.stdout)).toEqual({ v: 1, status: "SUCCESS", skipped: true });
+    expect(JSON.parse(fromS3.stdout)).toEqual({ v: 1, status: "SUCCESS", attempt: 1, skipped: true });
     const missingObject = await container(["--request", `s3://${s3.bucket}/requests/none.json`]);
     expect([missingObject.code, missingObject.stderr]).toEqual([2, expect.stringContaining("cannot read the request")]);
   }, 60_000);

@@ -19,7 +19,7 @@ describe("object() returns", () => {
     await handleStepEvent({ ...event, action: "task", path: "make" }, ctx);
 
     const child = execFileSync(process.execPath, ["--import", "tsx", "test/runtime/fixtures/step-child.ts", root, runId, "check"], { encoding: "utf8" });
-    expect(JSON.parse(child)).toEqual({ v: 1, status: "SUCCESS" });
+    expect(JSON.parse(child)).toEqual({ v: 1, status: "SUCCESS", attempt: 1 });
     await handleStepEvent({ ...event, action: "finalise", path: "" }, ctx);
 
     const log = await stores.runLog.readRunLog(runId);

@@ -106,7 +106,14 @@ export default new Pipeline({ name: "sec", steps: [new FunctionTask({ name: "use
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('step "use" needs secret "zz_cli_password", which is not set: set RUNNABLE_SECRET_zz_cli_password');
       expect(runsIn(dir)).toEqual([]);
+      // `runnable check` says the same, after its report (and --json has it as the error).
+      const checked = await runCli(["check", "pipeline.ts", "--json"], { cwd: dir });
+      expect(checked.code).toBe(2);
+      expect(JSON.parse(checked.stdout)).toMatchObject({ pipeline: "sec", error: { message: expect.stringContaining('step "use" needs secret "zz_cli_password", which is not set') } });
       writeFileSync(join(dir, ".env"), 'RUNNABLE_SECRET_zz_cli_password="hunter2-from-dotenv"\n');
+      const ok = await runCli(["check", "pipeline.ts"], { cwd: dir });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/use +zz_cli_password +secret\n/);
       const ran = await runCli(["run", "pipeline.ts", "--json"], { cwd: dir });
       expect(parseResult(ran).parameters).toEqual({ out: "got ***" });
       expect(ran.stdout).not.toContain("hunter2");

@@ -45,7 +45,7 @@ describe("handleStepEvent", () => {
     expect(first).toBeInstanceOf(RunnableError);
     expect(first).toMatchObject({ name: "runnable.StepFailed", code: "runnable.StepFailed", message: "failure number 1" });
     await expect(send("task", "flaky", { retryCount: 1 })).rejects.toMatchObject({ name: "runnable.StepFailed", message: "failure number 2" });
-    expect(await send("task", "flaky", { execution: "retry-1" })).toEqual({ v: 1, status: "SUCCESS" });
+    expect(await send("task", "flaky", { execution: "retry-1" })).toEqual({ v: 1, status: "SUCCESS", attempt: 3 });
     const attempts = await stores.runLog.attempts(runId, "flaky");
     expect(attempts.map((a) => [a.attempt, a.key, a.status, a.error?.name ?? null])).toEqual([
       [1, "exec-1-0", "FAIL", "TypeError"], [2, "exec-1-1", "FAIL", "TypeError"], [3, "retry-1-0", "SUCCESS", null],
@@ -62,7 +62,7 @@ describe("handleStepEvent", () => {
     await expect(send("task", "flaky")).rejects.toThrow("failure number 1"); // redelivery: same key, not run again
     expect(calls).toBe(1);
     await send("task", "flaky", { retryCount: 1 });
-    expect(await send("task", "flaky", { retryCount: 2 })).toEqual({ v: 1, status: "SUCCESS", skipped: true });
+    expect(await send("task", "flaky", { retryCount: 2 })).toEqual({ v: 1, status: "SUCCESS", attempt: 2, skipped: true });
     expect(calls).toBe(2);
     expect((await stores.runLog.attempts(runId, "flaky")).length).toBe(2);
   });

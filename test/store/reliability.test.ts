@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FsBlobStore, S3BlobStore, storesOn } from "../../src/store/index.js";
+import { BlobRunLogStore, FsBlobStore, S3BlobStore, storesOn } from "../../src/store/index.js";
 import type { StepType } from "../../src/sdk/runlog.js";
 import type { AttemptRecord, BlobStore, RunLogStore } from "../../src/store/types.js";
 import { attempt, header } from "../conformance/store.suite.js";
@@ -96,6 +96,17 @@ describe("concurrency", () => {
     for (const id of ids) await expectComplete(stores.runLog, id);
   });
 
+  it("20 runs × 10 parallel branches through one journaling filesystem store lose no entries", async () => {
+    const blob = new FsBlobStore(path.join(scratch, "journal-20x10"));
+    const runLog = new BlobRunLogStore(blob, { journal: true });
+    const ids = Array.from({ length: 20 }, (_, i) => `20260103-${String(i).padStart(2, "0")}`);
+    await Promise.all(ids.map((id) => writeRun(runLog, id)));
+    // Read by a store that wrote nothing (as `runnable logs` would).
+    const reader = storesOn(blob).runLog;
+    expect(await reader.listRuns()).toEqual(ids);
+    for (const id of ids) await expectComplete(reader, id);
+  });
+
   it("under ≥ 200 injected faults, retrying writers still leave every run complete and consistent", async () => {
     const faulty = new FaultyBlobStore(s3Blob(), { rate: 0.35, seed: 2026 });
     const stores = storesOn(faulty);
@@ -111,7 +122,8 @@ describe("concurrency", () => {
 
 const KINDS: StepType[] = ["task", "stub", "parallel", "map", "conditional", "success", "fail"];
 
-function duplicateDelivery(name: string, blob: () => BlobStore, strict: boolean): void {
+function duplicateDelivery(name: string, blob: () => BlobStore, strict: boolean, journal = false): void {
+  const storesOn = (b: BlobStore) => ({ runLog: new BlobRunLogStore(b, { journal }) });
   describe(`duplicate delivery (${name})`, () => {
     it.each(KINDS)("a %s attempt delivered twice in a row is recorded once, as first written", async (type) => {
       const { runLog } = storesOn(blob());
@@ -148,3 +160,5 @@ function duplicateDelivery(name: string, blob: () => BlobStore, strict: boolean)
 duplicateDelivery("s3rver", s3Blob, false);
 duplicateDelivery("s3rver honouring If-None-Match", () => new S3BlobStore({ client: s3Conditional.client, bucket: s3Conditional.bucket, prefix: `c${prefixes++}` }), true);
 duplicateDelivery("filesystem", () => new FsBlobStore(path.join(scratch, `fs${prefixes++}`)), true);
+// The local executor's store: attempts appended to a journal instead of one file each.
+duplicateDelivery("filesystem, journaled attempts", () => new FsBlobStore(path.join(scratch, `fsj${prefixes++}`)), true, true);

@@ -143,6 +143,9 @@ describe("runnable ui in a browser", () => {
         expect(boxes[box], `${ex}: ${stepPath}`).toContain(`s-${step.status}`);
       }
       await expect(page.locator(".run-header h1").innerText()).resolves.toBe(`ex-${ex}`);
+      // A successful run says what it would have cost on AWS, from its own durations (as `runnable logs` does).
+      if (log.status === "SUCCESS") await expect(page.locator("[data-cost]").innerText()).resolves.toMatch(/^estimated \$[0-9.]+ \(\d+ state transitions, \d+ Lambda calls, \d+ Batch jobs; us-east-1 prices of \d{4}-\d\d-\d\d; its step durations and Map sizes\)$/);
+      else await expect(page.locator("[data-cost]").count()).resolves.toBe(0);
     }
     // The emulator run too, with its Map summarised in the box.
     await page.goto(`${ui.base}/#/run/emu-mr`);

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { buildGraph, parameterFlow, type FlowReport } from "../../graph/index.js";
 import { foldParameters } from "../../runtime/parameters.js";
-import { readSecrets } from "../../runtime/secrets.js";
+import { loadDotEnvSecrets, readSecrets, unsetSecrets } from "../../runtime/secrets.js";
 import { validatedParameters } from "../../runtime/create-run.js";
 import { DefinitionError, UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
@@ -19,7 +19,8 @@ interface CheckFlags {
 
 /**
  * `runnable check <file>`: every static check `runnable run` makes before it runs anything — the
- * definition, the parameters (schema), the parameter flow — with the parameters `run` would use,
+ * definition, the parameters (schema), the parameter flow, the declared secrets (set in the
+ * environment or ./.env) — with the parameters `run` would use,
  * and nothing run. Prints which step reads what and who provides it. Exit 0, or 2 with the problems.
  */
 export function registerCheck(program: Command, ctx: CommandContext): void {
@@ -35,13 +36,17 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
       if (flags.parameters !== undefined && !existsSync(flags.parameters)) throw new UsageError(`--parameters: file ${flags.parameters} does not exist`);
       const { pipeline, source, fallbackName } = await loadPipelineFile(file);
       const built = buildGraph(pipeline, { fallbackName });
+      // Declared secrets, as `run` finds them (the environment, then RUNNABLE_SECRET_* lines of ./.env).
+      loadDotEnvSecrets();
+      const unset = unsetSecrets(built.graph, readSecrets());
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
       const folded = foldParameters({ ...(parametersFile !== undefined ? { parametersFile } : {}), assignments });
       const parameters = await validatedParameters({ built, parameters: folded.values, texts: folded.texts });
       const notebookParameters = await notebookParametersOf(built);
       const report = parameterFlow(built.graph, { parameters: Object.keys(parameters), secrets: Object.keys(readSecrets().values), notebookParameters });
       const summary = { pipeline: built.graph.name, file: source, parameters: Object.keys(parameters).sort(), reads: report.rows, unknown: report.unknown, open: report.open };
-      const failure = report.problems.length ? new DefinitionError(report.problems) : undefined;
+      const failure = report.problems.length ? new DefinitionError(report.problems)
+        : unset.length ? new UsageError(`${unset.join("\n")} (a local or emulator run is refused without it; deployed runs read declared secrets from AWS)`) : undefined;
       if (!flags.json) {
         ctx.io.out(formatReport(built.graph.name, summary.parameters, report));
         if (failure) throw failure;

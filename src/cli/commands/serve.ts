@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { LocalBackend } from "../../api/local.js";
 import { UsageError } from "../../sdk/errors.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../io.js";
@@ -12,6 +13,7 @@ interface ServeFlags {
   s3Endpoint?: string;
   bucket?: string;
   root: string;
+  schedules?: boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     .option("--s3-endpoint <url>", "S3 endpoint of the run data (default: a local S3 server over <root>/s3)")
     .option("--bucket <name>", "bucket of the run data", "runnable")
     .option("--root <dir>", "directory of the local S3 data", ".runnable")
+    .option("--schedules", "also fire the pipelines' `schedule`s on this machine's clock, as EventBridge Scheduler does once deployed")
     .action(ctx.action(async (files: string[], flags: ServeFlags) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${JSON.stringify(flags.port)}`);
@@ -64,13 +67,38 @@ export function registerServe(program: Command, ctx: CommandContext): void {
         ctx.io.err(`warning: --host ${flags.host} exposes the API beyond this machine over plain HTTP: anyone who learns the token can start runs\n`);
       }
       ctx.io.err(`serving ${[...backend.pipelines.keys()].join(", ")}: POST ${server.url}/pipelines/{name}/runs, GET ${server.url}/runs/{runId} (Ctrl-C stops)\n`);
+      const stopSchedules = new AbortController();
+      const scheduling = flags.schedules ? serveSchedules(ctx, backend, stopSchedules.signal) : Promise.resolve();
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
       });
+      stopSchedules.abort();
+      await scheduling;
       ctx.io.err("stopping: waiting for running runs to finish\n");
       await server.close();
       await backend.close();
       return EXIT.ok;
     }));
+}
+
+/** `--schedules`: fires the served pipelines' schedules until the server stops, one line per event on stderr. */
+async function serveSchedules(ctx: CommandContext, backend: LocalBackend, signal: AbortSignal): Promise<void> {
+  const { runSchedules } = await import("../../api/schedules.js");
+  if (![...backend.graphs.values()].some((g) => g.schedule)) {
+    ctx.io.err("--schedules: none of the served pipelines has a schedule\n");
+    return;
+  }
+  await runSchedules(backend, backend.graphs, {
+    signal,
+    onReport: (r) => {
+      const when = r.at.toISOString();
+      if (r.kind === "next") ctx.io.err(`schedule ${r.pipeline}: next run at ${when}\n`);
+      else if (r.kind === "failed") ctx.io.err(`schedule ${r.pipeline}: the run of ${when} could not start: ${r.error.message}\n`);
+      else {
+        const body = r.response.body as { runId?: string; error?: { message: string } };
+        ctx.io.err(r.response.status < 300 ? `schedule ${r.pipeline}: started run ${body.runId} (${when})\n` : `schedule ${r.pipeline}: the run of ${when} was refused: ${body.error?.message}\n`);
+      }
+    },
+  });
 }

@@ -122,6 +122,7 @@ function drawHeader(header: HTMLElement, answer: RunAnswer): void {
       log.tag ? [h("dt", {}, "tag"), h("dd", {}, log.tag)] : null,
       code ? [h("dt", {}, "code"), h("dd", {}, code)] : null,
       h("dt", {}, "parameters"), h("dd", {}, h("code", {}, JSON.stringify(log.parameters))),
+      answer.cost ? [h("dt", {}, "AWS cost"), h("dd", { "data-cost": "" }, `estimated ${answer.cost}`)] : null,
     ),
     copy,
   ].filter((n) => n !== null));
