@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { procStat } from "../core/proc-stat.js";
 import { interruptedError, SHELL_STOP_GRACE_MS } from "./interrupt.js";
 
 /** How long an interrupted step waits for its killed process group to be gone. */
@@ -57,13 +58,7 @@ function groupRunning(pgid: number): boolean {
     return true;
   }
   return pids.some((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      // After the command name: state, ppid, pgrp.
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return Number(pgrp) === pgid && state !== "Z";
-    } catch {
-      return false; // gone meanwhile
-    }
+    const stat = procStat(pid); // undefined: gone meanwhile
+    return stat !== undefined && Number(stat[2]) === pgid && stat[0] !== "Z";
   });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { procStat } from "../core/proc-stat.js";
 import { mapLimit } from "./limit.js";
 import type { BlobStore } from "./types.js";
 
@@ -48,21 +48,14 @@ export function leaseKey(runId: string): string {
 }
 
 function processStart(pid: number): string | undefined {
-  try {
-    // Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces, so count from its ")".
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
+  return procStat(pid)?.[19];
 }
 
 function pidAlive(pid: number): boolean {
-  try {
-    // A zombie (dead, not yet reaped — e.g. under a container init that never reaps) is gone.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.charAt(stat.lastIndexOf(")") + 2) !== "Z";
-  } catch { /* no /proc: ask the kernel */ }
+  // A zombie (dead, not yet reaped — e.g. under a container init that never reaps) is gone.
+  const stat = procStat(pid);
+  if (stat) return stat[0] !== "Z";
+  // No such process, or no /proc: ask the kernel.
   try {
     process.kill(pid, 0);
     return true;
