@@ -9,7 +9,7 @@ import type { CommandContext } from "../context.js";
 import { EXIT, errorJson, formatError } from "../io.js";
 import { defaultParametersFile, loadPipelineFile } from "../../load/index.js";
 import { collect, parseAssignments } from "../parameters.js";
-import { notebookParameters as notebookParametersOf } from "../../runtime/notebook/preflight.js";
+import { notebookParameters } from "../../runtime/notebook/preflight.js";
 
 interface CheckFlags {
   parameters?: string;
@@ -42,8 +42,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
       const parametersFile = flags.parameters ?? defaultParametersFile(source);
       const folded = foldParameters({ ...(parametersFile !== undefined ? { parametersFile } : {}), assignments });
       const parameters = await validatedParameters({ built, parameters: folded.values, texts: folded.texts });
-      const notebookParameters = await notebookParametersOf(built);
-      const report = parameterFlow(built.graph, { parameters: Object.keys(parameters), secrets: Object.keys(readSecrets().values), notebookParameters });
+      const report = parameterFlow(built.graph, { parameters: Object.keys(parameters), secrets: Object.keys(readSecrets().values), notebookParameters: await notebookParameters(built) });
       const summary = { pipeline: built.graph.name, file: source, parameters: Object.keys(parameters).sort(), reads: report.rows, unknown: report.unknown, open: report.open };
       const failure = report.problems.length ? new DefinitionError(report.problems)
         : unset.length ? new UsageError(`${unset.join("\n")} (a local or emulator run is refused without it; deployed runs read declared secrets from AWS)`) : undefined;
