@@ -50,6 +50,11 @@ function details(row: StepRow): string {
   return parts.join("  ");
 }
 
+/** An error message's first three lines, the later ones indented under the first. */
+function firstLines(message: string): string {
+  return message.split("\n").slice(0, 3).join("\n    ");
+}
+
 export function logsText(log: RunLog, options: LogsViewOptions = {}): string {
   const columns = Math.max(80, options.columns ?? 120);
   const cli = options.cli ?? "runnable";
@@ -90,15 +95,14 @@ export function logsText(log: RunLog, options: LogsViewOptions = {}): string {
   if (failed.length) {
     out.push("", "failures");
     for (const r of failed.slice(0, 20)) {
-      const message = r.error!.message.split("\n").slice(0, 3).join("\n    ");
-      out.push(`  ${r.path}  (attempt ${r.attempts})`, `    ${r.error!.name}: ${message}`);
+      out.push(`  ${r.path}  (attempt ${r.attempts})`, `    ${r.error!.name}: ${firstLines(r.error!.message)}`);
     }
     if (failed.length > 20) out.push(`  … and ${failed.length - 20} more (${cli} logs ${log.runId} --json)`);
   }
   // An error outside any step (the pipeline module failed to load where steps run, a quota, an abort).
   const runError = log.error;
   if (runError && !failed.some((r) => r.error!.name === runError.name && r.error!.message === runError.message)) {
-    out.push("", `run failed ${runError.name}: ${runError.message.split("\n").slice(0, 3).join("\n    ")}`);
+    out.push("", `run failed ${runError.name}: ${firstLines(runError.message)}`);
   }
   const files = runCatalog(log);
   if (files.size) {
